@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import { CorruptManifestError, NotFoundError, isChunkstreamError } from '../errors.js';
+import type { CallOptions, ChunkStore } from '../storage/types.js';
+import { checkId, describeIssue, manifestSchema, sessionSchema, type Manifest, type Session } from './schema.js';
+
+const FILES = 'files/';
+const UPLOADS = 'uploads/';
+const CHUNKS = 'chunks/';
+
+/** Chunk keys fan out by prefix so no directory (or S3 partition) grows too large. */
+export function chunkKey(sha256: string): string {
+  return `${CHUNKS}${sha256.slice(0, 2)}/${sha256.slice(2, 4)}/${sha256}`;
+}
+
+export function isChunkObjectKey(key: string): string | undefined {
+  const m = /^chunks\/[0-9a-f]{2}\/[0-9a-f]{2}\/([0-9a-f]{64})$/.exec(key);
+  return m?.[1];
+}
+
+/** Time-ordered random ids: sortable by creation, 29 characters of [0-9a-z]. */
+export function newId(): string {
+  return Date.now().toString(36).padStart(9, '0') + randomBytes(10).toString('hex');
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Manifests and upload sessions, stored as JSON objects beside the chunks. */
+export class Catalog {
+  constructor(private readonly store: ChunkStore) {}
+
+  async readManifest(id: string, options: CallOptions = {}): Promise<Manifest> {
+    checkId(id);
+    let raw: Uint8Array;
+    try {
+      raw = await this.store.get(`${FILES}${id}.json`, options);
+    } catch (err) {
+      if (isChunkstreamError(err) && err.code === 'not_found') throw new NotFoundError(`file ${id}`);
+      throw err;
+    }
+    return parseManifest(id, raw);
+  }
+
+  /** Atomic and exclusive: the manifest appears whole, and never replaces another. */
+  async commitManifest(m: Manifest, options: CallOptions = {}): Promise<boolean> {
+    const body = encoder.encode(JSON.stringify(m));
+    const { created } = await this.store.put(`${FILES}${m.id}.json`, body, { ...options, ifNotExists: true });
+    return created;
+  }
+
+  async removeManifest(id: string, options: CallOptions = {}): Promise<void> {
+    await this.store.delete(`${FILES}${checkId(id)}.json`, options);
+  }
+
+  /** Every file id with a manifest object (valid or not). */
+  async *fileIds(options: CallOptions = {}): AsyncGenerator<string> {
+    for await (const o of this.store.list(FILES, options)) {
+      const m = /^files\/([0-9a-z]{16,64})\.json$/.exec(o.key);
+      if (m) yield m[1]!;
+    }
+  }
+
+  async readRaw(id: string, options: CallOptions = {}): Promise<Uint8Array> {
+    return this.store.get(`${FILES}${checkId(id)}.json`, options);
+  }
+
+  async loadSession(uploadId: string, options: CallOptions = {}): Promise<Session> {
+    checkId(uploadId, 'uploadId');
+    let raw: Uint8Array;
+    try {
+      raw = await this.store.get(`${UPLOADS}${uploadId}.json`, options);
+    } catch (err) {
+      if (isChunkstreamError(err) && err.code === 'not_found') throw new NotFoundError(`upload ${uploadId}`);
+      throw err;
+    }
+    const r = sessionSchema.safeParse(parseJson(raw));
+    if (!r.success) throw new CorruptManifestError(uploadId, `upload session: ${describeIssue(r.error)}`);
+    return r.data;
+  }
+
+  async saveSession(s: Session, options: CallOptions = {}): Promise<void> {
+    await this.store.put(`${UPLOADS}${s.uploadId}.json`, encoder.encode(JSON.stringify(s)), options);
+  }
+
+  async deleteSession(uploadId: string, options: CallOptions = {}): Promise<void> {
+    await this.store.delete(`${UPLOADS}${checkId(uploadId, 'uploadId')}.json`, options);
+  }
+
+  async *sessionIds(options: CallOptions = {}): AsyncGenerator<string> {
+    for await (const o of this.store.list(UPLOADS, options)) {
+      const m = /^uploads\/([0-9a-z]{16,64})\.json$/.exec(o.key);
+      if (m) yield m[1]!;
+    }
+  }
+}
+
+function parseJson(raw: Uint8Array): unknown {
+  try {
+    return JSON.parse(decoder.decode(raw));
+  } catch {
+    return undefined;
+  }
+}
+
+export function parseManifest(id: string, raw: Uint8Array): Manifest {
+  const json = parseJson(raw);
+  if (json === undefined) throw new CorruptManifestError(id, 'not valid UTF-8 JSON');
+  const r = manifestSchema.safeParse(json);
+  if (!r.success) throw new CorruptManifestError(id, describeIssue(r.error));
+  if (r.data.id !== id) throw new CorruptManifestError(id, `id field says ${r.data.id}`);
+  return r.data;
+}

@@ -1,0 +1,139 @@
+import { isChunkstreamError, toChunkstreamError } from '../errors.js';
+import type { CallOptions } from '../storage/types.js';
+import type { EngineContext } from '../engine/context.js';
+import { readVerified } from '../engine/readChunk.js';
+import { isChunkObjectKey, parseManifest } from './catalog.js';
+import { checkId } from './schema.js';
+
+export interface GcOptions extends CallOptions {
+  /** Only chunks older than this are candidates (default: the store's gcGraceMs). */
+  graceMs?: number;
+  /** Report what would be removed without removing it. */
+  dryRun?: boolean;
+}
+
+export interface GcReport {
+  removedChunks: number;
+  removedBytes: number;
+  keptChunks: number;
+  expiredUploads: number;
+  removedTemp: number;
+}
+
+const SHA = /[0-9a-f]{64}/g;
+const decoder = new TextDecoder();
+
+/**
+ * Mark and sweep. Marked: every chunk a manifest or an unexpired upload session names, and
+ * every chunk an upload in this process is writing. Swept: unmarked chunks older than the
+ * grace period. The grace period covers uploads in other processes between storing a chunk
+ * and recording it in their session (a deduplicated put refreshes the chunk's time).
+ */
+export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}): Promise<GcReport> {
+  const { signal } = options;
+  const graceMs = options.graceMs ?? ctx.options.gcGraceMs;
+  // Candidates are decided by time first, so that anything marked later is still protected.
+  const cutoff = new Date(Date.now() - graceMs);
+  const report: GcReport = { removedChunks: 0, removedBytes: 0, keptChunks: 0, expiredUploads: 0, removedTemp: 0 };
+  // 1. Candidates: chunks older than the grace period. Listing them before marking means that
+  //    a manifest or session recorded while we list is still read by the mark phase.
+  const candidates: { objectKey: string; key: string; size: number }[] = [];
+  for await (const o of ctx.store.list('chunks/', { signal })) {
+    const key = isChunkObjectKey(o.key);
+    if (!key) continue;
+    if (o.modified > cutoff) report.keptChunks++;
+    else candidates.push({ objectKey: o.key, key, size: o.size });
+  }
+  // 2. Mark what sessions, manifests and this process's uploads reference.
+  const marked = new Set<string>(ctx.live.keys());
+  for await (const id of ctx.catalog.sessionIds({ signal })) {
+    try {
+      const s = await ctx.catalog.loadSession(id, { signal });
+      if (Date.parse(s.expires) <= Date.now()) {
+        if (!options.dryRun) await ctx.catalog.deleteSession(id, { signal });
+        report.expiredUploads++;
+        continue;
+      }
+      for (const c of s.chunks) marked.add(c.key);
+    } catch (err) {
+      if (isChunkstreamError(err) && (err.code === 'not_found' || err.code === 'corrupt_manifest')) continue;
+      throw err;
+    }
+  }
+  for await (const id of ctx.catalog.fileIds({ signal })) {
+    let raw: Uint8Array;
+    try {
+      raw = await ctx.catalog.readRaw(id, { signal });
+    } catch (err) {
+      if (isChunkstreamError(err) && err.code === 'not_found') continue; // removed meanwhile
+      throw err;
+    }
+    try {
+      for (const c of parseManifest(id, raw).chunks) marked.add(c.key);
+    } catch {
+      // A corrupt manifest still protects every key it mentions: never lose what may be repairable.
+      for (const k of decoder.decode(raw).match(SHA) ?? []) marked.add(k);
+    }
+  }
+  // 3. Sweep the unmarked candidates.
+  for (const c of candidates) {
+    if (marked.has(c.key) || ctx.live.has(c.key)) {
+      report.keptChunks++;
+      continue;
+    }
+    if (!options.dryRun) await ctx.store.delete(c.objectKey, { signal });
+    report.removedChunks++;
+    report.removedBytes += c.size;
+  }
+  if (!options.dryRun && ctx.store.sweep) report.removedTemp = await ctx.store.sweep(cutoff, { signal });
+  return report;
+}
+
+export interface VerifyProblem {
+  id: string;
+  code: string;
+  message: string;
+  index?: number;
+  key?: string;
+}
+
+export interface VerifyReport {
+  files: number;
+  chunks: number;
+  bytes: number;
+  problems: VerifyProblem[];
+}
+
+/** Re-reads and checks every chunk of one file or of all files; problems are listed, not thrown. */
+export async function verifyFiles(ctx: EngineContext, id?: string, options: CallOptions = {}): Promise<VerifyReport> {
+  const report: VerifyReport = { files: 0, chunks: 0, bytes: 0, problems: [] };
+  const ids = id === undefined ? ctx.catalog.fileIds(options) : single(checkId(id));
+  for await (const fid of ids) {
+    report.files++;
+    let manifest;
+    try {
+      manifest = await ctx.catalog.readManifest(fid, options);
+    } catch (err) {
+      if (id !== undefined && isChunkstreamError(err) && err.code === 'not_found') throw err;
+      const e = toChunkstreamError(err);
+      report.problems.push({ id: fid, code: e.code, message: e.message });
+      continue;
+    }
+    for (const [index, ref] of manifest.chunks.entries()) {
+      try {
+        await readVerified(ctx.store, ref, { fileId: fid, index }, options.signal);
+        report.chunks++;
+        report.bytes += ref.size;
+      } catch (err) {
+        const e = toChunkstreamError(err);
+        if (e.code === 'aborted') throw e;
+        report.problems.push({ id: fid, code: e.code === 'not_found' ? 'missing_chunk' : e.code, message: e.message, index, key: ref.key });
+      }
+    }
+  }
+  return report;
+}
+
+async function* single(id: string): AsyncGenerator<string> {
+  yield id;
+}

@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import { BadRequestError } from '../errors.js';
+
+/** File and upload ids: lowercase base-36, so they can never name a path outside the store. */
+export const ID = /^[0-9a-z]{16,64}$/;
+const SHA256 = /^[0-9a-f]{64}$/;
+
+export const chunkRefSchema = z.object({ key: z.string().regex(SHA256), size: z.number().int().positive() }).strict();
+
+/** Names are metadata (never paths): no separators, no control characters, not `.` or `..`. */
+export const nameSchema = z
+  .string()
+  .min(1)
+  .max(255)
+  .refine((n) => !/[\u0000-\u001f\u007f/\\]/.test(n), 'must not contain "/", "\\" or control characters')
+  .refine((n) => n !== '.' && n !== '..', 'must not be "." or ".."');
+
+export const manifestSchema = z
+  .object({
+    version: z.literal(1),
+    id: z.string().regex(ID),
+    name: nameSchema,
+    size: z.number().int().nonnegative(),
+    sha256: z.string().regex(SHA256),
+    chunkSize: z.number().int().positive(),
+    chunks: z.array(chunkRefSchema),
+    created: z.iso.datetime(),
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    // Offsets are computed as index × chunkSize: only the last chunk may be short.
+    let total = 0;
+    m.chunks.forEach((c, i) => {
+      total += c.size;
+      const last = i === m.chunks.length - 1;
+      if (last ? c.size > m.chunkSize : c.size !== m.chunkSize) {
+        ctx.addIssue({ code: 'custom', path: ['chunks', i, 'size'], message: `chunk ${i} has size ${c.size}, chunkSize is ${m.chunkSize}` });
+      }
+    });
+    if (total !== m.size) ctx.addIssue({ code: 'custom', path: ['size'], message: `chunks add up to ${total}, size says ${m.size}` });
+  });
+
+export type Manifest = z.infer<typeof manifestSchema>;
+export type ChunkRef = z.infer<typeof chunkRefSchema>;
+
+/** What callers see of a committed file (the manifest without its chunk list). */
+export interface FileInfo {
+  id: string;
+  name: string;
+  size: number;
+  sha256: string;
+  chunkSize: number;
+  chunkCount: number;
+  created: string;
+}
+
+export function fileInfo(m: Manifest): FileInfo {
+  return { id: m.id, name: m.name, size: m.size, sha256: m.sha256, chunkSize: m.chunkSize, chunkCount: m.chunks.length, created: m.created };
+}
+
+/** An unfinished upload: the lease gc respects and the state a resume continues from. */
+export const sessionSchema = z
+  .object({
+    version: z.literal(1),
+    uploadId: z.string().regex(ID),
+    name: nameSchema,
+    chunkSize: z.number().int().positive(),
+    /** Bytes durably stored as the contiguous chunk prefix below. */
+    size: z.number().int().nonnegative(),
+    chunks: z.array(chunkRefSchema),
+    created: z.iso.datetime(),
+    expires: z.iso.datetime(),
+  })
+  .strict();
+
+export type Session = z.infer<typeof sessionSchema>;
+
+export function checkId(id: unknown, field = 'id'): string {
+  if (typeof id !== 'string' || !ID.test(id)) {
+    throw new BadRequestError(field, `must be 16 to 64 characters of [0-9a-z] (got ${JSON.stringify(id)?.slice(0, 80)})`);
+  }
+  return id;
+}
+
+export function checkName(name: unknown, field = 'name'): string {
+  const r = nameSchema.safeParse(name);
+  if (!r.success) throw new BadRequestError(field, r.error.issues[0]?.message ?? 'invalid');
+  return r.data;
+}
+
+/** Describes the first zod issue as `path: message`, for error messages that name the field. */
+export function describeIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'invalid';
+  return `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`;
+}

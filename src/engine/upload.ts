@@ -1,0 +1,180 @@
+import { createHash } from 'node:crypto';
+import { Observable, concat, defer, finalize, map, of, switchMap } from 'rxjs';
+import { BadRequestError, TooLargeError } from '../errors.js';
+import { chunkKey, newId } from '../catalog/catalog.js';
+import { checkName, fileInfo, manifestSchema, type ChunkRef, type FileInfo, type Session } from '../catalog/schema.js';
+import { abortable, fromAbortable } from '../internal/abort.js';
+import { chunkBytes, type Chunk } from '../internal/chunker.js';
+import { HeldBytes } from '../internal/gauge.js';
+import { sha256Hex } from '../internal/hash.js';
+import { toByteIterable, type ByteSource } from '../internal/source.js';
+import { fromPull } from '../operators/fromPull.js';
+import { mergeMapBounded } from '../operators/mergeMapBounded.js';
+import { dropLive, holdLive, type EngineContext } from './context.js';
+import { readVerified } from './readChunk.js';
+
+export interface UploadOptions {
+  /** File name (metadata only). Required unless resuming. */
+  name?: string;
+  /** Resume this unfinished upload: the source must start at the offset it reports. */
+  uploadId?: string;
+  signal?: AbortSignal;
+  /** Also counts this transfer's held bytes (the store's gauge always does). */
+  gauge?: HeldBytes;
+  /** Refuse to commit unless the file has exactly this many bytes. */
+  expectedSize?: number;
+  /** Refuse to commit unless the file's SHA-256 (hex) is this. */
+  expectedSha256?: string;
+  /** Overrides the store's uploadConcurrency for this transfer. */
+  concurrency?: number;
+}
+
+export type UploadEvent =
+  | { type: 'started'; uploadId: string; offset: number }
+  | { type: 'progress'; uploadId: string; bytes: number; chunks: number; held: number; peakHeld: number }
+  | { type: 'committed'; file: FileInfo };
+
+/** A source, or a function of the offset to start from (for resumed uploads). */
+export type UploadSource = ByteSource | ((offset: number) => ByteSource);
+
+/**
+ * source bytes ─chunk─▶ a b c d …   (pulled one chunk per free slot)
+ * store (mergeMapBounded, N):  [a][b]  [c][d]   (≤ N chunks in flight, + 1 being cut)
+ * then: commit the manifest in one atomic put, delete the upload session.
+ */
+export function upload(ctx: EngineContext, source: UploadSource, options: UploadOptions): Observable<UploadEvent> {
+  return new Observable<UploadEvent>((subscriber) => {
+    const gauge = new HeldBytes(ctx.gauge, options.gauge);
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(options.signal?.reason);
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
+    const signal = controller.signal;
+    const held: string[] = [];
+    const hash = createHash('sha256');
+    let saving: Promise<void> | undefined;
+    let dirty = false;
+    let total = 0;
+    const concurrency = options.concurrency ?? ctx.options.uploadConcurrency;
+
+    const prepare = async (): Promise<Session> => {
+      if (options.expectedSize !== undefined && options.expectedSize > ctx.options.maxFileSize) {
+        throw new TooLargeError('size', ctx.options.maxFileSize, `file of ${options.expectedSize} bytes exceeds maxFileSize (${ctx.options.maxFileSize})`);
+      }
+      const now = Date.now();
+      const expires = new Date(now + ctx.options.uploadTtlMs).toISOString();
+      let session: Session;
+      if (options.uploadId) {
+        session = { ...(await ctx.catalog.loadSession(options.uploadId, { signal })), expires };
+        // Re-hash the stored prefix: the running hash did not survive the interruption.
+        for (const [i, ref] of session.chunks.entries()) {
+          hash.update(await readVerified(ctx.store, ref, { index: i }, signal));
+        }
+      } else {
+        const name = checkName(options.name);
+        session = { version: 1, uploadId: newId(), name, chunkSize: ctx.options.chunkSize, size: 0, chunks: [], created: new Date(now).toISOString(), expires };
+      }
+      total = session.size;
+      await ctx.catalog.saveSession(session, { signal });
+      return session;
+    };
+
+    const save = (session: Session) => {
+      dirty = true;
+      saving ??= (async () => {
+        while (dirty) {
+          dirty = false;
+          await ctx.catalog.saveSession({ ...session, chunks: [...session.chunks] }, { signal });
+        }
+      })()
+        .catch((err) => subscriber.error(err))
+        .finally(() => (saving = undefined));
+    };
+
+    const storeChunk = (chunk: Chunk, base: number) =>
+      fromAbortable(async (s): Promise<{ index: number; ref: ChunkRef }> => {
+        const key = sha256Hex(chunk.data);
+        holdLive(ctx, key);
+        held.push(key);
+        await ctx.store.put(chunkKey(key), chunk.data, { signal: s, ifNotExists: true });
+        return { index: base + chunk.index, ref: { key, size: chunk.data.byteLength } };
+      }, signal).pipe(finalize(() => gauge.release(chunk.held)));
+
+    const storeAll = (session: Session, source: ByteSource) => {
+      const pull = fromPull(chunkBytes(toByteIterable(source, ctx.options.sourceBufferBytes), session.chunkSize, gauge));
+      const base = session.chunks.length;
+      const done = new Map<number, ChunkRef>();
+      return pull.values$.pipe(
+        mergeMapBounded(
+          (chunk: Chunk) => {
+            total += chunk.data.byteLength;
+            if (total > ctx.options.maxFileSize) throw new TooLargeError('size', ctx.options.maxFileSize, `file exceeds maxFileSize (${ctx.options.maxFileSize} bytes)`);
+            if (options.expectedSize !== undefined && total > options.expectedSize) {
+              throw new BadRequestError('size', `source has more than the expected ${options.expectedSize} bytes`);
+            }
+            hash.update(chunk.data);
+            return storeChunk(chunk, base);
+          },
+          concurrency,
+          { request: pull.request },
+        ),
+        map(({ index, ref }): UploadEvent => {
+          // Only a contiguous prefix is resumable: record chunks in order.
+          done.set(index, ref);
+          for (let next = done.get(session.chunks.length); next; next = done.get(session.chunks.length)) {
+            done.delete(session.chunks.length);
+            session.chunks.push(next);
+            session.size += next.size;
+          }
+          save(session);
+          return { type: 'progress', uploadId: session.uploadId, bytes: session.size, chunks: session.chunks.length, held: gauge.held, peakHeld: gauge.peak };
+        }),
+      );
+    };
+
+    const commit = async (session: Session): Promise<UploadEvent> => {
+      while (saving) await saving;
+      const sha256 = hash.digest('hex');
+      if (options.expectedSize !== undefined && session.size !== options.expectedSize) {
+        throw new BadRequestError('size', `file has ${session.size} bytes, expected ${options.expectedSize}`);
+      }
+      if (options.expectedSha256 !== undefined && sha256 !== options.expectedSha256.toLowerCase()) {
+        throw new BadRequestError('sha256', `file hashes to ${sha256}, expected ${options.expectedSha256}`);
+      }
+      const manifest = manifestSchema.parse({
+        version: 1,
+        id: newId(),
+        name: session.name,
+        size: session.size,
+        sha256,
+        chunkSize: session.chunkSize,
+        chunks: session.chunks,
+        created: new Date().toISOString(),
+      });
+      await ctx.catalog.commitManifest(manifest, { signal });
+      await ctx.catalog.deleteSession(session.uploadId).catch(() => undefined);
+      return { type: 'committed', file: fileInfo(manifest) };
+    };
+
+    subscriber.add(
+      defer(prepare)
+        .pipe(
+          switchMap((session) =>
+            concat(
+              of<UploadEvent>({ type: 'started', uploadId: session.uploadId, offset: session.size }),
+              defer(() => storeAll(session, typeof source === 'function' ? source(session.size) : source)),
+              defer(() => commit(session)),
+            ),
+          ),
+          abortable(options.signal),
+        )
+        .subscribe(subscriber),
+    );
+    return () => {
+      options.signal?.removeEventListener('abort', onAbort);
+      controller.abort();
+      for (const key of held) dropLive(ctx, key);
+      gauge.releaseAll();
+    };
+  });
+}

@@ -1,0 +1,132 @@
+/**
+ * Every error chunkstream raises carries a fixed string `code` (stable, for programs) and an
+ * HTTP-like `status` (so the gateway maps errors in one place). Messages name the field or
+ * limit at fault.
+ */
+export type ErrorCode =
+  | 'invalid_option'
+  | 'bad_request'
+  | 'not_found'
+  | 'range_not_satisfiable'
+  | 'integrity'
+  | 'corrupt_manifest'
+  | 'aborted'
+  | 'too_large'
+  | 'unauthorized'
+  | 'source_overflow'
+  | 'conflict'
+  | 'storage'
+  | 'internal';
+
+const STATUS: Record<ErrorCode, number> = {
+  invalid_option: 400,
+  bad_request: 400,
+  not_found: 404,
+  range_not_satisfiable: 416,
+  integrity: 500,
+  corrupt_manifest: 500,
+  aborted: 499,
+  too_large: 413,
+  unauthorized: 401,
+  source_overflow: 400,
+  conflict: 409,
+  storage: 503,
+  internal: 500,
+};
+
+export class ChunkstreamError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.status = STATUS[code];
+    this.name = new.target.name;
+  }
+}
+
+/** An option passed to a factory is unknown or out of range; `option` names it. */
+export class InvalidOptionError extends ChunkstreamError {
+  constructor(readonly option: string, message: string) {
+    super('invalid_option', `[chunkstream] option ${option}: ${message}`);
+  }
+}
+
+/** Input from a caller (id, name, range, message field) is malformed; `field` names it. */
+export class BadRequestError extends ChunkstreamError {
+  constructor(readonly field: string, message: string) {
+    super('bad_request', `${field}: ${message}`);
+  }
+}
+
+export class NotFoundError extends ChunkstreamError {
+  constructor(readonly what: string) {
+    super('not_found', `${what} not found`);
+  }
+}
+
+export class RangeNotSatisfiableError extends ChunkstreamError {
+  constructor(readonly size: number, message: string) {
+    super('range_not_satisfiable', message);
+  }
+}
+
+/** A stored chunk does not match its key: the bytes were never delivered. */
+export class IntegrityError extends ChunkstreamError {
+  constructor(
+    readonly fileId: string | undefined,
+    readonly index: number | undefined,
+    readonly key: string,
+    detail: string,
+  ) {
+    super('integrity', `chunk ${index ?? '?'} (${key}) of file ${fileId ?? '?'} failed verification: ${detail}`);
+  }
+}
+
+/** A manifest read from storage failed validation; only that file is affected. */
+export class CorruptManifestError extends ChunkstreamError {
+  constructor(readonly fileId: string, detail: string, options?: { cause?: unknown }) {
+    super('corrupt_manifest', `manifest of file ${fileId} is corrupt: ${detail}`, options);
+  }
+}
+
+export class AbortError extends ChunkstreamError {
+  constructor(message = 'the operation was aborted', options?: { cause?: unknown }) {
+    super('aborted', message, options);
+  }
+}
+
+export class TooLargeError extends ChunkstreamError {
+  constructor(readonly field: string, readonly limit: number, message?: string) {
+    super('too_large', message ?? `${field} exceeds the limit of ${limit}`);
+  }
+}
+
+/** An Observable source pushed more than it may buffer (Observables cannot be paused). */
+export class SourceOverflowError extends ChunkstreamError {
+  constructor(readonly limit: number) {
+    super(
+      'source_overflow',
+      `the Observable source pushed more than sourceBufferBytes (${limit}) ahead of storage; ` +
+        'pass an AsyncIterable, a Readable or a pull function to get backpressure',
+    );
+  }
+}
+
+export class StorageError extends ChunkstreamError {
+  constructor(readonly backend: string, message: string, options?: { cause?: unknown }) {
+    super('storage', `[${backend}] ${message}`, options);
+  }
+}
+
+export function isChunkstreamError(e: unknown): e is ChunkstreamError {
+  return e instanceof ChunkstreamError;
+}
+
+/** Maps any thrown value to a ChunkstreamError, keeping the original as `cause`. */
+export function toChunkstreamError(e: unknown): ChunkstreamError {
+  if (e instanceof ChunkstreamError) return e;
+  if (e instanceof Error && e.name === 'AbortError') return new AbortError(e.message, { cause: e });
+  const message = e instanceof Error ? e.message : String(e);
+  return new ChunkstreamError('internal', message, { cause: e });
+}

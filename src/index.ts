@@ -1,0 +1,43 @@
+// The public API, by name. Nothing under internal/ is public.
+export { openStore, type Store, type UploadStatus } from './engine/store.js';
+export type { UploadOptions, UploadEvent, UploadSource } from './engine/upload.js';
+export type { DownloadOptions, ByteRange } from './engine/download.js';
+export { resolveRange } from './engine/download.js';
+export type { FileInfo, Manifest, ChunkRef } from './catalog/schema.js';
+export type { GcOptions, GcReport, VerifyReport, VerifyProblem } from './catalog/gc.js';
+export { DEFAULTS, KiB, MiB, resolveStoreOptions, type StoreOptions, type ResolvedStoreOptions } from './options.js';
+export { concatMapEager, mergeMapBounded, fromPull, type PullSource, type FlowControl } from './operators/index.js';
+export { createDemand, type Demand } from './operators/demand.js';
+export { HeldBytes } from './internal/gauge.js';
+export type { ByteSource } from './internal/source.js';
+export { toReadable, type ByteStreamSource } from './node.js';
+export {
+  createFsStore,
+  createMemoryStore,
+  isChunkStore,
+  isValidKey,
+  type ChunkStore,
+  type StoreCapabilities,
+  type CallOptions,
+  type PutOptions,
+  type GetOptions,
+  type PutResult,
+  type StoredObject,
+  type FsStoreOptions,
+} from './storage/index.js';
+export {
+  ChunkstreamError,
+  InvalidOptionError,
+  BadRequestError,
+  NotFoundError,
+  RangeNotSatisfiableError,
+  IntegrityError,
+  CorruptManifestError,
+  AbortError,
+  TooLargeError,
+  SourceOverflowError,
+  StorageError,
+  isChunkstreamError,
+  toChunkstreamError,
+  type ErrorCode,
+} from './errors.js';

@@ -1,0 +1,193 @@
+import { Observable, from, type ObservableInput, type Subscription } from 'rxjs';
+import type { HeldBytes } from './gauge.js';
+
+/** How an operator is throttled from both ends. All fields are optional. */
+export interface FlowControl<R> {
+  /**
+   * Pull from upstream: called with `n` when the operator can take `n` more source values.
+   * Without it the source is subscribed as usual and values beyond the window wait in a queue
+   * (fine for small descriptors, not for bytes: use `fromPull` for those).
+   */
+  request?: (n: number) => void;
+  /**
+   * Credits from the consumer: each delivered value spends one credit, and each credit that
+   * arrives after a delivery acknowledges the oldest delivered value. Without it delivery is
+   * synchronous: a value is consumed when `next` returns.
+   */
+  demand?: Observable<number>;
+  /** Counts result values held: from an inner's emission until delivered (or acknowledged). */
+  gauge?: HeldBytes;
+  /** Size of a result for the gauge (default: `byteLength` if present, else 0). */
+  weigh?: (value: R) => number;
+}
+
+interface Slot<R> {
+  values: R[];
+  done: boolean;
+  sub?: Subscription;
+}
+
+function defaultWeigh(value: unknown): number {
+  const n = (value as { byteLength?: unknown } | null)?.byteLength;
+  return typeof n === 'number' ? n : 0;
+}
+
+export function checkConcurrency(concurrency: number): void {
+  if (!(concurrency === Infinity || (Number.isInteger(concurrency) && concurrency >= 1))) {
+    throw new RangeError(`concurrency must be a positive integer or Infinity (got ${concurrency})`);
+  }
+}
+
+/**
+ * The one engine behind `concatMapEager` and `mergeMapBounded`: at most `concurrency` inners
+ * occupy a slot at once, and a slot is only freed once its inner completed *and* all its values
+ * were delivered. So a slow consumer (no credit) holds slots, and holding slots stops both new
+ * inner subscriptions and new pulls from the source: held results stay within the window.
+ */
+export function boundedMerge<T, R>(
+  source: Observable<T>,
+  project: (value: T, index: number) => ObservableInput<R>,
+  concurrency: number,
+  ordered: boolean,
+  flow: FlowControl<R> = {},
+): Observable<R> {
+  checkConcurrency(concurrency);
+  const weigh = flow.weigh ?? defaultWeigh;
+  return new Observable<R>((subscriber) => {
+    const slots: Slot<R>[] = []; // input order; a slot lives until done and drained
+    const arrivals: Slot<R>[] = []; // unordered mode: which slot got each value, in arrival order
+    const queued: T[] = []; // outer values waiting for a free slot
+    const unacked: number[] = []; // demand mode: weights delivered but not yet acknowledged
+    let index = 0;
+    let outstanding = 0; // values requested from the source and not yet received
+    let sourceDone = false;
+    let credit = flow.demand ? 0 : Infinity;
+    let draining = false;
+    let again = false;
+
+    const startInner = (value: T): void => {
+      let input: ObservableInput<R>;
+      try {
+        input = project(value, index++);
+      } catch (err) {
+        subscriber.error(err);
+        return;
+      }
+      const slot: Slot<R> = { values: [], done: false };
+      slots.push(slot);
+      const sub = from(input).subscribe({
+        next: (v) => {
+          flow.gauge?.add(weigh(v));
+          slot.values.push(v);
+          if (!ordered) arrivals.push(slot);
+          drain();
+        },
+        error: (err) => subscriber.error(err),
+        complete: () => {
+          slot.done = true;
+          if (slot.sub) subscriber.remove(slot.sub);
+          drain();
+        },
+      });
+      if (!slot.done) {
+        slot.sub = sub;
+        subscriber.add(sub);
+      }
+    };
+
+    const deliver = (): boolean => {
+      const slot = ordered ? slots[0] : arrivals[0];
+      if (!slot || slot.values.length === 0) return false;
+      if (!ordered) arrivals.shift();
+      const value = slot.values.shift() as R;
+      credit--;
+      const w = weigh(value);
+      if (flow.demand) unacked.push(w);
+      subscriber.next(value);
+      if (!flow.demand) flow.gauge?.release(w);
+      return true;
+    };
+
+    const retire = (): void => {
+      for (let i = slots.length - 1; i >= 0; i--) {
+        const s = slots[i]!;
+        if (s.done && s.values.length === 0) slots.splice(i, 1);
+      }
+    };
+
+    // Re-entrant calls (a synchronous inner or source) only flag another pass.
+    const drain = (): void => {
+      if (draining) {
+        again = true;
+        return;
+      }
+      draining = true;
+      try {
+        do {
+          again = false;
+          retire();
+          while (credit > 0 && !subscriber.closed && deliver()) retire();
+          while (!subscriber.closed && slots.length < concurrency && queued.length > 0) {
+            startInner(queued.shift() as T);
+          }
+          if (subscriber.closed) return;
+          if (flow.request && !sourceDone) {
+            const want = concurrency - slots.length - queued.length - outstanding;
+            if (want > 0 && Number.isFinite(want)) {
+              outstanding += want;
+              flow.request(want);
+            }
+          }
+          if (sourceDone && slots.length === 0 && queued.length === 0) subscriber.complete();
+        } while (again && !subscriber.closed);
+      } catch (err) {
+        subscriber.error(err);
+      } finally {
+        draining = false;
+      }
+    };
+
+    if (flow.demand) {
+      subscriber.add(
+        flow.demand.subscribe({
+          next: (n) => {
+            if (!(Number.isInteger(n) && n > 0)) {
+              subscriber.error(new RangeError(`demand must be a positive integer (got ${n})`));
+              return;
+            }
+            credit += n;
+            for (let i = 0; i < n && unacked.length > 0; i++) flow.gauge?.release(unacked.shift()!);
+            drain();
+          },
+          error: (err) => subscriber.error(err),
+        }),
+      );
+    }
+
+    subscriber.add(
+      source.subscribe({
+        next: (value) => {
+          if (outstanding > 0) outstanding--;
+          queued.push(value);
+          drain();
+        },
+        error: (err) => subscriber.error(err),
+        complete: () => {
+          sourceDone = true;
+          drain();
+        },
+      }),
+    );
+    drain();
+
+    return () => {
+      // A cancelled stream holds nothing.
+      for (const s of slots) for (const v of s.values) flow.gauge?.release(weigh(v));
+      for (const w of unacked) flow.gauge?.release(w);
+      slots.length = 0;
+      arrivals.length = 0;
+      queued.length = 0;
+      unacked.length = 0;
+    };
+  });
+}

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { InvalidOptionError } from './errors.js';
+import { isChunkStore, type ChunkStore } from './storage/types.js';
+
+export const KiB = 1024;
+export const MiB = 1024 * KiB;
+
+export const DEFAULTS = {
+  dir: './data',
+  chunkSize: 4 * MiB,
+  uploadConcurrency: 4,
+  downloadConcurrency: 4,
+  uploadTtlMs: 24 * 3600_000,
+  gcGraceMs: 3600_000,
+  maxFileSize: Number.MAX_SAFE_INTEGER,
+  sourceBufferBytes: 64 * MiB,
+  fsync: true,
+} as const;
+
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+
+export const storeOptionsSchema = z
+  .object({
+    dir: z.string().min(1),
+    chunkStore: z.custom<ChunkStore>(isChunkStore, 'must implement put, get, has, delete and list').optional(),
+    chunkSize: int(64 * KiB, 64 * MiB),
+    uploadConcurrency: int(1, 64),
+    downloadConcurrency: int(1, 64),
+    uploadTtlMs: int(1000, 365 * 24 * 3600_000),
+    gcGraceMs: int(0, 365 * 24 * 3600_000),
+    maxFileSize: int(0, Number.MAX_SAFE_INTEGER),
+    sourceBufferBytes: int(64 * KiB, 4096 * MiB),
+    fsync: z.boolean(),
+  })
+  .strict();
+
+export type StoreOptions = Partial<z.input<typeof storeOptionsSchema>>;
+export type ResolvedStoreOptions = z.output<typeof storeOptionsSchema>;
+
+/** Fills defaults, then validates all at once; the error names the first bad option. */
+export function resolveStoreOptions(options: unknown = {}): ResolvedStoreOptions {
+  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', 'must be an object');
+  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  return parseOptions(storeOptionsSchema, { ...DEFAULTS, ...defined });
+}
+
+export function parseOptions<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  const key = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.') || 'options';
+  const message = issue.code === 'unrecognized_keys' ? 'unknown option' : issue.message;
+  throw new InvalidOptionError(key, message);
+}

@@ -1,0 +1,47 @@
+import { NotFoundError } from '../errors.js';
+import { throwIfAborted } from '../internal/abort.js';
+import { checkKey, sliceRange } from './util.js';
+import type { CallOptions, ChunkStore, GetOptions, PutOptions, PutResult, StoredObject } from './types.js';
+
+/** Keeps everything in process memory: for tests, caches and embedding. Copies in and out, like a real store. */
+export function createMemoryStore(): ChunkStore {
+  const objects = new Map<string, { data: Uint8Array; modified: Date }>();
+  return {
+    name: 'memory',
+    capabilities: { conditionalPut: true, rangeGet: true },
+    async put(key: string, data: Uint8Array, options: PutOptions = {}): Promise<PutResult> {
+      checkKey('memory', key);
+      throwIfAborted(options.signal);
+      const existing = objects.get(key);
+      if (existing && options.ifNotExists) {
+        existing.modified = new Date();
+        return { created: false };
+      }
+      objects.set(key, { data: Uint8Array.prototype.slice.call(data), modified: new Date() });
+      return { created: !existing };
+    },
+    async get(key: string, options: GetOptions = {}): Promise<Uint8Array> {
+      checkKey('memory', key);
+      throwIfAborted(options.signal);
+      const o = objects.get(key);
+      if (!o) throw new NotFoundError(`object ${key}`);
+      return sliceRange(o.data, options.range).slice();
+    },
+    async has(key: string, options: CallOptions = {}): Promise<boolean> {
+      checkKey('memory', key);
+      throwIfAborted(options.signal);
+      return objects.has(key);
+    },
+    async delete(key: string, options: CallOptions = {}): Promise<void> {
+      checkKey('memory', key);
+      throwIfAborted(options.signal);
+      objects.delete(key);
+    },
+    async *list(prefix: string, options: CallOptions = {}): AsyncIterable<StoredObject> {
+      for (const [key, o] of [...objects]) {
+        throwIfAborted(options.signal);
+        if (key.startsWith(prefix)) yield { key, size: o.data.byteLength, modified: o.modified };
+      }
+    },
+  };
+}
