@@ -21,6 +21,7 @@ export interface GcReport {
 }
 
 const SHA = /[0-9a-f]{64}/g;
+const TEMP_MIN_AGE_MS = 3600_000;
 const decoder = new TextDecoder();
 
 /**
@@ -85,7 +86,9 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
     report.removedChunks++;
     report.removedBytes += c.size;
   }
-  if (!options.dryRun && ctx.store.sweep) report.removedTemp = await ctx.store.sweep(cutoff, { signal });
+  // Temp files belong to writes in flight, whatever the grace period: only old ones are debris.
+  const tempCutoff = new Date(Math.min(cutoff.getTime(), Date.now() - TEMP_MIN_AGE_MS));
+  if (!options.dryRun && ctx.store.sweep) report.removedTemp = await ctx.store.sweep(tempCutoff, { signal });
   return report;
 }
 

@@ -1,4 +1,4 @@
-import { Observable, defer, from, map, mergeMap, range as rxRange } from 'rxjs';
+import { Observable, defer, finalize, from, map, mergeMap, range as rxRange } from 'rxjs';
 import { BadRequestError, RangeNotSatisfiableError } from '../errors.js';
 import { abortable } from '../internal/abort.js';
 import { HeldBytes } from '../internal/gauge.js';
@@ -64,6 +64,7 @@ export function downloadManifest(ctx: EngineContext, m: Manifest, options: Downl
       return from === 0 && to === data.byteLength ? data : data.subarray(from, to);
     }),
     abortable(options.signal),
+    finalize(() => gauge.close()),
   );
 }
 

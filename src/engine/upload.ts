@@ -174,7 +174,7 @@ export function upload(ctx: EngineContext, source: UploadSource, options: Upload
       options.signal?.removeEventListener('abort', onAbort);
       controller.abort();
       for (const key of held) dropLive(ctx, key);
-      gauge.releaseAll();
+      gauge.close();
     };
   });
 }

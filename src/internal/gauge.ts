@@ -11,19 +11,28 @@ export class HeldBytes {
     this.parents = parents.filter((p): p is HeldBytes => p !== undefined);
   }
 
+  private closed = false;
+
   add(n: number): void {
+    if (this.closed) return;
     this.held += n;
     if (this.held > this.peak) this.peak = this.held;
     for (const p of this.parents) p.add(n);
   }
 
   release(n: number): void {
+    if (this.closed) return;
     this.held -= n;
     for (const p of this.parents) p.release(n);
   }
 
-  /** Releases whatever is still counted (a transfer that ended or was cancelled). */
-  releaseAll(): void {
+  /**
+   * Ends a transfer's gauge: releases whatever is still counted and ignores later calls, since
+   * some buffers of a cancelled transfer are only dropped after its teardown (an abandoned
+   * source iterator finishes on its own time).
+   */
+  close(): void {
     if (this.held !== 0) this.release(this.held);
+    this.closed = true;
   }
 }

@@ -1,0 +1,62 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { lastValueFrom, toArray, type Observable } from 'rxjs';
+import { afterEach } from 'vitest';
+import type { ChunkStore, FileInfo, Store, UploadEvent } from '../../src/index.js';
+
+const dirs: string[] = [];
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+
+/** A fresh temp directory, removed after the test. */
+export async function tempDir(): Promise<string> {
+  const d = await mkdtemp(path.join(tmpdir(), 'chunkstream-test-'));
+  dirs.push(d);
+  return d;
+}
+
+export async function collect(bytes$: Observable<Uint8Array>): Promise<Buffer> {
+  return Buffer.concat(await lastValueFrom(bytes$.pipe(toArray())));
+}
+
+export async function put(store: Store, data: Uint8Array, name = 'file.bin'): Promise<FileInfo> {
+  const events = await lastValueFrom(store.upload(data, { name }).pipe(toArray()));
+  const last = events.at(-1) as UploadEvent;
+  if (last.type !== 'committed') throw new Error(`upload ended with ${last.type}`);
+  return last.file;
+}
+
+/** Deterministic pseudo-random bytes (xorshift), so failures reproduce. */
+export function bytes(n: number, seed = 1): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+export const tick = (ms = 0) => new Promise<void>((r) => setTimeout(r, ms));
+
+type Op = 'put' | 'get' | 'has' | 'delete' | 'list';
+
+/**
+ * Wraps a store to inject faults or delays per call, the way users wrap theirs. `hook` runs
+ * before each call; throwing from it fails that call; returning a promise delays it.
+ */
+export function wrapStore(inner: ChunkStore, hook: (op: Op, key: string) => void | Promise<void>): ChunkStore {
+  return {
+    name: `wrapped-${inner.name}`,
+    capabilities: inner.capabilities,
+    put: async (k, d, o) => (await hook('put', k), inner.put(k, d, o)),
+    get: async (k, o) => (await hook('get', k), inner.get(k, o)),
+    has: async (k, o) => (await hook('has', k), inner.has(k, o)),
+    delete: async (k, o) => (await hook('delete', k), inner.delete(k, o)),
+    list: (p, o) => inner.list(p, o),
+  };
+}
