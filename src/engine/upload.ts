@@ -54,7 +54,9 @@ export function upload(ctx: EngineContext, source: UploadSource, options: Upload
     const hash = createHash('sha256');
     let saving: Promise<void> | undefined;
     let dirty = false;
+    let savedChunks = 0; // chunks in the last session snapshot known to be stored
     let total = 0;
+    let current: Session | undefined; // set once the session exists; cleared when committed
     const concurrency = options.concurrency ?? ctx.options.uploadConcurrency;
 
     const prepare = async (): Promise<Session> => {
@@ -76,6 +78,8 @@ export function upload(ctx: EngineContext, source: UploadSource, options: Upload
       }
       total = session.size;
       await ctx.catalog.saveSession(session, { signal });
+      savedChunks = session.chunks.length;
+      current = session;
       return session;
     };
 
@@ -84,7 +88,9 @@ export function upload(ctx: EngineContext, source: UploadSource, options: Upload
       saving ??= (async () => {
         while (dirty) {
           dirty = false;
-          await ctx.catalog.saveSession({ ...session, chunks: [...session.chunks] }, { signal });
+          const snapshot = { ...session, chunks: [...session.chunks] };
+          await ctx.catalog.saveSession(snapshot, { signal });
+          savedChunks = snapshot.chunks.length;
         }
       })()
         .catch((err) => subscriber.error(err))
@@ -152,6 +158,7 @@ export function upload(ctx: EngineContext, source: UploadSource, options: Upload
         created: new Date().toISOString(),
       });
       await ctx.catalog.commitManifest(manifest, { signal });
+      current = undefined;
       await ctx.catalog.deleteSession(session.uploadId).catch(() => undefined);
       return { type: 'committed', file: fileInfo(manifest) };
     };
@@ -173,6 +180,9 @@ export function upload(ctx: EngineContext, source: UploadSource, options: Upload
     return () => {
       options.signal?.removeEventListener('abort', onAbort);
       controller.abort();
+      // An interrupted upload records how far it got (saves in flight were just aborted), so a
+      // resume sends only what is missing. Best effort: at worst a resume resends a few chunks.
+      if (current && current.chunks.length > savedChunks) void ctx.catalog.saveSession({ ...current, chunks: [...current.chunks] }).catch(() => undefined);
       for (const key of held) dropLive(ctx, key);
       gauge.close();
     };

@@ -18,11 +18,14 @@ export type ByteSource =
  */
 export function toByteIterable(source: ByteSource, observableLimit: number): AsyncIterable<Uint8Array> {
   if (source instanceof Uint8Array) return once(source);
+  if (typeof source !== 'object' || source === null) {
+    throw new BadRequestError('source', `must be bytes, a stream or an iterable (got ${source === null ? 'null' : typeof source})`);
+  }
   if (isObservable(source)) return fromObservable(source as Observable<Uint8Array>, observableLimit);
   if (typeof (source as ReadableStream).getReader === 'function' && !(source instanceof Readable)) {
     return fromWebStream(source as ReadableStream<Uint8Array>);
   }
-  if (source && (Symbol.asyncIterator in (source as object) || Symbol.iterator in (source as object))) {
+  if (Symbol.asyncIterator in source || Symbol.iterator in source) {
     return asBytes(source as AsyncIterable<Uint8Array | string>);
   }
   throw new BadRequestError('source', 'must be a Uint8Array, Readable, ReadableStream, (async) iterable or Observable of bytes');
