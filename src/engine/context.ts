@@ -12,6 +12,13 @@ export interface EngineContext {
   gauge: HeldBytes;
   /** Chunk keys written by uploads still running in this process: gc never removes them. */
   live: Map<string, number>;
+  /** Final progress saves of interrupted uploads, by upload id: status, resume and abort wait for them. */
+  settling: Map<string, Promise<void>>;
+}
+
+/** Waits for an interrupted upload's last progress save, so its session is read (or deleted) after it. */
+export async function settled(ctx: EngineContext, uploadId: string): Promise<void> {
+  await ctx.settling.get(uploadId);
 }
 
 export function holdLive(ctx: EngineContext, key: string): void {

@@ -1,4 +1,4 @@
-import type { Observable } from 'rxjs';
+import { Observable, lastValueFrom, toArray } from 'rxjs';
 import type { Readable } from 'node:stream';
 import { Catalog } from '../catalog/catalog.js';
 import { collectGarbage, verifyFiles, type GcOptions, type GcReport, type VerifyReport } from '../catalog/gc.js';
@@ -6,10 +6,12 @@ import { checkId, fileInfo, type FileInfo, type Manifest } from '../catalog/sche
 import { ChunkstreamError, isChunkstreamError } from '../errors.js';
 import { HeldBytes } from '../internal/gauge.js';
 import { toReadable } from '../node.js';
+import { fromPull } from '../operators/fromPull.js';
+import { mergeMapBounded } from '../operators/mergeMapBounded.js';
 import { resolveStoreOptions, type ResolvedStoreOptions, type StoreOptions } from '../options.js';
 import { createFsStore } from '../storage/fs.js';
 import type { CallOptions, ChunkStore } from '../storage/types.js';
-import type { EngineContext } from './context.js';
+import { settled, type EngineContext } from './context.js';
 import { download, downloadManifest, type DownloadOptions } from './download.js';
 import { upload, type UploadEvent, type UploadOptions, type UploadSource } from './upload.js';
 
@@ -46,37 +48,52 @@ export interface Store {
   close(): Promise<void>;
 }
 
+const LIST_CONCURRENCY = 16;
+
 export function openStore(options: StoreOptions = {}): Store {
   const resolved = resolveStoreOptions(options);
   const owned = !resolved.chunkStore;
   const chunkStore = resolved.chunkStore ?? createFsStore(resolved.dir, { fsync: resolved.fsync });
-  const ctx: EngineContext = { store: chunkStore, catalog: new Catalog(chunkStore), options: resolved, gauge: new HeldBytes(), live: new Map() };
-  const closing = new AbortController();
-  const withClose = <T extends { signal?: AbortSignal }>(o: T): T => ({
-    ...o,
-    signal: o.signal ? AbortSignal.any([o.signal, closing.signal]) : closing.signal,
-  });
+  const ctx: EngineContext = { store: chunkStore, catalog: new Catalog(chunkStore), options: resolved, gauge: new HeldBytes(), live: new Map(), settling: new Map() };
+  // Every transfer gets its own controller, linked to the caller's signal; close() aborts them all.
+  const transfers = new Set<AbortController>();
+  let closed = false;
   const open = () => {
-    if (closing.signal.aborted) throw new ChunkstreamError('aborted', 'the store is closed');
+    if (closed) throw new ChunkstreamError('aborted', 'the store is closed');
   };
+  const tracked = <T>(signal: AbortSignal | undefined, make: (signal: AbortSignal) => Observable<T>): Observable<T> =>
+    new Observable<T>((subscriber) => {
+      const controller = new AbortController();
+      const onAbort = () => controller.abort(signal?.reason);
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
+      transfers.add(controller);
+      subscriber.add(() => {
+        transfers.delete(controller);
+        signal?.removeEventListener('abort', onAbort);
+      });
+      subscriber.add(make(controller.signal).subscribe(subscriber));
+    });
 
   const store: Store = {
     options: resolved,
     gauge: ctx.gauge,
     chunkStore,
-    upload: (source, o) => (open(), upload(ctx, source, withClose(o))),
+    upload: (source, o) => (open(), tracked(o.signal, (signal) => upload(ctx, source, { ...o, signal }))),
     async uploadStatus(uploadId, o = {}) {
       open();
+      await settled(ctx, uploadId);
       const s = await ctx.catalog.loadSession(uploadId, o);
       return { uploadId: s.uploadId, name: s.name, offset: s.size, chunkSize: s.chunkSize, expires: s.expires };
     },
     async abortUpload(uploadId, o = {}) {
       open();
+      await settled(ctx, uploadId);
       await ctx.catalog.loadSession(uploadId, o);
       await ctx.catalog.deleteSession(uploadId, o);
     },
-    download: (id, o = {}) => (open(), checkId(id), download(ctx, id, withClose(o))),
-    downloadManifest: (m, o = {}) => (open(), downloadManifest(ctx, m, withClose(o))),
+    download: (id, o = {}) => (open(), checkId(id), tracked(o.signal, (signal) => download(ctx, id, { ...o, signal }))),
+    downloadManifest: (m, o = {}) => (open(), tracked(o.signal, (signal) => downloadManifest(ctx, m, { ...o, signal }))),
     readable: (id, o = {}) => toReadable((demand$) => store.download(id, { ...o, demand: demand$ })),
     async stat(id, o = {}) {
       return fileInfo(await store.manifest(id, o));
@@ -87,15 +104,22 @@ export function openStore(options: StoreOptions = {}): Store {
     },
     async list(o = {}) {
       open();
-      const files: FileInfo[] = [];
-      for await (const id of ctx.catalog.fileIds(o)) {
-        try {
-          files.push(fileInfo(await ctx.catalog.readManifest(id, o)));
-        } catch (err) {
-          // One corrupt or vanished manifest must not hide the others: verify() reports it.
-          if (!isChunkstreamError(err) || !['corrupt_manifest', 'not_found'].includes(err.code)) throw err;
-        }
-      }
+      // Manifests are read LIST_CONCURRENCY at a time (round trips add up on S3).
+      const ids = fromPull(ctx.catalog.fileIds(o));
+      const files = await lastValueFrom(
+        ids.values$.pipe(
+          mergeMapBounded(async (id: string) => {
+            try {
+              return [fileInfo(await ctx.catalog.readManifest(id, o))];
+            } catch (err) {
+              // One corrupt or vanished manifest must not hide the others: verify() reports it.
+              if (isChunkstreamError(err) && ['corrupt_manifest', 'not_found'].includes(err.code)) return [];
+              throw err;
+            }
+          }, LIST_CONCURRENCY, { request: ids.request }),
+          toArray(),
+        ),
+      ).then((lists) => lists.flat());
       return files.sort((a, b) => a.created.localeCompare(b.created) || a.id.localeCompare(b.id));
     },
     async remove(id, o = {}) {
@@ -106,8 +130,11 @@ export function openStore(options: StoreOptions = {}): Store {
     gc: (o = {}) => (open(), collectGarbage(ctx, o)),
     verify: (id, o = {}) => (open(), verifyFiles(ctx, id, o)),
     async close() {
-      if (closing.signal.aborted) return;
-      closing.abort(new ChunkstreamError('aborted', 'the store was closed'));
+      if (closed) return;
+      closed = true;
+      for (const c of transfers) c.abort(new ChunkstreamError('aborted', 'the store was closed'));
+      // Interrupted uploads record their progress before the backend goes away.
+      await Promise.all(ctx.settling.values());
       if (owned) await chunkStore.close?.();
     },
   };

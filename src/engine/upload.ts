@@ -10,7 +10,7 @@ import { sha256Hex } from '../internal/hash.js';
 import { toByteIterable, type ByteSource } from '../internal/source.js';
 import { fromPull } from '../operators/fromPull.js';
 import { mergeMapBounded } from '../operators/mergeMapBounded.js';
-import { dropLive, holdLive, type EngineContext } from './context.js';
+import { dropLive, holdLive, settled, type EngineContext } from './context.js';
 import { readVerified } from './readChunk.js';
 
 export interface UploadOptions {
@@ -67,6 +67,7 @@ export function upload(ctx: EngineContext, source: UploadSource, options: Upload
       const expires = new Date(now + ctx.options.uploadTtlMs).toISOString();
       let session: Session;
       if (options.uploadId) {
+        await settled(ctx, options.uploadId);
         session = { ...(await ctx.catalog.loadSession(options.uploadId, { signal })), expires };
         // Re-hash the stored prefix: the running hash did not survive the interruption.
         for (const [i, ref] of session.chunks.entries()) {
@@ -182,7 +183,14 @@ export function upload(ctx: EngineContext, source: UploadSource, options: Upload
       controller.abort();
       // An interrupted upload records how far it got (saves in flight were just aborted), so a
       // resume sends only what is missing. Best effort: at worst a resume resends a few chunks.
-      if (current && current.chunks.length > savedChunks) void ctx.catalog.saveSession({ ...current, chunks: [...current.chunks] }).catch(() => undefined);
+      if (current && current.chunks.length > savedChunks) {
+        const id = current.uploadId;
+        const last = ctx.catalog
+          .saveSession({ ...current, chunks: [...current.chunks] })
+          .catch(() => undefined)
+          .finally(() => ctx.settling.get(id) === last && ctx.settling.delete(id));
+        ctx.settling.set(id, last);
+      }
       for (const key of held) dropLive(ctx, key);
       gauge.close();
     };

@@ -7,7 +7,7 @@ import type { ChunkStore, FileInfo, Store, UploadEvent } from '../../src/index.j
 
 const dirs: string[] = [];
 afterEach(async () => {
-  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true, maxRetries: 5 })));
 });
 
 /** A fresh temp directory, removed after the test. */
@@ -48,15 +48,29 @@ type Op = 'put' | 'get' | 'has' | 'delete' | 'list';
 /**
  * Wraps a store to inject faults or delays per call, the way users wrap theirs. `hook` runs
  * before each call; throwing from it fails that call; returning a promise delays it.
+ * `idle()` resolves once no call is in flight (a failed upload does not wait for its
+ * cancelled siblings, and a test must not race them).
  */
-export function wrapStore(inner: ChunkStore, hook: (op: Op, key: string) => void | Promise<void>): ChunkStore {
+export function wrapStore(inner: ChunkStore, hook: (op: Op, key: string) => void | Promise<void>): ChunkStore & { idle(): Promise<void> } {
+  let inFlight = 0;
+  const waiters: (() => void)[] = [];
+  const track = async <T>(op: Op, key: string, call: () => Promise<T>): Promise<T> => {
+    inFlight++;
+    try {
+      await hook(op, key);
+      return await call();
+    } finally {
+      if (--inFlight === 0) for (const w of waiters.splice(0)) w();
+    }
+  };
   return {
     name: `wrapped-${inner.name}`,
     capabilities: inner.capabilities,
-    put: async (k, d, o) => (await hook('put', k), inner.put(k, d, o)),
-    get: async (k, o) => (await hook('get', k), inner.get(k, o)),
-    has: async (k, o) => (await hook('has', k), inner.has(k, o)),
-    delete: async (k, o) => (await hook('delete', k), inner.delete(k, o)),
+    put: (k, d, o) => track('put', k, () => inner.put(k, d, o)),
+    get: (k, o) => track('get', k, () => inner.get(k, o)),
+    has: (k, o) => track('has', k, () => inner.has(k, o)),
+    delete: (k, o) => track('delete', k, () => inner.delete(k, o)),
     list: (p, o) => inner.list(p, o),
+    idle: () => (inFlight === 0 ? Promise.resolve() : new Promise<void>((r) => waiters.push(r))),
   };
 }
