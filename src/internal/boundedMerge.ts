@@ -1,4 +1,4 @@
-import { Observable, from, type ObservableInput, type Subscription } from 'rxjs';
+import { Observable, from, type ObservableInput } from 'rxjs';
 import type { HeldBytes } from './gauge.js';
 
 /** How an operator is throttled from both ends. All fields are optional. */
@@ -23,8 +23,8 @@ export interface FlowControl<R> {
 
 interface Slot<R> {
   values: R[];
+  /** The inner completed and was torn down. */
   done: boolean;
-  sub?: Subscription;
 }
 
 function defaultWeigh(value: unknown): number {
@@ -75,6 +75,7 @@ export function boundedMerge<T, R>(
       }
       const slot: Slot<R> = { values: [], done: false };
       slots.push(slot);
+      let completed = false;
       const sub = from(input).subscribe({
         next: (v) => {
           flow.gauge?.add(weigh(v));
@@ -83,16 +84,17 @@ export function boundedMerge<T, R>(
           drain();
         },
         error: (err) => subscriber.error(err),
-        complete: () => {
-          slot.done = true;
-          if (slot.sub) subscriber.remove(slot.sub);
-          drain();
-        },
+        complete: () => (completed = true),
       });
-      if (!slot.done) {
-        slot.sub = sub;
-        subscriber.add(sub);
-      }
+      // Runs after the inner's own teardown: only then is its slot free (as in rxjs' mergeInternals),
+      // so at most `concurrency` inners exist at any moment, finalizers included.
+      sub.add(() => {
+        if (!completed) return;
+        slot.done = true;
+        subscriber.remove(sub);
+        drain();
+      });
+      if (!sub.closed) subscriber.add(sub);
     };
 
     const deliver = (): boolean => {
@@ -117,6 +119,7 @@ export function boundedMerge<T, R>(
 
     // Re-entrant calls (a synchronous inner or source) only flag another pass.
     const drain = (): void => {
+      if (subscriber.closed) return;
       if (draining) {
         again = true;
         return;
