@@ -15,8 +15,11 @@ export type ErrorCode =
   | 'unauthorized'
   | 'source_overflow'
   | 'conflict'
+  | 'method_not_allowed'
   | 'storage'
-  | 'internal';
+  | 'internal'
+  /** The WebSocket connection dropped and the transfer could not be resumed (client SDK). */
+  | 'connection_lost';
 
 const STATUS: Record<ErrorCode, number> = {
   invalid_option: 400,
@@ -30,8 +33,10 @@ const STATUS: Record<ErrorCode, number> = {
   unauthorized: 401,
   source_overflow: 400,
   conflict: 409,
+  method_not_allowed: 405,
   storage: 503,
   internal: 500,
+  connection_lost: 503,
 };
 
 export class ChunkstreamError extends Error {

@@ -14,6 +14,8 @@ export { toReadable, type ByteStreamSource } from './node.js';
 export {
   createFsStore,
   createMemoryStore,
+  createS3Store,
+  withLatency,
   isChunkStore,
   isValidKey,
   type ChunkStore,
@@ -24,6 +26,9 @@ export {
   type PutResult,
   type StoredObject,
   type FsStoreOptions,
+  type S3Store,
+  type S3StoreOptions,
+  type LatencyOptions,
 } from './storage/index.js';
 export {
   ChunkstreamError,

@@ -1,0 +1,74 @@
+import { InvalidOptionError } from '../errors.js';
+import { abortError, throwIfAborted } from '../internal/abort.js';
+import type { CallOptions, ChunkStore, GetOptions, PutOptions, PutResult, StoredObject } from './types.js';
+
+export interface LatencyOptions {
+  /** Delay before each `get`, in ms (default 0). */
+  getMs?: number;
+  /** Delay before each `put`, in ms (default 0). */
+  putMs?: number;
+  /** Adds `random() × jitterMs` ms to every delay (default 0). */
+  jitterMs?: number;
+  /** Source of randomness for the jitter, in [0, 1) (default `Math.random`): pass a seeded one for repeatable runs. */
+  random?: () => number;
+}
+
+/**
+ * Wraps a ChunkStore so every `get` and `put` waits first: a fixed delay plus optional random
+ * jitter. Simulates a slow disk or a distant object store (benchmarks, tests, demos).
+ *
+ * - The wait honours the call's AbortSignal: an abort rejects at once with an `AbortError`
+ *   and the inner store is never called.
+ * - No timer outlives its call: the timer is cleared on abort, the abort listener removed when
+ *   the timer fires. A zero delay sets no timer at all.
+ * - `has`, `delete`, `list`, `sweep` and `close` pass straight through.
+ */
+export function withLatency(store: ChunkStore, options: LatencyOptions = {}): ChunkStore {
+  const getMs = checkMs('getMs', options.getMs);
+  const putMs = checkMs('putMs', options.putMs);
+  const jitterMs = checkMs('jitterMs', options.jitterMs);
+  const random = options.random ?? Math.random;
+  const delayOf = (base: number) => (jitterMs > 0 ? base + random() * jitterMs : base);
+
+  const wrapped: ChunkStore = {
+    name: store.name,
+    capabilities: store.capabilities,
+    async get(key: string, opts: GetOptions = {}): Promise<Uint8Array> {
+      await sleep(delayOf(getMs), opts.signal);
+      return store.get(key, opts);
+    },
+    async put(key: string, data: Uint8Array, opts: PutOptions = {}): Promise<PutResult> {
+      await sleep(delayOf(putMs), opts.signal);
+      return store.put(key, data, opts);
+    },
+    has: (key: string, opts?: CallOptions) => store.has(key, opts),
+    delete: (key: string, opts?: CallOptions) => store.delete(key, opts),
+    list: (prefix: string, opts?: CallOptions): AsyncIterable<StoredObject> => store.list(prefix, opts),
+  };
+  if (store.sweep) wrapped.sweep = store.sweep.bind(store);
+  if (store.close) wrapped.close = store.close.bind(store);
+  return wrapped;
+}
+
+function checkMs(name: string, value: number | undefined): number {
+  if (value === undefined) return 0;
+  if (!(Number.isFinite(value) && value >= 0)) throw new InvalidOptionError(name, `must be a finite number ≥ 0 (got ${value})`);
+  return value;
+}
+
+/** Waits `ms`, or rejects with an AbortError as soon as `signal` aborts; leaves nothing behind. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  throwIfAborted(signal);
+  if (ms <= 0) return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortError(signal!));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,70 @@
+import crypto from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import S3rver from 's3rver';
+import { createS3Store, type S3Store, type S3StoreOptions } from '../../src/storage/s3.js';
+
+/** Credentials s3rver accepts (it checks signatures against these). */
+export const S3RVER_ENV = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' } as const;
+export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
+export interface S3rverHandle {
+  endpoint: string;
+  bucket: string;
+  /** s3rver's data directory: tests reach objects behind the API (to corrupt or age them). */
+  directory: string;
+  /** The file holding an object's bytes, as s3rver lays it out. */
+  objectFile(key: string): string;
+  /** A store on this server (own client; close it or let cleanup go). */
+  store(options?: Partial<S3StoreOptions>): S3Store;
+  close(): Promise<void>;
+}
+
+/**
+ * s3rver encrypts ListObjectsV2 continuation tokens with single DES, which OpenSSL 3 (Node 17+)
+ * refuses: every truncated listing answers 500. Its tokens are opaque to clients, so an identity
+ * "cipher" for exactly that call restores pagination without touching anything else.
+ */
+function patchS3rverContinuationTokens(): void {
+  const c = crypto as unknown as Record<string, unknown> & { __s3rverPatched?: boolean };
+  if (c.__s3rverPatched) return;
+  const identity = { update: (d: string | Buffer, enc?: BufferEncoding) => (typeof d === 'string' ? Buffer.from(d, enc) : d), final: () => Buffer.alloc(0) };
+  for (const name of ['createCipheriv', 'createDecipheriv'] as const) {
+    const original = crypto[name] as (...args: unknown[]) => unknown;
+    c[name] = (algorithm: unknown, ...rest: unknown[]) => (algorithm === 'des' ? identity : original.call(crypto, algorithm, ...rest));
+  }
+  c.__s3rverPatched = true;
+}
+
+/** Starts a silent s3rver on 127.0.0.1 (ephemeral port) in a temp dir, with one bucket. */
+export async function startS3rver(bucket = 'chunkstream-test'): Promise<S3rverHandle> {
+  patchS3rverContinuationTokens();
+  const directory = await mkdtemp(path.join(tmpdir(), 'cs-s3rver-'));
+  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: bucket }] });
+  const { port } = await server.run();
+  const endpoint = `http://127.0.0.1:${port}`;
+  const stores: S3Store[] = [];
+  return {
+    endpoint,
+    bucket,
+    directory,
+    objectFile: (key) => {
+      const parts = key.split('/');
+      const last = parts.pop()!;
+      return path.join(directory, bucket, ...parts, `${last}._S3rver_object`);
+    },
+    store(options = {}) {
+      const s = createS3Store({ bucket, endpoint, credentials: S3RVER_CREDENTIALS, region: 'us-east-1', ...options });
+      stores.push(s);
+      return s;
+    },
+    async close() {
+      await Promise.all(stores.map((s) => s.close?.()));
+      // Keep-alive sockets would hold close() open.
+      server.httpServer?.closeAllConnections();
+      await server.close();
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
