@@ -1,0 +1,143 @@
+import { Observable } from 'rxjs';
+import type { FileInfo } from '../catalog/schema.js';
+import { ConnectionLostError, RemoteError } from '../protocol/errors.js';
+import { FRAME_HEADER_BYTES, FrameType, encodeFrame } from '../protocol/frames.js';
+import type { Link } from './link.js';
+import { planSource, type ByteReader, type ClientUploadSource } from './source.js';
+
+export interface ClientUploadOptions {
+  /** File name (metadata). Required unless `uploadId` resumes an earlier upload. */
+  name?: string;
+  /** Resume this unfinished upload (e.g. from another process): the source is re-read from the server's offset. */
+  uploadId?: string;
+  /** Refuse to commit unless the file has exactly this many bytes (sent automatically for bytes and Blobs). */
+  size?: number;
+  /** Refuse to commit unless the file's SHA-256 (hex) is this. */
+  sha256?: string;
+}
+
+/** Upload events; `started` comes again, with the server's offset, after each resume. */
+export type UploadEvent =
+  | { type: 'started'; uploadId: string; offset: number }
+  | { type: 'progress'; uploadId: string; bytes: number; chunks: number }
+  | { type: 'committed'; file: FileInfo };
+
+/** Largest data frame payload the client sends, below the server's maxFrameBytes. */
+const MAX_PIECE = 256 * 1024;
+
+/**
+ * upload ─▶ started {offset, credit} ─▶ data frames within credit ─▶ end ─▶ committed
+ *                    ◀── credit (as the server's store consumes) ──┘
+ * The source is read only as credit allows, so nothing piles up in the socket.
+ */
+export function uploadObservable(link: Link, source: ClientUploadSource, options: ClientUploadOptions): Observable<UploadEvent> {
+  return new Observable<UploadEvent>((subscriber) => {
+    let plan: ReturnType<typeof planSource>;
+    try {
+      plan = planSource(source);
+    } catch (err) {
+      subscriber.error(err);
+      return;
+    }
+    let uploadId = options.uploadId;
+    let reader: ByteReader | undefined;
+    let offset = 0;
+    let credit = 0;
+    let generation = 0; // bumped per (re)start: a pump of an old socket stops
+    let pumping = false;
+    let ended = false;
+    let finished = false;
+
+    const fail = (err: unknown) => {
+      finished = true;
+      link.release(stream);
+      reader?.close();
+      subscriber.error(err);
+    };
+
+    const pump = async () => {
+      if (pumping) return;
+      pumping = true;
+      const gen = generation;
+      try {
+        const max = Math.min(MAX_PIECE, (link.info?.maxFrameBytes ?? 65536) - FRAME_HEADER_BYTES);
+        while (gen === generation && !finished && !ended && reader && credit > 0) {
+          const piece = await reader.read(Math.min(credit, max));
+          if (gen !== generation || finished) return;
+          if (piece === null) {
+            ended = true;
+            link.send({ type: 'end', stream });
+          } else {
+            link.sendFrame(encodeFrame(FrameType.UPLOAD_DATA, stream, offset, piece));
+            offset += piece.byteLength;
+            credit -= piece.byteLength;
+          }
+        }
+      } catch (err) {
+        if (!finished) {
+          link.send({ type: 'cancel', stream });
+          fail(err);
+        }
+      } finally {
+        if (gen === generation) pumping = false;
+      }
+    };
+
+    const stream = link.register({
+      start() {
+        generation++;
+        pumping = false;
+        ended = false;
+        credit = 0;
+        reader?.close();
+        reader = undefined;
+        const size = options.size ?? plan.size;
+        link.send({ type: 'upload', stream, ...(uploadId ? { uploadId } : { name: options.name }), size, sha256: options.sha256 });
+      },
+      message(msg) {
+        switch (msg.type) {
+          case 'started':
+            uploadId = msg.uploadId;
+            offset = msg.offset;
+            credit = msg.credit;
+            try {
+              reader = plan.open(offset);
+            } catch (err) {
+              link.send({ type: 'cancel', stream });
+              return fail(err);
+            }
+            subscriber.next({ type: 'started', uploadId, offset });
+            return void pump();
+          case 'credit':
+            credit += msg.bytes;
+            return void pump();
+          case 'progress':
+            return subscriber.next({ type: 'progress', uploadId: msg.uploadId, bytes: msg.bytes, chunks: msg.chunks });
+          case 'committed':
+            finished = true;
+            link.release(stream);
+            subscriber.next({ type: 'committed', file: msg.file });
+            return subscriber.complete();
+          case 'error':
+            return fail(new RemoteError(msg.code, msg.message, msg.stream));
+        }
+      },
+      frame() {},
+      lost(err) {
+        if (plan.resumable) return true;
+        fail(new ConnectionLostError(`${err.message}; the upload cannot resume: its source is a one-shot stream (pass a Uint8Array, a Blob or a function (offset) => source)`));
+        return false;
+      },
+      fail,
+    });
+
+    return () => {
+      generation++;
+      reader?.close();
+      if (finished) return;
+      finished = true;
+      link.release(stream);
+      link.send({ type: 'cancel', stream });
+    };
+  });
+}

@@ -1,0 +1,197 @@
+import type { RawData, WebSocket } from 'ws';
+import { toChunkstreamError } from '../errors.js';
+import {
+  AuthTimeoutError,
+  CloseCode,
+  MalformedMessageError,
+  StreamInUseError,
+  TooManyStreamsError,
+  UnauthorizedError,
+  UnknownStreamError,
+  toWireCode,
+  type ProtocolError,
+} from '../protocol/errors.js';
+import { FrameType, decodeFrame, type Frame } from '../protocol/frames.js';
+import { MessageRejection, PROTOCOL_VERSION, parseClientMessage, type ClientMessage, type ServerMessage } from '../protocol/messages.js';
+import { startDownload } from './ws-download.js';
+import type { GatewayShared, StreamContext, StreamHandle } from './ws-types.js';
+import { startRequest } from './ws-requests.js';
+import { Outbox } from './ws-outbox.js';
+import { startUpload } from './ws-upload.js';
+
+/** Bounds what one client can make the server track (docs/protocol.md § Streams, § Flow control). */
+export const MAX_STREAMS = 256;
+export const AUTH_DEADLINE_MS = 10_000;
+const decoder = new TextDecoder();
+
+export class WsConnection {
+  private readonly streams = new Map<number, StreamHandle>();
+  private readonly out: Outbox;
+  private authTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private alive = true;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly shared: GatewayShared,
+    private authenticated: boolean,
+  ) {
+    this.out = new Outbox(ws);
+    ws.on('error', () => undefined); // ws closes the socket itself (1002, 1007, 1009); 'close' follows
+    ws.on('close', () => this.teardown());
+    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    ws.on('pong', () => (this.alive = true));
+    if (authenticated) this.ready();
+    else {
+      this.authTimer = setTimeout(() => this.refuse(new AuthTimeoutError(AUTH_DEADLINE_MS)), AUTH_DEADLINE_MS);
+      this.authTimer.unref();
+    }
+  }
+
+  /** Cancels every stream, then closes with 1001 (terminating a peer that does not answer). */
+  async shutdown(): Promise<void> {
+    this.teardown();
+    if (this.ws.readyState === this.ws.CLOSED) return;
+    await new Promise<void>((resolve) => {
+      this.ws.once('close', () => resolve());
+      this.ws.close(CloseCode.GOING_AWAY, 'server shutting down');
+      setTimeout(() => this.ws.terminate(), 2000).unref();
+    });
+  }
+
+  /** Called every HEARTBEAT_MS: a peer silent since the last ping (half-open TCP) is dropped. */
+  heartbeat(): void {
+    if (!this.alive) return this.ws.terminate();
+    this.alive = false;
+    if (this.ws.readyState === this.ws.OPEN) this.ws.ping();
+  }
+
+  private teardown(): void {
+    this.closed = true;
+    clearTimeout(this.authTimer);
+    const handles = [...this.streams.values()];
+    this.streams.clear();
+    for (const h of handles) h.cancel();
+  }
+
+  private ready(): void {
+    this.send({ type: 'ready', version: PROTOCOL_VERSION, maxFrameBytes: this.shared.maxFrameBytes, window: this.shared.window });
+  }
+
+  private refuse(err: ProtocolError): void {
+    this.sendError(null, err);
+    this.teardown();
+    // A close reason is at most 123 bytes of UTF-8: keep it ASCII and short.
+    this.ws.close(err.closeCode, err.message.replace(/[^\x20-\x7e]/g, '?').slice(0, 120));
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    if (this.closed) return;
+    this.alive = true;
+    let stream: number | null = null;
+    try {
+      const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+      if (!this.authenticated) return this.authenticate(bytes, isBinary);
+      if (isBinary) {
+        const frame = decodeFrame(bytes);
+        stream = frame.stream;
+        this.onFrame(frame);
+      } else {
+        const msg = parseClientMessage(decoder.decode(bytes));
+        stream = 'stream' in msg ? msg.stream : null;
+        this.onControl(msg);
+      }
+    } catch (err) {
+      this.sendError(err instanceof MessageRejection ? err.stream : stream, err);
+    }
+  }
+
+  private authenticate(bytes: Uint8Array, isBinary: boolean): void {
+    let msg: ClientMessage | undefined;
+    try {
+      msg = isBinary ? undefined : parseClientMessage(decoder.decode(bytes));
+    } catch {
+      msg = undefined;
+    }
+    if (msg?.type !== 'auth') return this.refuse(new UnauthorizedError('the first message must be {"type":"auth","token":"…"}'));
+    if (!this.shared.tokens.check(msg.token)) return this.refuse(new UnauthorizedError('invalid token'));
+    this.authenticated = true;
+    clearTimeout(this.authTimer);
+    this.ready();
+  }
+
+  private onFrame(frame: Frame): void {
+    if (frame.type !== FrameType.UPLOAD_DATA) throw new MalformedMessageError('frame.type', 'clients send only upload data frames (type 1)');
+    this.target(frame.stream, 'upload').data!(frame);
+  }
+
+  private onControl(msg: ClientMessage): void {
+    switch (msg.type) {
+      case 'auth':
+        return; // already authenticated (header, or auth off): harmless
+      case 'upload':
+        return this.open(msg.stream, (ctx) => startUpload(ctx, msg));
+      case 'download':
+        return this.open(msg.stream, (ctx) => startDownload(ctx, msg));
+      case 'list':
+      case 'stat':
+      case 'remove':
+      case 'status':
+        return this.open(msg.stream, (ctx) => startRequest(ctx, msg));
+      case 'end':
+        return this.target(msg.stream, 'upload').end!();
+      case 'credit':
+        return this.target(msg.stream, 'download').credit!(msg.chunks);
+      case 'cancel': {
+        const handle = this.streams.get(msg.stream);
+        this.streams.delete(msg.stream);
+        handle?.cancel();
+        // Always answered, so a client knows nothing more will come for this id.
+        return this.send({ type: 'cancelled', stream: msg.stream });
+      }
+    }
+  }
+
+  private target(stream: number, kind: StreamHandle['kind']): StreamHandle {
+    const handle = this.streams.get(stream);
+    if (!handle || handle.kind !== kind) throw new UnknownStreamError(stream, kind);
+    return handle;
+  }
+
+  private open(stream: number, start: (ctx: StreamContext) => StreamHandle): void {
+    if (this.streams.has(stream)) throw new StreamInUseError(stream);
+    if (this.streams.size >= MAX_STREAMS) throw new TooManyStreamsError(MAX_STREAMS);
+    let handle: StreamHandle | undefined;
+    let over = false;
+    const finish = () => {
+      over = true;
+      if (handle && this.streams.get(stream) === handle) this.streams.delete(stream);
+    };
+    const ctx: StreamContext = {
+      stream,
+      shared: this.shared,
+      send: (msg) => this.send(msg),
+      sendData: (header, payload, sent) => this.out.data(header, payload, sent),
+      finish,
+      fail: (err) => {
+        if (over) return;
+        finish();
+        handle?.cancel();
+        this.sendError(stream, err);
+      },
+    };
+    const started = start(ctx);
+    // Cancelled from outside (cancel message, socket closed): nothing more goes out for it.
+    handle = { ...started, cancel: () => ((over = true), started.cancel()) };
+    if (!over) this.streams.set(stream, handle);
+  }
+
+  private send(msg: ServerMessage): void {
+    this.out.json(msg);
+  }
+
+  private sendError(stream: number | null, err: unknown): void {
+    const e = toChunkstreamError(err);
+    this.send({ type: 'error', stream, code: toWireCode(e.code), message: e.message });
+  }
+}

@@ -1,0 +1,106 @@
+import type http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { z } from 'zod';
+import type { Store } from '../engine/store.js';
+import { parseOptions } from '../options.js';
+import { CloseCode } from '../protocol/errors.js';
+import { FRAME_HEADER_BYTES } from '../protocol/frames.js';
+import { bearerToken, type TokenChecker } from './auth.js';
+import { WsConnection } from './ws-connection.js';
+import type { GatewayShared } from './ws-types.js';
+
+export interface WsGatewayOptions {
+  store: Store;
+  tokens: TokenChecker;
+  /** URL path of the WebSocket endpoint (default '/v1/ws'). */
+  path?: string;
+  /** Largest frame (text or binary, header included) a client may send; larger ones close the socket with 1009. */
+  maxFrameBytes?: number;
+  /** Per download: chunks read ahead; per upload: credit of window × chunkSize bytes (default 4). */
+  window?: number;
+}
+
+export interface WsGateway {
+  /** Closes every connection (1001), cancelling its transfers, and stops taking upgrades. */
+  close(): Promise<void>;
+  readonly connections: number;
+}
+
+const optionsSchema = z
+  .object({
+    store: z.custom<Store>((s) => typeof s === 'object' && s !== null && typeof (s as Store).upload === 'function', 'must be a Store'),
+    tokens: z.custom<TokenChecker>((t) => typeof (t as TokenChecker)?.check === 'function', 'must be a TokenChecker'),
+    path: z.string().startsWith('/'),
+    maxFrameBytes: z.number().int().min(FRAME_HEADER_BYTES + 1024).max(256 * 1024 * 1024),
+    window: z.number().int().min(1).max(64),
+  })
+  .strict();
+
+export const WS_DEFAULTS = { path: '/v1/ws', maxFrameBytes: 1024 * 1024, window: 4 } as const;
+export const HEARTBEAT_MS = 30_000;
+
+/**
+ * Serves the WebSocket protocol (docs/protocol.md) on `server`'s `upgrade` event for one path.
+ * Upgrades for other paths are left to other listeners, or refused with 404 if there are none.
+ */
+export function attachWsGateway(server: http.Server, options: WsGatewayOptions): WsGateway {
+  const defined = Object.fromEntries(Object.entries(options ?? {}).filter(([, v]) => v !== undefined));
+  const o = parseOptions(optionsSchema, { ...WS_DEFAULTS, ...defined });
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: o.maxFrameBytes, clientTracking: false });
+  const live = new Set<WsConnection>();
+  const shared: GatewayShared = {
+    store: o.store,
+    tokens: o.tokens,
+    maxFrameBytes: o.maxFrameBytes,
+    window: o.window,
+    uploads: new Map(),
+  };
+  let closing = false;
+
+  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy()); // a reset during the handshake must not crash us
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    if (path !== o.path) {
+      if (server.listenerCount('upgrade') <= 1) refuse(socket, 404, 'Not Found');
+      return;
+    }
+    if (closing) return refuse(socket, 503, 'Service Unavailable');
+    const header = req.headers.authorization;
+    const token = bearerToken(header);
+    // A header that is present must be valid; without one, the first message may authenticate.
+    if (o.tokens.enabled && header !== undefined && (!token || !o.tokens.check(token))) {
+      return refuse(socket, 401, 'Unauthorized', 'WWW-Authenticate: Bearer\r\n');
+    }
+    const authenticated = !o.tokens.enabled || token !== undefined;
+    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      if (closing) return ws.close(CloseCode.GOING_AWAY, 'server shutting down');
+      const conn = new WsConnection(ws, shared, authenticated);
+      live.add(conn);
+      ws.once('close', () => live.delete(conn));
+    });
+  };
+  server.on('upgrade', onUpgrade);
+  // Streams of a peer that vanished without a FIN would wait for credit forever.
+  const heartbeat = setInterval(() => live.forEach((c) => c.heartbeat()), HEARTBEAT_MS);
+  heartbeat.unref();
+
+  return {
+    get connections() {
+      return live.size;
+    },
+    async close() {
+      closing = true;
+      clearInterval(heartbeat);
+      server.off('upgrade', onUpgrade);
+      await Promise.all([...live].map((c) => c.shutdown()));
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
+
+function refuse(socket: Duplex, status: number, text: string, extra = ''): void {
+  if (!socket.writable) return void socket.destroy();
+  socket.once('finish', () => socket.destroy());
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n${extra}\r\n${text}`);
+}

@@ -1,0 +1,37 @@
+import type { Store } from '../engine/store.js';
+import type { Frame } from '../protocol/frames.js';
+import type { ServerMessage } from '../protocol/messages.js';
+import type { TokenChecker } from './auth.js';
+
+/** What all connections of one gateway share. */
+export interface GatewayShared {
+  store: Store;
+  tokens: TokenChecker;
+  maxFrameBytes: number;
+  window: number;
+  /** Upload id → takes the upload away from the stream writing it (a resume elsewhere wins). */
+  uploads: Map<string, () => void>;
+}
+
+/** One transfer or request on a connection, by stream id. */
+export interface StreamHandle {
+  readonly kind: 'upload' | 'download' | 'request';
+  /** Stops at once: unsubscribes the store pipeline, releases what it holds. Idempotent. */
+  cancel(): void;
+  data?(frame: Frame): void;
+  end?(): void;
+  credit?(chunks: number): void;
+}
+
+/** What a stream may do on its connection. */
+export interface StreamContext {
+  readonly stream: number;
+  readonly shared: GatewayShared;
+  send(msg: ServerMessage): void;
+  /** Header + payload as one binary message, the payload not copied; `sent` runs once ws flushed it (or failed). */
+  sendData(header: Uint8Array, payload: Uint8Array, sent: () => void): void;
+  /** The stream is over: its id may be reused. */
+  finish(): void;
+  /** Reports `err` on the stream, cancels it and frees its id. */
+  fail(err: unknown): void;
+}

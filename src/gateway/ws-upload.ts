@@ -1,0 +1,98 @@
+import type { Subscription } from 'rxjs';
+import { HeldBytes } from '../internal/gauge.js';
+import { CreditExceededError, MalformedMessageError, ProtocolError, CloseCode } from '../protocol/errors.js';
+import type { Frame } from '../protocol/frames.js';
+import type { ClientMessageOf } from '../protocol/messages.js';
+import type { StreamContext, StreamHandle } from './ws-types.js';
+import { Inbox } from './ws-inbox.js';
+
+/**
+ * An upload on one stream:
+ *
+ *   client ──data frames (≤ credit)──▶ Inbox ──pulled by──▶ store.upload (bounded pipeline)
+ *          ◀──credit (bytes the store consumed)──┘
+ *
+ * The client may have at most window × chunkSize bytes granted and not yet consumed, so the
+ * gateway holds at most that per upload, whatever the client or the disk do.
+ */
+export function startUpload(ctx: StreamContext, msg: ClientMessageOf<'upload'>): StreamHandle {
+  const { store, window, uploads } = ctx.shared;
+  const stream = ctx.stream;
+  const gauge = new HeldBytes(store.gauge);
+  const initialCredit = window * store.options.chunkSize;
+  let credit = 0;
+  let next = -1; // file offset the next data frame must start at; -1 until 'started'
+  let ended = false;
+  let uploadId: string | undefined;
+  let sub: Subscription | undefined;
+  let cancelled = false;
+
+  const inbox = new Inbox(gauge, (bytes) => {
+    credit += bytes;
+    ctx.send({ type: 'credit', stream, bytes });
+  });
+
+  const takeAway = () => ctx.fail(new ProtocolError('conflict', CloseCode.NORMAL, `upload ${uploadId} was resumed on another stream`));
+  const claim = (id: string) => {
+    uploadId = id;
+    const previous = uploads.get(id);
+    uploads.set(id, takeAway);
+    // Last resumer wins: a client that reconnects may get here before its old socket's close.
+    if (previous && previous !== takeAway) previous();
+  };
+
+  const cancel = () => {
+    if (cancelled) return;
+    cancelled = true;
+    if (uploadId && uploads.get(uploadId) === takeAway) uploads.delete(uploadId);
+    sub?.unsubscribe();
+    inbox.close();
+    gauge.close();
+  };
+
+  if (msg.uploadId) claim(msg.uploadId);
+  sub = store
+    .upload(() => inbox, { name: msg.name, uploadId: msg.uploadId, expectedSize: msg.size, expectedSha256: msg.sha256 })
+    .subscribe({
+      next: (e) => {
+        if (e.type === 'started') {
+          if (!msg.uploadId) claim(e.uploadId);
+          next = e.offset;
+          credit = initialCredit;
+          ctx.send({ type: 'started', stream, uploadId: e.uploadId, offset: e.offset, credit: initialCredit });
+        } else if (e.type === 'progress') {
+          ctx.send({ type: 'progress', stream, uploadId: e.uploadId, bytes: e.bytes, chunks: e.chunks });
+        } else {
+          ctx.send({ type: 'committed', stream, file: e.file });
+        }
+      },
+      error: (err) => {
+        ctx.fail(err);
+        cancel();
+      },
+      complete: () => {
+        ctx.finish();
+        cancel();
+      },
+    });
+  if (cancelled) sub.unsubscribe();
+
+  return {
+    kind: 'upload',
+    cancel,
+    data(frame: Frame) {
+      const n = frame.payload.byteLength;
+      if (ended) return ctx.fail(new MalformedMessageError('frame', `data frame after end on stream ${stream}`));
+      if (next < 0 || n > credit) return ctx.fail(new CreditExceededError(stream, n, Math.max(credit, 0)));
+      if (frame.offset !== next) return ctx.fail(new MalformedMessageError('frame.offset', `expected offset ${next} on stream ${stream}, got ${frame.offset}`));
+      credit -= n;
+      next += n;
+      if (n > 0) inbox.push(frame.payload);
+    },
+    end() {
+      if (next < 0) return ctx.fail(new MalformedMessageError('end', `end before the server's started message on stream ${stream}`));
+      ended = true;
+      inbox.end();
+    },
+  };
+}

@@ -1,0 +1,118 @@
+import http from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { lastValueFrom, toArray, type Observable } from 'rxjs';
+import { createTokenChecker } from '../../src/gateway/auth.js';
+import { attachWsGateway, type WsGateway } from '../../src/gateway/ws-gateway.js';
+import { createFsStore, openStore, type ChunkStore, type Store } from '../../src/index.js';
+
+export const CHUNK = 64 * 1024;
+
+export interface Harness {
+  url: string;
+  port: number;
+  store: Store;
+  gateway: WsGateway;
+  server: http.Server;
+  dir: string;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  tokens?: string[];
+  window?: number;
+  maxFrameBytes?: number;
+  uploadConcurrency?: number;
+  downloadConcurrency?: number;
+  /** Wraps the fs chunk store (to gate or slow its calls). */
+  wrap?: (inner: ChunkStore) => ChunkStore;
+}
+
+/** A real http server on 127.0.0.1:0 with the gateway, over a real store in a temp dir. */
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'chunkstream-ws-'));
+  const inner = createFsStore(dir, { fsync: false });
+  const store = openStore({
+    dir,
+    chunkStore: options.wrap ? options.wrap(inner) : inner,
+    chunkSize: CHUNK,
+    fsync: false, // durability is the core tests' business; these test the protocol
+    uploadConcurrency: options.uploadConcurrency,
+    downloadConcurrency: options.downloadConcurrency,
+  });
+  const server = http.createServer((_req, res) => res.writeHead(404).end());
+  const gateway = attachWsGateway(server, {
+    store,
+    tokens: createTokenChecker(options.tokens ?? []),
+    window: options.window,
+    maxFrameBytes: options.maxFrameBytes,
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `ws://127.0.0.1:${port}/v1/ws`,
+    port,
+    store,
+    gateway,
+    server,
+    dir,
+    async close() {
+      await gateway.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Deterministic pseudo-random bytes (xorshift), so failures reproduce. */
+export function bytes(n: number, seed = 1): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+export async function collect(bytes$: Observable<Uint8Array>): Promise<Buffer> {
+  return Buffer.concat(await lastValueFrom(bytes$.pipe(toArray())));
+}
+
+/** A latch: `wait()` resolves once `open()` was called. */
+export function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { open, wait: () => opened };
+}
+
+/** Wraps a chunk store so that chunk writes wait for `g` (manifests and sessions pass). */
+export function gateChunkPuts(g: ReturnType<typeof gate>) {
+  return (inner: ChunkStore): ChunkStore => ({
+    ...inner,
+    name: 'gated-fs',
+    put: async (key, data, o) => {
+      if (key.startsWith('chunks/')) await g.wait();
+      return inner.put(key, data, o);
+    },
+    get: (k, o) => inner.get(k, o),
+    has: (k, o) => inner.has(k, o),
+    delete: (k, o) => inner.delete(k, o),
+    list: (p, o) => inner.list(p, o),
+  });
+}
+
+/** Polls a condition each event-loop turn: for server states no event announces. */
+export async function until(condition: () => boolean, what: string, turns = 20_000): Promise<void> {
+  for (let i = 0; i < turns; i++) {
+    if (condition()) return;
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  throw new Error(`timed out waiting until ${what}`);
+}
