@@ -11,10 +11,10 @@ export { createDemand, type Demand } from './operators/demand.js';
 export { HeldBytes } from './internal/gauge.js';
 export type { ByteSource } from './internal/source.js';
 export { toReadable, type ByteStreamSource } from './node.js';
+export { startServer, type RunningServer, type ServerOptions } from './gateway/server.js';
 export {
   createFsStore,
   createMemoryStore,
-  createS3Store,
   withLatency,
   isChunkStore,
   isValidKey,
@@ -26,8 +26,6 @@ export {
   type PutResult,
   type StoredObject,
   type FsStoreOptions,
-  type S3Store,
-  type S3StoreOptions,
   type LatencyOptions,
 } from './storage/index.js';
 export {

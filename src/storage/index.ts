@@ -11,4 +11,4 @@ export { isValidKey, isChunkStore } from './types.js';
 export { createMemoryStore } from './memory.js';
 export { createFsStore, type FsStoreOptions } from './fs.js';
 export { withLatency, type LatencyOptions } from './latency.js';
-export { createS3Store, type S3Store, type S3StoreOptions } from './s3.js';
+// The S3 backend is its own entry point (`chunkstream/s3`): the AWS SDK loads only when used.

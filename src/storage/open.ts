@@ -1,6 +1,5 @@
 import { InvalidOptionError } from '../errors.js';
 import { createFsStore } from './fs.js';
-import { createS3Store } from './s3.js';
 import type { ChunkStore } from './types.js';
 
 /** Where a server or CLI command keeps its store: `--dir` (default) or `--store s3://BUCKET/PREFIX`. */
@@ -23,6 +22,8 @@ export async function openChunkStore(location: StoreLocation): Promise<ChunkStor
   if (location.store.startsWith('file://')) return createFsStore(location.store.slice('file://'.length), { fsync: location.fsync });
   if (location.store.startsWith('s3://')) {
     const { bucket, prefix } = parseS3Url(location.store);
+    // Loaded on demand: the AWS SDK is a third of a CLI command's start-up otherwise.
+    const { createS3Store } = await import('./s3.js');
     return createS3Store({
       bucket,
       prefix,

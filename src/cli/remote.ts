@@ -1,0 +1,98 @@
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { FileInfo } from '../catalog/schema.js';
+import { ChunkstreamError, InvalidOptionError, type ErrorCode } from '../errors.js';
+import type { Backend } from './backend.js';
+
+/**
+ * The same commands through the HTTP API. node:http rather than fetch: request and response
+ * bodies are streams with backpressure both ways, so put/get never hold a whole file.
+ */
+export function openRemote(server: string, token: string | undefined): Backend {
+  let base: URL;
+  try {
+    base = new URL(server);
+  } catch {
+    throw new InvalidOptionError('--server', `must be a URL like http://127.0.0.1:8080 (got ${JSON.stringify(server)})`);
+  }
+  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new InvalidOptionError('--server', 'must be an http:// or https:// URL');
+  const agent = base.protocol === 'https:' ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+
+  const call = async (method: string, path: string, opts: { headers?: Record<string, string | number>; body?: Readable } = {}) => {
+    const url = new URL(path, base);
+    const headers: Record<string, string | number> = { ...opts.headers };
+    if (token) headers.Authorization = `Bearer ${token}`;
+    const lib = url.protocol === 'https:' ? https : http;
+    const req = lib.request(url, { method, headers, agent });
+    const response = new Promise<IncomingMessage>((resolve, reject) => {
+      req.once('response', resolve).once('error', reject);
+    });
+    // A server that answers early (bad name, 401) may close while we still send: its answer
+    // wins; a failing source (unreadable file) explains a failed request better than "hang up".
+    let sending: unknown;
+    if (opts.body) pipeline(opts.body, req).catch((err) => (sending = err));
+    else req.end();
+    let res: IncomingMessage;
+    try {
+      res = await response;
+    } catch (err) {
+      throw sending ?? err;
+    }
+    if ((res.statusCode ?? 500) >= 400) throw await errorOf(res);
+    return res;
+  };
+
+  const json = async <T>(method: string, path: string): Promise<T> => JSON.parse((await text(await call(method, path))) || 'null') as T;
+  const filePath = (id: string) => `/v1/files/${encodeURIComponent(id)}`;
+
+  return {
+    async put(source, name, size) {
+      const headers: Record<string, string | number> = { 'Content-Type': 'application/octet-stream' };
+      if (size !== undefined) headers['Content-Length'] = size;
+      const res = await call('PUT', `/v1/files?name=${encodeURIComponent(name)}`, { headers, body: source });
+      return JSON.parse(await text(res)) as FileInfo;
+    },
+    async get(id, range) {
+      const res = await call('GET', filePath(id), range ? { headers: { Range: `bytes=${range}` } } : {});
+      const length = Number(res.headers['content-length'] ?? NaN);
+      const total = /\/(\d+)$/.exec(String(res.headers['content-range'] ?? ''))?.[1];
+      const etag = /^"([0-9a-f]{64})"$/.exec(String(res.headers.etag ?? ''))?.[1];
+      const partial = res.statusCode === 206;
+      return { body: res, length, size: total ? Number(total) : length, sha256: partial ? undefined : etag };
+    },
+    list: async () => (await json<{ files: FileInfo[] }>('GET', '/v1/files')).files,
+    stat: (id) => json('GET', `${filePath(id)}/meta`),
+    remove: async (id) => void (await text(await call('DELETE', filePath(id)))),
+    gc: (o) => {
+      const q = new URLSearchParams();
+      if (o.graceMs !== undefined) q.set('graceMs', String(o.graceMs));
+      if (o.dryRun) q.set('dryRun', '1');
+      return json('POST', `/v1/gc${q.size ? `?${q}` : ''}`);
+    },
+    verify: (id) => json('POST', id === undefined ? '/v1/verify' : `${filePath(id)}/verify`),
+    async close() {
+      agent.destroy();
+    },
+  };
+}
+
+async function text(res: IncomingMessage): Promise<string> {
+  res.setEncoding('utf8');
+  let s = '';
+  for await (const piece of res) s += piece;
+  return s;
+}
+
+/** The server's `{ error: { code, message } }`, or a description of whatever it sent instead. */
+async function errorOf(res: IncomingMessage): Promise<ChunkstreamError> {
+  const body = await text(res).catch(() => '');
+  try {
+    const e = (JSON.parse(body) as { error?: { code?: string; message?: string } }).error;
+    if (e?.code && e.message) return new ChunkstreamError(e.code as ErrorCode, e.message);
+  } catch {
+    // not JSON: fall through
+  }
+  return new ChunkstreamError('internal', `HTTP ${res.statusCode}: ${body.slice(0, 200) || res.statusMessage}`);
+}

@@ -1,0 +1,41 @@
+import { readFile } from 'node:fs/promises';
+import { InvalidOptionError } from '../errors.js';
+import { resolveServerOptions, type ServerOptions } from '../gateway/server-options.js';
+import { bool, integer, str, type Parsed } from './args.js';
+import { location } from './flags.js';
+
+/** One token per line; blank lines and `#` comments are skipped. */
+async function readTokens(p: Parsed): Promise<string[]> {
+  const file = str(p, 'tokens-file');
+  const given = (p.values.token as string[] | undefined) ?? [];
+  if (!file) return given;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new InvalidOptionError(p.origin.get('tokens-file') ?? '--tokens-file', `cannot read ${file}: ${(err as Error).message}`);
+  }
+  const lines = text.split(/\r?\n/).map((l) => l.trim());
+  return [...given, ...lines.filter((l) => l !== '' && !l.startsWith('#'))];
+}
+
+/** `serve` flags → ServerOptions, validated here so a bad value fails before the server loads. */
+export async function serveOptions(p: Parsed): Promise<ServerOptions> {
+  const loc = location(p);
+  const options = {
+    host: str(p, 'host'),
+    port: integer(p, 'port'),
+    dir: loc.dir,
+    storeUrl: loc.store,
+    s3Endpoint: loc.s3Endpoint,
+    s3Region: loc.s3Region,
+    s3ForcePathStyle: loc.s3ForcePathStyle,
+    chunkSize: loc.chunkSize,
+    uploadConcurrency: loc.uploadConcurrency,
+    downloadConcurrency: loc.downloadConcurrency,
+    tokens: await readTokens(p),
+    insecure: bool(p, 'insecure'),
+  };
+  resolveServerOptions(options);
+  return options;
+}

@@ -1,0 +1,59 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { lastValueFrom } from 'rxjs';
+import { checkName, type FileInfo } from '../catalog/schema.js';
+import type { Store } from '../engine/store.js';
+import { AbortError, BadRequestError, ChunkstreamError } from '../errors.js';
+import { sendJson } from './http-util.js';
+
+/**
+ * PUT /v1/files?name=NAME: the request body is the upload source, pulled only as fast as
+ * chunks are stored (never buffered whole). `Content-Length` becomes expectedSize and
+ * `X-Content-SHA256` expectedSha256, so a short or altered body is never committed.
+ */
+export async function receiveFile(store: Store, url: URL, req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
+  const rawName = url.searchParams.get('name');
+  if (rawName === null) throw new BadRequestError('name', 'required (PUT /v1/files?name=NAME)');
+  const name = checkName(rawName); // before reading any body: a bad name costs no upload
+  const length = req.headers['content-length'];
+  const expectedSize = length === undefined ? undefined : Number(length);
+  if (expectedSize !== undefined && !Number.isSafeInteger(expectedSize)) throw new BadRequestError('content-length', 'must be an integer');
+  const sha = req.headers['x-content-sha256'];
+  if (sha !== undefined && (typeof sha !== 'string' || !/^[0-9a-fA-F]{64}$/.test(sha))) {
+    throw new BadRequestError('x-content-sha256', 'must be 64 hex digits');
+  }
+  let file: FileInfo | undefined;
+  const events = store.upload(bodyOf(req), { name, expectedSize, expectedSha256: sha, signal });
+  await lastValueFrom(events, { defaultValue: undefined }).then((e) => {
+    if (e?.type === 'committed') file = e.file;
+  });
+  if (!file) throw new ChunkstreamError('internal', 'upload ended without a commit');
+  sendJson(res, 201, file, { Location: `/v1/files/${file.id}` });
+}
+
+/**
+ * The body as a pull-based iterable. Unlike a Readable's own async iterator, stopping early
+ * (the engine failed: too large, storage error) does not destroy the request: its socket is
+ * also the response's, and the JSON error must still reach the client.
+ */
+async function* bodyOf(req: IncomingMessage): AsyncGenerator<Uint8Array> {
+  for (;;) {
+    const chunk = req.read() as Buffer | null;
+    if (chunk !== null) {
+      yield chunk;
+      continue;
+    }
+    if (req.readableEnded) return;
+    if (req.destroyed) throw new AbortError('the client closed the request before the body ended');
+    await new Promise<void>((resolve, reject) => {
+      const done = () => {
+        req.off('readable', done).off('end', done).off('close', done).off('error', fail);
+        resolve();
+      };
+      const fail = (err: Error) => {
+        done();
+        reject(new AbortError(`request body: ${err.message}`, { cause: err }));
+      };
+      req.on('readable', done).on('end', done).on('close', done).on('error', fail);
+    });
+  }
+}

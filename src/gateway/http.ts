@@ -1,0 +1,150 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { checkId } from '../catalog/schema.js';
+import type { Store } from '../engine/store.js';
+import { BadRequestError, ChunkstreamError, NotFoundError } from '../errors.js';
+import { bearerToken, createTokenChecker, type TokenChecker } from './auth.js';
+import { serveFile } from './http-download.js';
+import { receiveFile } from './http-upload.js';
+import { sendError, sendJson } from './http-util.js';
+
+export interface HttpHandlerOptions {
+  store: Store;
+  /** Bearer tokens; empty means no auth (the server refuses that on a non-loopback host). */
+  tokens?: readonly string[];
+  /** A checker shared with the WebSocket gateway (wins over `tokens`). */
+  auth?: TokenChecker;
+}
+
+export type HttpHandler = ((req: IncomingMessage, res: ServerResponse) => void) & {
+  /** Aborts every request in flight (server shutdown). Uploads are then never committed. */
+  abortAll(reason?: unknown): void;
+  /** Requests in flight. */
+  readonly active: number;
+};
+
+type Route = { allow: string[]; run: (ctx: Ctx) => Promise<void> };
+interface Ctx {
+  store: Store;
+  url: URL;
+  id?: string;
+  req: IncomingMessage;
+  res: ServerResponse;
+  signal: AbortSignal;
+}
+
+const noBody = async ({ res }: Ctx) => void res.writeHead(204).end();
+
+/**
+ * The HTTP API (v1). Routes:
+ *   GET  /healthz                 open even with auth on (load balancers)
+ *   GET  /v1/files                { files: FileInfo[] }
+ *   PUT  /v1/files?name=NAME      streamed body → 201 FileInfo
+ *   GET|HEAD /v1/files/:id        bytes (Range, ETag, If-None-Match)
+ *   DELETE /v1/files/:id          204
+ *   GET  /v1/files/:id/meta       FileInfo
+ *   POST /v1/files/:id/verify     VerifyReport of one file
+ *   POST /v1/verify, POST /v1/gc  whole-store maintenance (for `chunkstream --server`)
+ */
+export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
+  const { store } = options;
+  const auth = options.auth ?? createTokenChecker(options.tokens ?? []);
+  const inFlight = new Set<AbortController>();
+
+  const route = (path: string): { route: Route; id?: string } | undefined => {
+    if (path === '/healthz') return { route: { allow: ['GET', 'HEAD'], run: async ({ res }) => sendJson(res, 200, { ok: true }) } };
+    if (path === '/v1/files') {
+      return {
+        route: {
+          allow: ['GET', 'HEAD', 'PUT'],
+          run: async (c) => (c.req.method === 'PUT' ? receiveFile(c.store, c.url, c.req, c.res, c.signal) : list(c)),
+        },
+      };
+    }
+    if (path === '/v1/gc') return { route: { allow: ['POST'], run: gc } };
+    if (path === '/v1/verify') {
+      return { route: { allow: ['POST'], run: async (c) => sendJson(c.res, 200, await c.store.verify(undefined, { signal: c.signal })) } };
+    }
+    const m = /^\/v1\/files\/([^/]*)(\/meta|\/verify)?$/.exec(path);
+    if (!m) return undefined;
+    // Split before decoding: an encoded "/" (`..%2F..%2Fetc`) stays inside the id and fails checkId.
+    const id = checkId(decode(m[1]!));
+    if (m[2] === '/meta') return { id, route: { allow: ['GET', 'HEAD'], run: async (c) => sendJson(c.res, 200, await c.store.stat(id, { signal: c.signal })) } };
+    if (m[2] === '/verify') return { id, route: { allow: ['POST'], run: async (c) => sendJson(c.res, 200, await c.store.verify(id, { signal: c.signal })) } };
+    return {
+      id,
+      route: {
+        allow: ['GET', 'HEAD', 'DELETE'],
+        run: async (c) => (c.req.method === 'DELETE' ? (await c.store.remove(id, { signal: c.signal }), noBody(c)) : serveFile(c.store, id, c.req, c.res, c.signal)),
+      },
+    };
+  };
+
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    const controller = new AbortController();
+    inFlight.add(controller);
+    // 'close' before the response finished = the client went away: abort reads and uploads.
+    res.once('close', () => {
+      inFlight.delete(controller);
+      if (!res.writableFinished) controller.abort(new ChunkstreamError('aborted', 'the client closed the connection'));
+    });
+    void handle(req, res, controller.signal).catch((err) => sendError(res, err));
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> => {
+    const url = parseUrl(req.url ?? '/');
+    if (url.pathname !== '/healthz' && !auth.check(bearerToken(req.headers.authorization))) {
+      const error = req.headers.authorization ? 'invalid_token' : undefined;
+      const message = error ? 'the bearer token is not valid' : 'an Authorization: Bearer <token> header is required';
+      sendError(res, new ChunkstreamError('unauthorized', message), {
+        'WWW-Authenticate': `Bearer realm="chunkstream"${error ? `, error="${error}"` : ''}`,
+      });
+      return;
+    }
+    const found = route(url.pathname);
+    if (!found) throw new NotFoundError(`route ${url.pathname.slice(0, 200)}`);
+    const method = req.method ?? 'GET';
+    if (!found.route.allow.includes(method)) {
+      sendError(res, new ChunkstreamError('method_not_allowed', `${method} is not allowed on ${url.pathname.slice(0, 200)}`), {
+        Allow: found.route.allow.join(', '),
+      });
+      return;
+    }
+    await found.route.run({ store, url, id: found.id, req, res, signal });
+  };
+
+  // ?graceMs=N&dryRun=1 mirror `chunkstream gc --grace-ms N --dry-run`.
+  const gc = async ({ store, url, res, signal }: Ctx) => {
+    const grace = url.searchParams.get('graceMs');
+    const graceMs = grace === null ? undefined : Number(grace);
+    if (graceMs !== undefined && !(Number.isSafeInteger(graceMs) && graceMs >= 0)) throw new BadRequestError('graceMs', 'must be a non-negative integer');
+    const dryRun = ['1', 'true'].includes(url.searchParams.get('dryRun') ?? '');
+    sendJson(res, 200, await store.gc({ graceMs, dryRun, signal }));
+  };
+
+  const list = async ({ store, res, signal }: Ctx) => sendJson(res, 200, { files: await store.list({ signal }) });
+
+  return Object.assign(handler, {
+    abortAll(reason?: unknown) {
+      for (const c of inFlight) c.abort(reason ?? new ChunkstreamError('aborted', 'the server is shutting down'));
+    },
+    get active() {
+      return inFlight.size;
+    },
+  });
+}
+
+function parseUrl(target: string): URL {
+  try {
+    return new URL(target, 'http://localhost');
+  } catch {
+    throw new BadRequestError('url', 'malformed request target');
+  }
+}
+
+function decode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new BadRequestError('id', 'malformed percent-encoding');
+  }
+}

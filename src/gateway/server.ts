@@ -1,0 +1,87 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { openStore, type Store } from '../engine/store.js';
+import { openChunkStore } from '../storage/open.js';
+import { createTokenChecker } from './auth.js';
+import { createHttpHandler } from './http.js';
+import { resolveServerOptions, type ServerOptions } from './server-options.js';
+import { attachWsGateway } from './ws-gateway.js';
+
+export { isLoopback, resolveServerOptions, serverOptionsSchema, SERVER_DEFAULTS, type ServerOptions } from './server-options.js';
+
+export interface RunningServer {
+  /** `http://HOST:PORT` (IPv6 hosts bracketed). */
+  readonly url: string;
+  readonly port: number;
+  readonly host: string;
+  readonly store: Store;
+  readonly server: Server;
+  /** Stops accepting, aborts transfers in flight, closes the WebSocket gateway and (if opened here) the store. */
+  close(): Promise<void>;
+}
+
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const { store: given, ...rest } = options;
+  const o = resolveServerOptions(rest);
+  let store = given;
+  if (!store) {
+    const chunkStore = await openChunkStore({
+      dir: o.dir,
+      store: o.storeUrl,
+      s3Endpoint: o.s3Endpoint,
+      s3Region: o.s3Region,
+      s3ForcePathStyle: o.s3ForcePathStyle,
+      concurrency: (o.uploadConcurrency ?? 4) + (o.downloadConcurrency ?? 4),
+    });
+    try {
+      store = openStore({ dir: o.dir, chunkStore, chunkSize: o.chunkSize, uploadConcurrency: o.uploadConcurrency, downloadConcurrency: o.downloadConcurrency });
+    } catch (err) {
+      await chunkStore.close?.();
+      throw err;
+    }
+  }
+  const owned = !given;
+  const auth = createTokenChecker(o.tokens);
+  const handler = createHttpHandler({ store, auth });
+  // No whole-request deadline (Node's default is 5 minutes): a large upload on a slow link is
+  // legitimate, and it is paced by storage anyway. Slow headers are still cut by headersTimeout.
+  const server = createServer({ requestTimeout: 0 }, handler);
+  const ws = attachWsGateway(server, { store, tokens: auth, path: '/v1/ws' });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(o.port, o.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    await ws.close();
+    // openStore({chunkStore}) leaves the backend to its opener: release it here.
+    if (owned) await store.close().then(() => store!.chunkStore.close?.());
+    throw err;
+  }
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | undefined;
+  const s = store;
+  return {
+    url: `http://${host}:${address.port}`,
+    port: address.port,
+    host: address.address,
+    store: s,
+    server,
+    close: () =>
+      (closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve())); // stop accepting
+        handler.abortAll(); // uploads in flight are aborted: never committed half-way
+        await ws.close();
+        server.closeAllConnections(); // idle keep-alive sockets and aborted transfers
+        await stopped;
+        if (owned) {
+          await s.close();
+          await s.chunkStore.close?.();
+        }
+      })()),
+  };
+}
