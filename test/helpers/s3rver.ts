@@ -4,13 +4,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import S3rver from 's3rver';
 import { createS3Store, type S3Store, type S3StoreOptions } from '../../src/storage/s3.js';
+import { startS3Proxy } from './s3proxy.js';
 
 /** Credentials s3rver accepts (it checks signatures against these). */
 export const S3RVER_ENV = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' } as const;
 export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
 export interface S3rverHandle {
+  /** The S3 endpoint to use: s3rver behind a proxy that makes object writes atomic (see s3proxy). */
   endpoint: string;
+  /** s3rver itself, for tests that need to bypass the proxy. */
+  rawEndpoint: string;
   bucket: string;
   /** s3rver's data directory: tests reach objects behind the API (to corrupt or age them). */
   directory: string;
@@ -43,10 +47,13 @@ export async function startS3rver(bucket = 'chunkstream-test'): Promise<S3rverHa
   const directory = await mkdtemp(path.join(tmpdir(), 'cs-s3rver-'));
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: bucket }] });
   const { port } = await server.run();
-  const endpoint = `http://127.0.0.1:${port}`;
+  const rawEndpoint = `http://127.0.0.1:${port}`;
+  const atomic = await startS3Proxy(rawEndpoint, { atomic: true });
+  const endpoint = atomic.endpoint;
   const stores: S3Store[] = [];
   return {
     endpoint,
+    rawEndpoint,
     bucket,
     directory,
     objectFile: (key) => {
@@ -61,6 +68,7 @@ export async function startS3rver(bucket = 'chunkstream-test'): Promise<S3rverHa
     },
     async close() {
       await Promise.all(stores.map((s) => s.close?.()));
+      await atomic.close();
       // Keep-alive sockets would hold close() open.
       server.httpServer?.closeAllConnections();
       await server.close();

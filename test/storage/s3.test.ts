@@ -123,6 +123,7 @@ describe('s3 store specifics', () => {
       expect(req.method).toBe('PUT');
       ac.abort();
       await expect(put).rejects.toMatchObject({ code: 'aborted' });
+      await req.closed; // the proxy has seen the client give up: the held request is never forwarded
       release();
       expect(await server.store({ prefix: 'abort' }).has('held/x')).toBe(false);
       await store.close?.();
