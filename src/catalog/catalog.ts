@@ -1,10 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import { CorruptManifestError, NotFoundError, isChunkstreamError } from '../errors.js';
 import type { CallOptions, ChunkStore } from '../storage/types.js';
-import { checkId, describeIssue, manifestSchema, sessionSchema, type Manifest, type Session } from './schema.js';
+import {
+  checkId,
+  committedUploadSchema,
+  describeIssue,
+  manifestSchema,
+  sessionSchema,
+  type CommittedUpload,
+  type Manifest,
+  type Session,
+  type UploadRecord,
+} from './schema.js';
 
 const FILES = 'files/';
 const UPLOADS = 'uploads/';
+/** Committed-upload markers: a prefix of their own, so `uploads/` lists only unfinished uploads. */
+const COMMITTED = 'committed/';
 const CHUNKS = 'chunks/';
 
 /** Chunk keys fan out by prefix so no directory (or S3 partition) grows too large. */
@@ -48,6 +60,16 @@ export class Catalog {
     return created;
   }
 
+  /** The manifest, or undefined if there is none (corrupt ones still throw). */
+  async findManifest(id: string, options: CallOptions = {}): Promise<Manifest | undefined> {
+    try {
+      return await this.readManifest(id, options);
+    } catch (err) {
+      if (isChunkstreamError(err) && err.code === 'not_found') return undefined;
+      throw err;
+    }
+  }
+
   async removeManifest(id: string, options: CallOptions = {}): Promise<void> {
     await this.store.delete(`${FILES}${checkId(id)}.json`, options);
   }
@@ -65,17 +87,52 @@ export class Catalog {
   }
 
   async loadSession(uploadId: string, options: CallOptions = {}): Promise<Session> {
-    checkId(uploadId, 'uploadId');
-    let raw: Uint8Array;
+    const raw = await this.getUpload(UPLOADS, uploadId, options);
+    const r = sessionSchema.safeParse(parseJson(raw));
+    if (!r.success) throw new CorruptManifestError(uploadId, `upload session: ${describeIssue(r.error)}`);
+    return r.data;
+  }
+
+  async loadCommitted(uploadId: string, options: CallOptions = {}): Promise<CommittedUpload> {
+    const raw = await this.getUpload(COMMITTED, uploadId, options);
+    const r = committedUploadSchema.safeParse(parseJson(raw));
+    if (!r.success) throw new CorruptManifestError(uploadId, `committed upload: ${describeIssue(r.error)}`);
+    return r.data;
+  }
+
+  /** The session, else the committed marker (the session goes only after the marker exists). */
+  async loadUpload(uploadId: string, options: CallOptions = {}): Promise<UploadRecord> {
     try {
-      raw = await this.store.get(`${UPLOADS}${uploadId}.json`, options);
+      return await this.loadSession(uploadId, options);
+    } catch (err) {
+      if (isChunkstreamError(err) && err.code === 'not_found') return this.loadCommitted(uploadId, options);
+      throw err;
+    }
+  }
+
+  async saveCommitted(m: CommittedUpload, options: CallOptions = {}): Promise<void> {
+    await this.store.put(`${COMMITTED}${m.uploadId}.json`, encoder.encode(JSON.stringify(m)), options);
+  }
+
+  async deleteCommitted(uploadId: string, options: CallOptions = {}): Promise<void> {
+    await this.store.delete(`${COMMITTED}${checkId(uploadId, 'uploadId')}.json`, options);
+  }
+
+  async *committedIds(options: CallOptions = {}): AsyncGenerator<string> {
+    for await (const o of this.store.list(COMMITTED, options)) {
+      const m = /^committed\/([0-9a-z]{16,64})\.json$/.exec(o.key);
+      if (m) yield m[1]!;
+    }
+  }
+
+  private async getUpload(prefix: string, uploadId: string, options: CallOptions): Promise<Uint8Array> {
+    checkId(uploadId, 'uploadId');
+    try {
+      return await this.store.get(`${prefix}${uploadId}.json`, options);
     } catch (err) {
       if (isChunkstreamError(err) && err.code === 'not_found') throw new NotFoundError(`upload ${uploadId}`);
       throw err;
     }
-    const r = sessionSchema.safeParse(parseJson(raw));
-    if (!r.success) throw new CorruptManifestError(uploadId, `upload session: ${describeIssue(r.error)}`);
-    return r.data;
   }
 
   async saveSession(s: Session, options: CallOptions = {}): Promise<void> {

@@ -26,9 +26,10 @@ const decoder = new TextDecoder();
 
 /**
  * Mark and sweep. Marked: every chunk a manifest or an unexpired upload session names, and
- * every chunk an upload in this process is writing. Swept: unmarked chunks older than the
- * grace period. The grace period covers uploads in other processes between storing a chunk
- * and recording it in their session (a deduplicated put refreshes the chunk's time).
+ * every chunk an upload in this process is writing (committed-upload markers name none).
+ * Swept: unmarked chunks older than the grace period. The grace period covers uploads in other
+ * processes between storing a chunk and recording it in their session (a deduplicated put
+ * refreshes the chunk's time). Expired sessions and markers are deleted.
  */
 export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}): Promise<GcReport> {
   const { signal } = options;
@@ -56,6 +57,18 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
         continue;
       }
       for (const c of s.chunks) marked.add(c.key);
+    } catch (err) {
+      if (isChunkstreamError(err) && (err.code === 'not_found' || err.code === 'corrupt_manifest')) continue;
+      throw err;
+    }
+  }
+  // Committed-upload markers name no chunks (their manifest protects those): only expiry matters.
+  for await (const id of ctx.catalog.committedIds({ signal })) {
+    try {
+      const m = await ctx.catalog.loadCommitted(id, { signal });
+      if (Date.parse(m.expires) > Date.now()) continue;
+      if (!options.dryRun) await ctx.catalog.deleteCommitted(id, { signal });
+      report.expiredUploads++;
     } catch (err) {
       if (isChunkstreamError(err) && (err.code === 'not_found' || err.code === 'corrupt_manifest')) continue;
       throw err;

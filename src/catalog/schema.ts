@@ -70,10 +70,39 @@ export const sessionSchema = z
     chunks: z.array(chunkRefSchema),
     created: z.iso.datetime(),
     expires: z.iso.datetime(),
+    /**
+     * The id the manifest is committed under, chosen up front: a resume after a commit cut off
+     * between the manifest and its marker finds the file by it. Absent in older sessions.
+     */
+    fileId: z.string().regex(ID).optional(),
   })
   .strict();
 
 export type Session = z.infer<typeof sessionSchema>;
+
+/**
+ * What replaces a session once its manifest is committed, until `expires`: a resume or status
+ * by the upload id reports the file instead of `not_found`. It names no chunks (the manifest
+ * protects them; once the file is removed they must be collectable).
+ */
+export const committedUploadSchema = z
+  .object({
+    version: z.literal(1),
+    uploadId: z.string().regex(ID),
+    fileId: z.string().regex(ID),
+    committed: z.iso.datetime(),
+    expires: z.iso.datetime(),
+  })
+  .strict();
+
+export type CommittedUpload = z.infer<typeof committedUploadSchema>;
+
+/** What an upload id names: an unfinished upload, or the marker of a committed one. */
+export type UploadRecord = Session | CommittedUpload;
+
+export function isCommittedUpload(r: UploadRecord): r is CommittedUpload {
+  return 'committed' in r;
+}
 
 export function checkId(id: unknown, field = 'id'): string {
   if (typeof id !== 'string' || !ID.test(id)) {

@@ -61,7 +61,10 @@ export function uploadObservable(link: Link, source: ClientUploadSource, options
       const gen = generation;
       try {
         const max = Math.min(MAX_PIECE, (link.info?.maxFrameBytes ?? 65536) - FRAME_HEADER_BYTES);
-        while (gen === generation && !finished && !ended && reader && credit > 0) {
+        while (gen === generation && !finished && !ended && credit > 0) {
+          // Opened at the first credit, not at `started`: a resume of an upload that had already
+          // committed gets no credit, then `committed`, and never touches the source.
+          reader ??= plan.open(offset);
           const piece = await reader.read(Math.min(credit, max));
           if (gen !== generation || finished) return;
           if (piece === null) {
@@ -100,12 +103,6 @@ export function uploadObservable(link: Link, source: ClientUploadSource, options
             uploadId = msg.uploadId;
             offset = msg.offset;
             credit = msg.credit;
-            try {
-              reader = plan.open(offset);
-            } catch (err) {
-              link.send({ type: 'cancel', stream });
-              return fail(err);
-            }
             subscriber.next({ type: 'started', uploadId, offset });
             return void pump();
           case 'credit':

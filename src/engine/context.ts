@@ -12,13 +12,26 @@ export interface EngineContext {
   gauge: HeldBytes;
   /** Chunk keys written by uploads still running in this process: gc never removes them. */
   live: Map<string, number>;
-  /** Final progress saves of interrupted uploads, by upload id: status, resume and abort wait for them. */
+  /**
+   * Writes that outlive their upload, by upload id: the final progress save of an interrupted
+   * upload, the marker of a committed one. Status, resume and abort wait for them.
+   */
   settling: Map<string, Promise<void>>;
 }
 
-/** Waits for an interrupted upload's last progress save, so its session is read (or deleted) after it. */
+/** Waits for an upload's outstanding final writes, so its session or marker is read (or deleted) after them. */
 export async function settled(ctx: EngineContext, uploadId: string): Promise<void> {
   await ctx.settling.get(uploadId);
+}
+
+/** Registers a write `settled` must wait for (after any already registered); it must not reject. */
+export function settle(ctx: EngineContext, uploadId: string, write: Promise<void>): Promise<void> {
+  const previous = ctx.settling.get(uploadId);
+  const all: Promise<void> = Promise.all([previous, write])
+    .then(() => undefined)
+    .finally(() => ctx.settling.get(uploadId) === all && ctx.settling.delete(uploadId));
+  ctx.settling.set(uploadId, all);
+  return all;
 }
 
 export function holdLive(ctx: EngineContext, key: string): void {

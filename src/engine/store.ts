@@ -2,7 +2,7 @@ import { Observable, lastValueFrom, toArray } from 'rxjs';
 import type { Readable } from 'node:stream';
 import { Catalog } from '../catalog/catalog.js';
 import { collectGarbage, verifyFiles, type GcOptions, type GcReport, type VerifyReport } from '../catalog/gc.js';
-import { checkId, fileInfo, type FileInfo, type Manifest } from '../catalog/schema.js';
+import { checkId, fileInfo, isCommittedUpload, type FileInfo, type Manifest, type UploadRecord } from '../catalog/schema.js';
 import { ChunkstreamError, isChunkstreamError } from '../errors.js';
 import { HeldBytes } from '../internal/gauge.js';
 import { toReadable } from '../node.js';
@@ -11,6 +11,7 @@ import { mergeMapBounded } from '../operators/mergeMapBounded.js';
 import { resolveStoreOptions, type ResolvedStoreOptions, type StoreOptions } from '../options.js';
 import { createFsStore } from '../storage/fs.js';
 import type { CallOptions, ChunkStore } from '../storage/types.js';
+import { markedManifest } from './committed.js';
 import { settled, type EngineContext } from './context.js';
 import { download, downloadManifest, type DownloadOptions } from './download.js';
 import { upload, type UploadEvent, type UploadOptions, type UploadSource } from './upload.js';
@@ -22,6 +23,8 @@ export interface UploadStatus {
   offset: number;
   chunkSize: number;
   expires: string;
+  /** Set once the upload has committed (offset is then the file's size): a resume reports this file. */
+  committed?: FileInfo;
 }
 
 /** One open store: the embedded Observable API. */
@@ -49,6 +52,10 @@ export interface Store {
 }
 
 const LIST_CONCURRENCY = 16;
+
+function committedStatus(found: UploadRecord, m: Manifest): UploadStatus {
+  return { uploadId: found.uploadId, name: m.name, offset: m.size, chunkSize: m.chunkSize, expires: found.expires, committed: fileInfo(m) };
+}
 
 export function openStore(options: StoreOptions = {}): Store {
   const resolved = resolveStoreOptions(options);
@@ -83,14 +90,18 @@ export function openStore(options: StoreOptions = {}): Store {
     async uploadStatus(uploadId, o = {}) {
       open();
       await settled(ctx, uploadId);
-      const s = await ctx.catalog.loadSession(uploadId, o);
-      return { uploadId: s.uploadId, name: s.name, offset: s.size, chunkSize: s.chunkSize, expires: s.expires };
+      const found = await ctx.catalog.loadUpload(uploadId, o);
+      if (isCommittedUpload(found)) return committedStatus(found, await markedManifest(ctx, found, o));
+      const m = found.fileId ? await ctx.catalog.findManifest(found.fileId, o) : undefined; // a commit cut off before its marker
+      if (m) return committedStatus(found, m);
+      return { uploadId, name: found.name, offset: found.size, chunkSize: found.chunkSize, expires: found.expires };
     },
     async abortUpload(uploadId, o = {}) {
       open();
       await settled(ctx, uploadId);
-      await ctx.catalog.loadSession(uploadId, o);
-      await ctx.catalog.deleteSession(uploadId, o);
+      // A committed upload's marker just goes: the file stays.
+      if (isCommittedUpload(await ctx.catalog.loadUpload(uploadId, o))) await ctx.catalog.deleteCommitted(uploadId, o);
+      else await ctx.catalog.deleteSession(uploadId, o);
     },
     download: (id, o = {}) => (open(), checkId(id), tracked(o.signal, (signal) => download(ctx, id, { ...o, signal }))),
     downloadManifest: (m, o = {}) => (open(), tracked(o.signal, (signal) => downloadManifest(ctx, m, { ...o, signal }))),

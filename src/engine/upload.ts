@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Observable, concat, defer, finalize, map, of, switchMap } from 'rxjs';
 import { BadRequestError, TooLargeError } from '../errors.js';
 import { chunkKey, newId } from '../catalog/catalog.js';
-import { checkName, fileInfo, manifestSchema, type ChunkRef, type FileInfo, type Session } from '../catalog/schema.js';
+import { checkName, fileInfo, isCommittedUpload, manifestSchema, type ChunkRef, type FileInfo, type Manifest, type Session } from '../catalog/schema.js';
 import { abortable, fromAbortable } from '../internal/abort.js';
 import { chunkBytes, type Chunk } from '../internal/chunker.js';
 import { HeldBytes } from '../internal/gauge.js';
@@ -10,7 +10,8 @@ import { sha256Hex } from '../internal/hash.js';
 import { toByteIterable, type ByteSource } from '../internal/source.js';
 import { fromPull } from '../operators/fromPull.js';
 import { mergeMapBounded } from '../operators/mergeMapBounded.js';
-import { dropLive, holdLive, settled, type EngineContext } from './context.js';
+import { alreadyCommitted, checkExpected, markCommitted, markedManifest } from './committed.js';
+import { dropLive, holdLive, settle, settled, type EngineContext } from './context.js';
 import { readVerified } from './readChunk.js';
 
 export interface UploadOptions {
@@ -30,7 +31,8 @@ export interface UploadOptions {
 }
 
 export type UploadEvent =
-  | { type: 'started'; uploadId: string; offset: number }
+  /** `alreadyCommitted`: a resume of an upload that had committed; `committed` follows at once. */
+  | { type: 'started'; uploadId: string; offset: number; alreadyCommitted?: true }
   | { type: 'progress'; uploadId: string; bytes: number; chunks: number; held: number; peakHeld: number }
   | { type: 'committed'; file: FileInfo };
 
@@ -40,7 +42,8 @@ export type UploadSource = ByteSource | ((offset: number) => ByteSource);
 /**
  * source bytes ─chunk─▶ a b c d …   (pulled one chunk per free slot)
  * store (mergeMapBounded, N):  [a][b]  [c][d]   (≤ N chunks in flight, + 1 being cut)
- * then: commit the manifest in one atomic put, delete the upload session.
+ * then: commit the manifest (under the file id the session reserved) in one atomic put, and
+ * replace the session with a committed marker, so a resume by upload id learns the outcome.
  */
 export function upload(ctx: EngineContext, source: UploadSource, options: UploadOptions): Observable<UploadEvent> {
   return new Observable<UploadEvent>((subscriber) => {
@@ -59,7 +62,10 @@ export function upload(ctx: EngineContext, source: UploadSource, options: Upload
     let current: Session | undefined; // set once the session exists; cleared when committed
     const concurrency = options.concurrency ?? ctx.options.uploadConcurrency;
 
-    const prepare = async (): Promise<Session> => {
+    // Already committed: a caller expecting other bytes is told so, else it gets the file.
+    const done = (uploadId: string, manifest: Manifest) => (checkExpected(options, manifest.size, manifest.sha256), { uploadId, manifest });
+
+    const prepare = async (): Promise<Session | { uploadId: string; manifest: Manifest }> => {
       if (options.expectedSize !== undefined && options.expectedSize > ctx.options.maxFileSize) {
         throw new TooLargeError('size', ctx.options.maxFileSize, `file of ${options.expectedSize} bytes exceeds maxFileSize (${ctx.options.maxFileSize})`);
       }
@@ -68,14 +74,23 @@ export function upload(ctx: EngineContext, source: UploadSource, options: Upload
       let session: Session;
       if (options.uploadId) {
         await settled(ctx, options.uploadId);
-        session = { ...(await ctx.catalog.loadSession(options.uploadId, { signal })), expires };
+        const found = await ctx.catalog.loadUpload(options.uploadId, { signal });
+        if (isCommittedUpload(found)) return done(found.uploadId, await markedManifest(ctx, found, { signal }));
+        const manifest = found.fileId ? await ctx.catalog.findManifest(found.fileId, { signal }) : undefined;
+        if (manifest) {
+          await settle(ctx, found.uploadId, markCommitted(ctx, found.uploadId, manifest.id)); // finish a commit cut off before its marker
+          return done(found.uploadId, manifest);
+        }
+        // Older sessions reserve their file id now (saved below with the new expiry).
+        session = { ...found, fileId: found.fileId ?? newId(), expires };
         // Re-hash the stored prefix: the running hash did not survive the interruption.
         for (const [i, ref] of session.chunks.entries()) {
           hash.update(await readVerified(ctx.store, ref, { index: i }, signal));
         }
       } else {
         const name = checkName(options.name);
-        session = { version: 1, uploadId: newId(), name, chunkSize: ctx.options.chunkSize, size: 0, chunks: [], created: new Date(now).toISOString(), expires };
+        const created = new Date(now).toISOString();
+        session = { version: 1, uploadId: newId(), name, chunkSize: ctx.options.chunkSize, size: 0, chunks: [], created, expires, fileId: newId() };
       }
       total = session.size;
       await ctx.catalog.saveSession(session, { signal });
@@ -142,15 +157,10 @@ export function upload(ctx: EngineContext, source: UploadSource, options: Upload
     const commit = async (session: Session): Promise<UploadEvent> => {
       while (saving) await saving;
       const sha256 = hash.digest('hex');
-      if (options.expectedSize !== undefined && session.size !== options.expectedSize) {
-        throw new BadRequestError('size', `file has ${session.size} bytes, expected ${options.expectedSize}`);
-      }
-      if (options.expectedSha256 !== undefined && sha256 !== options.expectedSha256.toLowerCase()) {
-        throw new BadRequestError('sha256', `file hashes to ${sha256}, expected ${options.expectedSha256}`);
-      }
+      checkExpected(options, session.size, sha256);
       const manifest = manifestSchema.parse({
         version: 1,
-        id: newId(),
+        id: session.fileId ?? newId(),
         name: session.name,
         size: session.size,
         sha256,
@@ -158,21 +168,30 @@ export function upload(ctx: EngineContext, source: UploadSource, options: Upload
         chunks: session.chunks,
         created: new Date().toISOString(),
       });
-      await ctx.catalog.commitManifest(manifest, { signal });
-      current = undefined;
-      await ctx.catalog.deleteSession(session.uploadId).catch(() => undefined);
-      return { type: 'committed', file: fileInfo(manifest) };
+      const committing = (async () => {
+        // Not created: a resume of this upload elsewhere committed it first, and that is the file.
+        const created = await ctx.catalog.commitManifest(manifest, { signal });
+        current = undefined;
+        const file = created ? manifest : ((await ctx.catalog.findManifest(manifest.id)) ?? manifest);
+        await markCommitted(ctx, session.uploadId, file.id);
+        return file;
+      })();
+      // If this upload is interrupted now, status and resume still wait for the commit's outcome.
+      void settle(ctx, session.uploadId, committing.then(() => undefined, () => undefined));
+      return { type: 'committed', file: fileInfo(await committing) };
     };
 
     subscriber.add(
       defer(prepare)
         .pipe(
           switchMap((session) =>
-            concat(
-              of<UploadEvent>({ type: 'started', uploadId: session.uploadId, offset: session.size }),
-              defer(() => storeAll(session, typeof source === 'function' ? source(session.size) : source)),
-              defer(() => commit(session)),
-            ),
+            'manifest' in session
+              ? alreadyCommitted(session.uploadId, session.manifest) // the source is never opened
+              : concat(
+                  of<UploadEvent>({ type: 'started', uploadId: session.uploadId, offset: session.size }),
+                  defer(() => storeAll(session, typeof source === 'function' ? source(session.size) : source)),
+                  defer(() => commit(session)),
+                ),
           ),
           abortable(options.signal),
         )
@@ -184,12 +203,7 @@ export function upload(ctx: EngineContext, source: UploadSource, options: Upload
       // An interrupted upload records how far it got (saves in flight were just aborted), so a
       // resume sends only what is missing. Best effort: at worst a resume resends a few chunks.
       if (current && current.chunks.length > savedChunks) {
-        const id = current.uploadId;
-        const last = ctx.catalog
-          .saveSession({ ...current, chunks: [...current.chunks] })
-          .catch(() => undefined)
-          .finally(() => ctx.settling.get(id) === last && ctx.settling.delete(id));
-        ctx.settling.set(id, last);
+        void settle(ctx, current.uploadId, ctx.catalog.saveSession({ ...current, chunks: [...current.chunks] }).catch(() => undefined));
       }
       for (const key of held) dropLive(ctx, key);
       gauge.close();

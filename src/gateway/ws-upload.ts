@@ -58,8 +58,10 @@ export function startUpload(ctx: StreamContext, msg: ClientMessageOf<'upload'>):
         if (e.type === 'started') {
           if (!msg.uploadId) claim(e.uploadId);
           next = e.offset;
-          credit = initialCredit;
-          ctx.send({ type: 'started', stream, uploadId: e.uploadId, offset: e.offset, credit: initialCredit });
+          // Already committed (a resume after a lost `committed`): no credit, so the client sends
+          // nothing; `committed` follows at once.
+          credit = e.alreadyCommitted ? 0 : initialCredit;
+          ctx.send({ type: 'started', stream, uploadId: e.uploadId, offset: e.offset, credit });
         } else if (e.type === 'progress') {
           ctx.send({ type: 'progress', stream, uploadId: e.uploadId, bytes: e.bytes, chunks: e.chunks });
         } else {

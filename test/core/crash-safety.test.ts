@@ -143,6 +143,7 @@ describe('crash safety', () => {
     if (last.type !== 'committed') throw new Error('not committed');
     expect(last.file.name).toBe('resumable');
     expect((await collect(store.download(last.file.id))).equals(Buffer.from(data))).toBe(true);
-    await expect(store.uploadStatus(started.uploadId)).rejects.toMatchObject({ code: 'not_found' });
+    // Committed: the upload id now answers with the file (see resume-committed.test.ts).
+    expect(await store.uploadStatus(started.uploadId)).toMatchObject({ offset: data.length, committed: { id: last.file.id } });
   });
 });
