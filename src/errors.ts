@@ -18,6 +18,8 @@ export type ErrorCode =
   | 'method_not_allowed'
   | 'storage'
   | 'internal'
+  /** A client stalled (sent nothing) longer than the server's idle limit. */
+  | 'timeout'
   /** The WebSocket connection dropped and the transfer could not be resumed (client SDK). */
   | 'connection_lost';
 
@@ -36,6 +38,7 @@ const STATUS: Record<ErrorCode, number> = {
   method_not_allowed: 405,
   storage: 503,
   internal: 500,
+  timeout: 408,
   connection_lost: 503,
 };
 

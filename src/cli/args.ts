@@ -27,7 +27,7 @@ export const envName = (flag: string) => `CHUNKSTREAM_${flag.toUpperCase().repla
 export function parse(argv: string[], options: Spec, fromEnv: readonly string[], env: NodeJS.ProcessEnv = process.env): Parsed {
   let r;
   try {
-    r = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    r = parseArgs({ args: joinDashValues(argv, options), options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
   } catch (err) {
     // parseArgs' messages are multi-line with hints; keep the first line.
     throw new UsageError(String((err as Error).message).split('\n')[0]!.split('. To specify')[0]!);
@@ -43,6 +43,27 @@ export function parse(argv: string[], options: Spec, fromEnv: readonly string[],
     origin.set(flag, envName(flag));
   }
   return { values, positionals: r.positionals, origin };
+}
+
+/**
+ * `--range -100` (a suffix range, as documented) was refused by parseArgs as "ambiguous": a
+ * value starting with "-" must be attached. A string flag followed by `-<digit>…` takes it as
+ * its value (`--range=-100`); no flag starts with a digit, so nothing else changes meaning.
+ */
+function joinDashValues(argv: string[], options: Spec): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const short = (k: string) => options[k]!.short !== undefined && a === `-${options[k]!.short}`;
+    const name = a.startsWith('--') ? a.slice(2) : Object.keys(options).find(short);
+    const next = argv[i + 1];
+    if (a === '--') return [...out, ...argv.slice(i)];
+    if (name && options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
 }
 
 function envBool(name: string, v: string): boolean {

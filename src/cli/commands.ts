@@ -31,7 +31,10 @@ export async function put(p: Parsed, b: Backend): Promise<void> {
   noExtra(p, 1);
   const file = arg(p, 0, '<file|->');
   const fromStdin = file === '-';
-  const size = fromStdin ? undefined : (await stat(file)).size;
+  // Only a regular file's size is known up front: a FIFO, /dev/stdin or `<(cmd)` stats as 0
+  // bytes, and sending that as the expected size failed every such upload.
+  const st = fromStdin ? undefined : await stat(file);
+  const size = st?.isFile() ? st.size : undefined;
   const name = str(p, 'name') ?? (fromStdin ? 'stdin' : basename(file));
   const source: Readable = fromStdin ? process.stdin : createReadStream(file);
   const meter = progressMeter(`put ${name}`, size);

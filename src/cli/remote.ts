@@ -60,6 +60,12 @@ export function openRemote(server: string, token: string | undefined): Backend {
       const total = /\/(\d+)$/.exec(String(res.headers['content-range'] ?? ''))?.[1];
       const etag = /^"([0-9a-f]{64})"$/.exec(String(res.headers.etag ?? ''))?.[1];
       const partial = res.statusCode === 206;
+      // A proxy or server that ignores Range answers 200 with the whole file: writing that as
+      // "bytes A-B" would be silently wrong output.
+      if (range && !partial) {
+        res.destroy();
+        throw new ChunkstreamError('bad_request', `range ${range}: the server answered ${res.statusCode} with the whole file instead of 206`);
+      }
       return { body: res, length, size: total ? Number(total) : length, sha256: partial ? undefined : etag };
     },
     list: async () => (await json<{ files: FileInfo[] }>('GET', '/v1/files')).files,
@@ -78,16 +84,25 @@ export function openRemote(server: string, token: string | undefined): Backend {
   };
 }
 
-async function text(res: IncomingMessage): Promise<string> {
+/** An error body is for one line of stderr: a proxy streaming an endless page must not hang us. */
+const ERROR_BODY_LIMIT = 64 * 1024;
+
+async function text(res: IncomingMessage, limit = Infinity): Promise<string> {
   res.setEncoding('utf8');
   let s = '';
-  for await (const piece of res) s += piece;
+  for await (const piece of res) {
+    s += piece;
+    if (s.length > limit) {
+      res.destroy();
+      break;
+    }
+  }
   return s;
 }
 
 /** The server's `{ error: { code, message } }`, or a description of whatever it sent instead. */
 async function errorOf(res: IncomingMessage): Promise<ChunkstreamError> {
-  const body = await text(res).catch(() => '');
+  const body = await text(res, ERROR_BODY_LIMIT).catch(() => '');
   try {
     const e = (JSON.parse(body) as { error?: { code?: string; message?: string } }).error;
     if (e?.code && e.message) return new ChunkstreamError(e.code as ErrorCode, e.message);

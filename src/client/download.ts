@@ -2,7 +2,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { Observable, type Subscription } from 'rxjs';
 import type { ByteRange } from '../engine/download.js';
-import { ChunkstreamError } from '../errors.js';
+import { ChunkstreamError, InvalidOptionError } from '../errors.js';
 import { RemoteError } from '../protocol/errors.js';
 import type { Frame } from '../protocol/frames.js';
 import type { ServerMessageOf } from '../protocol/messages.js';
@@ -29,6 +29,11 @@ export interface ClientDownloadOptions {
 export function downloadObservable(link: Link, id: string, options: ClientDownloadOptions): Observable<Uint8Array> {
   return new Observable<Uint8Array>((subscriber) => {
     const window = options.window ?? 8;
+    // window 0 asked for nothing and then waited forever; NaN or 1.5 reached the server as credit.
+    if (!(Number.isInteger(window) && window >= 1 && window <= 1_000_000)) {
+      subscriber.error(new InvalidOptionError('window', `must be an integer from 1 to 1000000 (got ${window})`));
+      return;
+    }
     let first: ServerMessageOf<'header'> | undefined; // what the whole transfer adds up to
     let hasher: ReturnType<typeof sha256.create> | undefined;
     let next = 0; // file offset of the next byte expected

@@ -3,14 +3,21 @@ import { lastValueFrom } from 'rxjs';
 import { checkName, type FileInfo } from '../catalog/schema.js';
 import type { Store } from '../engine/store.js';
 import { AbortError, BadRequestError, ChunkstreamError } from '../errors.js';
-import { sendJson } from './http-util.js';
+import { sendError, sendJson } from './http-util.js';
 
 /**
  * PUT /v1/files?name=NAME: the request body is the upload source, pulled only as fast as
  * chunks are stored (never buffered whole). `Content-Length` becomes expectedSize and
  * `X-Content-SHA256` expectedSha256, so a short or altered body is never committed.
  */
-export async function receiveFile(store: Store, url: URL, req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
+export async function receiveFile(
+  store: Store,
+  url: URL,
+  req: IncomingMessage,
+  res: ServerResponse,
+  signal: AbortSignal,
+  idleTimeoutMs = 120_000,
+): Promise<void> {
   const rawName = url.searchParams.get('name');
   if (rawName === null) throw new BadRequestError('name', 'required (PUT /v1/files?name=NAME)');
   const name = checkName(rawName); // before reading any body: a bad name costs no upload
@@ -22,10 +29,16 @@ export async function receiveFile(store: Store, url: URL, req: IncomingMessage, 
     throw new BadRequestError('x-content-sha256', 'must be 64 hex digits');
   }
   let file: FileInfo | undefined;
-  const events = store.upload(bodyOf(req), { name, expectedSize, expectedSha256: sha, signal });
-  await lastValueFrom(events, { defaultValue: undefined }).then((e) => {
+  const events = store.upload(bodyOf(req, idleTimeoutMs), { name, expectedSize, expectedSha256: sha, signal });
+  try {
+    const e = await lastValueFrom(events, { defaultValue: undefined });
     if (e?.type === 'committed') file = e.file;
-  });
+  } catch (err) {
+    // A stalled client will not read a reply on a socket it no longer writes to either:
+    // answer 408 and close the connection instead of waiting for the rest of its body.
+    if (err instanceof ChunkstreamError && err.code === 'timeout') return sendError(res, err, { Connection: 'close' });
+    throw err;
+  }
   if (!file) throw new ChunkstreamError('internal', 'upload ended without a commit');
   sendJson(res, 201, file, { Location: `/v1/files/${file.id}` });
 }
@@ -35,7 +48,7 @@ export async function receiveFile(store: Store, url: URL, req: IncomingMessage, 
  * (the engine failed: too large, storage error) does not destroy the request: its socket is
  * also the response's, and the JSON error must still reach the client.
  */
-async function* bodyOf(req: IncomingMessage): AsyncGenerator<Uint8Array> {
+async function* bodyOf(req: IncomingMessage, idleTimeoutMs: number): AsyncGenerator<Uint8Array> {
   for (;;) {
     const chunk = req.read() as Buffer | null;
     if (chunk !== null) {
@@ -44,15 +57,20 @@ async function* bodyOf(req: IncomingMessage): AsyncGenerator<Uint8Array> {
     }
     if (req.readableEnded) return;
     if (req.destroyed) throw new AbortError('the client closed the request before the body ended');
+    // Only time spent waiting for the client counts: a store that is slow to pull is not idle.
     await new Promise<void>((resolve, reject) => {
-      const done = () => {
+      const settle = (err?: Error) => {
+        clearTimeout(timer);
         req.off('readable', done).off('end', done).off('close', done).off('error', fail);
-        resolve();
+        if (err) reject(err);
+        else resolve();
       };
-      const fail = (err: Error) => {
-        done();
-        reject(new AbortError(`request body: ${err.message}`, { cause: err }));
-      };
+      const done = () => settle();
+      const fail = (err: Error) => settle(err instanceof ChunkstreamError ? err : new AbortError(`request body: ${err.message}`, { cause: err }));
+      const timer = setTimeout(
+        () => fail(new ChunkstreamError('timeout', `request body: no data for ${idleTimeoutMs} ms (bodyIdleTimeoutMs)`)),
+        idleTimeoutMs,
+      );
       req.on('readable', done).on('end', done).on('close', done).on('error', fail);
     });
   }

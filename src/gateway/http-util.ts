@@ -51,11 +51,12 @@ export function parseRangeHeader(header: string | undefined, size: number): { st
   const parsed = specs.map((spec) => {
     const r = /^(\d*)-(\d*)$/.exec(spec);
     if (!r || (r[1] === '' && r[2] === '')) throw new BadRequestError('range', `malformed range ${JSON.stringify(spec.slice(0, 80))}`);
-    const a = r[1] === '' ? undefined : Number(r[1]);
-    const b = r[2] === '' ? undefined : Number(r[2]);
-    if ((a !== undefined && !Number.isSafeInteger(a)) || (b !== undefined && !Number.isSafeInteger(b))) {
-      throw new BadRequestError('range', 'range bound too large');
-    }
+    // Digits past 2^53 are still a well-formed range (RFC 9110 § 14.1.1): no file is that large,
+    // so such a bound means "beyond the end": an end is clamped, a start is unsatisfiable (416),
+    // a suffix covers the whole file. Capping keeps every comparison below exact.
+    const bound = (digits: string) => (digits === '' ? undefined : Math.min(Number(digits), Number.MAX_SAFE_INTEGER));
+    const a = bound(r[1]!);
+    const b = bound(r[2]!);
     if (a !== undefined && b !== undefined && b < a) throw new BadRequestError('range', `range end ${b} before start ${a}`);
     return { a, b };
   });
@@ -84,6 +85,9 @@ export function etagMatches(header: string | undefined, etag: string): boolean {
  * control characters or slashes (the catalog refuses them), but may contain `"` and `\`.
  */
 export function contentDisposition(name: string): string {
+  // A lone UTF-16 surrogate (JSON "\ud800" over WebSocket) is a valid JS string but makes
+  // encodeURIComponent throw "URI malformed": the file could never be downloaded over HTTP.
+  name = name.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
   const fallback = name.replace(/[^\x20-\x7e]|["\\%]/g, '_');
   const encoded = encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;

@@ -13,6 +13,8 @@ export interface HttpHandlerOptions {
   tokens?: readonly string[];
   /** A checker shared with the WebSocket gateway (wins over `tokens`). */
   auth?: TokenChecker;
+  /** An upload body silent for this long fails with 408 `timeout` (default 120 s). */
+  bodyIdleTimeoutMs?: number;
 }
 
 export type HttpHandler = ((req: IncomingMessage, res: ServerResponse) => void) & {
@@ -47,6 +49,7 @@ const noBody = async ({ res }: Ctx) => void res.writeHead(204).end();
  */
 export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
   const { store } = options;
+  const bodyIdleTimeoutMs = options.bodyIdleTimeoutMs ?? 120_000;
   const auth = options.auth ?? createTokenChecker(options.tokens ?? []);
   const inFlight = new Set<AbortController>();
 
@@ -56,7 +59,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
       return {
         route: {
           allow: ['GET', 'HEAD', 'PUT'],
-          run: async (c) => (c.req.method === 'PUT' ? receiveFile(c.store, c.url, c.req, c.res, c.signal) : list(c)),
+          run: async (c) => (c.req.method === 'PUT' ? receiveFile(c.store, c.url, c.req, c.res, c.signal, bodyIdleTimeoutMs) : list(c)),
         },
       };
     }

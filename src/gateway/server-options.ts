@@ -4,7 +4,7 @@ import { InvalidOptionError } from '../errors.js';
 import { parseOptions } from '../options.js';
 
 // Server options apart from the server itself: the CLI validates them before loading it.
-export const SERVER_DEFAULTS = { host: '127.0.0.1', port: 8080, dir: './data', tokens: [] as string[], insecure: false } as const;
+export const SERVER_DEFAULTS = { host: '127.0.0.1', port: 8080, dir: './data', tokens: [] as string[], insecure: false, headersTimeoutMs: 60_000, bodyIdleTimeoutMs: 120_000 } as const;
 
 export const serverOptionsSchema = z
   .object({
@@ -22,6 +22,10 @@ export const serverOptionsSchema = z
     tokens: z.array(z.string().min(1, 'tokens must not be empty').regex(/^\S+$/, 'tokens must not contain whitespace')),
     /** Allow a non-loopback host without tokens. */
     insecure: z.boolean(),
+    /** A request's headers must arrive within this (slowloris guard). */
+    headersTimeoutMs: z.number().int().min(1).max(3_600_000),
+    /** An upload whose client sends nothing for this long fails with 408 `timeout`. */
+    bodyIdleTimeoutMs: z.number().int().min(1).max(3_600_000),
   })
   .strict();
 

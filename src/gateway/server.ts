@@ -42,10 +42,21 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   }
   const owned = !given;
   const auth = createTokenChecker(o.tokens);
-  const handler = createHttpHandler({ store, auth });
+  const handler = createHttpHandler({ store, auth, bodyIdleTimeoutMs: o.bodyIdleTimeoutMs });
   // No whole-request deadline (Node's default is 5 minutes): a large upload on a slow link is
-  // legitimate, and it is paced by storage anyway. Slow headers are still cut by headersTimeout.
-  const server = createServer({ requestTimeout: 0 }, handler);
+  // legitimate, and it is paced by storage anyway. headersTimeout must be explicit: Node
+  // defaults it to min(60 s, requestTimeout), i.e. 0 (off) here, which let a client hold a
+  // socket forever by trickling header bytes. Node checks it every connectionsCheckingInterval.
+  // A stalled upload body is cut by bodyIdleTimeoutMs (http-upload.ts); downloads have no idle
+  // limit (a backpressured reader is legitimate and holds a bounded amount).
+  const server = createServer(
+    {
+      requestTimeout: 0,
+      headersTimeout: o.headersTimeoutMs,
+      connectionsCheckingInterval: Math.max(10, Math.min(30_000, Math.floor(o.headersTimeoutMs / 4))),
+    },
+    handler,
+  );
   const ws = attachWsGateway(server, { store, tokens: auth, path: '/v1/ws' });
   try {
     await new Promise<void>((resolve, reject) => {

@@ -105,7 +105,10 @@ function parseWith(schemas: Record<string, z.ZodType>, text: string): unknown {
   const type = obj.type;
   if (typeof type !== 'string' || !Object.hasOwn(schemas, type)) {
     const known = Object.keys(schemas).join(', ');
-    throw new MessageRejection(streamId, 'type', `unknown message type ${JSON.stringify(type)?.slice(0, 40)} (expected one of ${known})`);
+    // Never JSON.stringify a client value: `"type": [[[…]]]` nested deep enough to fit in one
+    // frame overflows the stack, and the client got `internal` instead of a bad_request.
+    const shown = typeof type === 'string' ? JSON.stringify(type.slice(0, 40)) : Array.isArray(type) ? 'array' : typeof type;
+    throw new MessageRejection(streamId, 'type', `unknown message type ${shown} (expected one of ${known})`);
   }
   const r = schemas[type]!.safeParse(json);
   if (r.success) return r.data;
