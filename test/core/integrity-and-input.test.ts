@@ -81,7 +81,7 @@ describe('bad input', () => {
     await expect(store.uploadStatus(id)).rejects.toMatchObject({ code: 'bad_request', field: 'uploadId' });
   });
 
-  it.each(['../x', 'a/b', 'a\\b', '.', '..', '', 'nul\u0000byte', 'x'.repeat(256)])('the name %j is a bad_request', async (name) => {
+  it.each(['../x', 'a/b', 'a\\b', '.', '..', '', 'nul\u0000byte', 'x'.repeat(256), 'c1\u009bcontrol', 'lone\ud800surrogate', 'bidi\u202eoverride'])('the name %j is a bad_request', async (name) => {
     const store = openStore({ chunkStore: createMemoryStore(), chunkSize });
     await expect(lastValueFrom(store.upload(bytes(10), { name }))).rejects.toMatchObject({ code: 'bad_request', field: 'name' });
     expect(await store.list()).toEqual([]);
