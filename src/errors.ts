@@ -21,7 +21,9 @@ export type ErrorCode =
   /** A client stalled (sent nothing) longer than the server's idle limit. */
   | 'timeout'
   /** The WebSocket connection dropped and the transfer could not be resumed (client SDK). */
-  | 'connection_lost';
+  | 'connection_lost'
+  /** The server's transfer budget (maxTransferBytes) is spent: retry later. */
+  | 'busy';
 
 const STATUS: Record<ErrorCode, number> = {
   invalid_option: 400,
@@ -40,6 +42,7 @@ const STATUS: Record<ErrorCode, number> = {
   internal: 500,
   timeout: 408,
   connection_lost: 503,
+  busy: 503,
 };
 
 export class ChunkstreamError extends Error {

@@ -23,6 +23,7 @@ export const SERVE_FLAGS = {
   token: { type: 'string', multiple: true },
   'tokens-file': { type: 'string' },
   insecure: { type: 'boolean' },
+  'max-transfer-bytes': { type: 'string' },
 } as const;
 
 /** The store location and tuning flags, as openChunkStore / openStore options. */

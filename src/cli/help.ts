@@ -45,6 +45,8 @@ Each flag also from CHUNKSTREAM_<FLAG> (CHUNKSTREAM_PORT, CHUNKSTREAM_TOKEN, …
   --token TOKEN              accepted bearer token (repeatable)
   --tokens-file FILE         accepted tokens, one per line (# comments)
   --insecure                 allow a non-loopback --host without tokens
+  --max-transfer-bytes SIZE  memory budget of all transfers in flight, e.g. 2GiB (default
+                             1GiB); beyond it new transfers get 503 / error code busy
 
 ${WHERE}  -h, --help                 this help
 `,

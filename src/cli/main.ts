@@ -53,7 +53,7 @@ const COMMANDS: Record<string, Command> = {
 };
 
 /** Flags that may also come from CHUNKSTREAM_* variables: where the store is, and auth. */
-const ENV_FLAGS = [...Object.keys(LOCATION_FLAGS), 'server', 'token', 'host', 'port', 'tokens-file', 'insecure'];
+const ENV_FLAGS = [...Object.keys(LOCATION_FLAGS), 'server', 'token', 'host', 'port', 'tokens-file', 'insecure', 'max-transfer-bytes'];
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

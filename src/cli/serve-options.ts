@@ -1,6 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { InvalidOptionError } from '../errors.js';
+import { resolveBudgetLimit } from '../gateway/budget.js';
 import { resolveServerOptions, type ServerOptions } from '../gateway/server-options.js';
+import { WS_DEFAULTS } from '../gateway/ws-gateway.js';
+import { DEFAULTS } from '../options.js';
 import { bool, integer, str, type Parsed } from './args.js';
 import { location } from './flags.js';
 
@@ -35,7 +38,15 @@ export async function serveOptions(p: Parsed): Promise<ServerOptions> {
     downloadConcurrency: loc.downloadConcurrency,
     tokens: await readTokens(p),
     insecure: bool(p, 'insecure'),
+    maxTransferBytes: integer(p, 'max-transfer-bytes', true),
   };
-  resolveServerOptions(options);
+  const o = resolveServerOptions(options);
+  // The budget must fit one transfer at these settings: say so before the server loads.
+  resolveBudgetLimit(o.maxTransferBytes, {
+    chunkSize: o.chunkSize ?? DEFAULTS.chunkSize,
+    uploadConcurrency: o.uploadConcurrency ?? DEFAULTS.uploadConcurrency,
+    downloadConcurrency: o.downloadConcurrency ?? DEFAULTS.downloadConcurrency,
+    window: WS_DEFAULTS.window,
+  });
   return options;
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Store } from '../engine/store.js';
 import { createDemand } from '../operators/demand.js';
+import { downloadBound, type TransferBudget } from './budget.js';
 import { contentDisposition, etagMatches, parseRangeHeader, sendError } from './http-util.js';
 
 /**
@@ -10,8 +11,10 @@ import { contentDisposition, etagMatches, parseRangeHeader, sendError } from './
  * the chunk written before it, so the store's gauge counts every chunk until the socket took
  * it: held ≤ (downloadConcurrency read ahead + 1 being written) × chunkSize, plus less than the
  * response's highWaterMark and what the kernel socket buffers hold (not counted, not ours).
+ * That bound is reserved in the server's budget before the headers go out (503 `busy` if it
+ * does not fit) and given back when the response closes (sent, failed or abandoned).
  */
-export async function serveFile(store: Store, id: string, req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
+export async function serveFile(store: Store, id: string, req: IncomingMessage, res: ServerResponse, signal: AbortSignal, budget?: TransferBudget): Promise<void> {
   const manifest = await store.manifest(id, { signal });
   const etag = `"${manifest.sha256}"`;
   const common = {
@@ -36,6 +39,11 @@ export async function serveFile(store: Store, id: string, req: IncomingMessage, 
     return;
   }
   const length = range ? range.end - range.start + 1 : manifest.size;
+  if (budget && req.method !== 'HEAD' && length > 0) {
+    const reservation = budget.reserve(downloadBound(manifest, range, store.options.downloadConcurrency)); // throws busy → 503
+    res.once('close', reservation.release);
+    if (res.destroyed) reservation.release(); // 'close' may have gone by already
+  }
   res.writeHead(range ? 206 : 200, {
     ...common,
     'Content-Type': 'application/octet-stream',

@@ -3,6 +3,7 @@ import { lastValueFrom } from 'rxjs';
 import { checkName, type FileInfo } from '../catalog/schema.js';
 import type { Store } from '../engine/store.js';
 import { AbortError, BadRequestError, ChunkstreamError } from '../errors.js';
+import { uploadBound, type TransferBudget } from './budget.js';
 import { sendError, sendJson } from './http-util.js';
 
 /**
@@ -17,6 +18,7 @@ export async function receiveFile(
   res: ServerResponse,
   signal: AbortSignal,
   idleTimeoutMs = 120_000,
+  budget?: TransferBudget,
 ): Promise<void> {
   const rawName = url.searchParams.get('name');
   if (rawName === null) throw new BadRequestError('name', 'required (PUT /v1/files?name=NAME)');
@@ -29,6 +31,9 @@ export async function receiveFile(
     throw new BadRequestError('x-content-sha256', 'must be 64 hex digits');
   }
   let file: FileInfo | undefined;
+  // The body is pulled, not queued: the engine's (uploadConcurrency + 1) chunks are the bound.
+  // Reserved before any byte is read, so a refused upload (503 busy) stores nothing.
+  const reservation = budget?.reserve(uploadBound(store.options, 0));
   const events = store.upload(bodyOf(req, idleTimeoutMs), { name, expectedSize, expectedSha256: sha, signal });
   try {
     const e = await lastValueFrom(events, { defaultValue: undefined });
@@ -38,6 +43,8 @@ export async function receiveFile(
     // answer 408 and close the connection instead of waiting for the rest of its body.
     if (err instanceof ChunkstreamError && err.code === 'timeout') return sendError(res, err, { Connection: 'close' });
     throw err;
+  } finally {
+    reservation?.release(); // the upload's pipeline has ended (committed, failed or aborted)
   }
   if (!file) throw new ChunkstreamError('internal', 'upload ended without a commit');
   sendJson(res, 201, file, { Location: `/v1/files/${file.id}` });

@@ -31,6 +31,7 @@ export function sendError(res: ServerResponse, err: unknown, headers: Record<str
   const extra: Record<string, string> = { ...headers };
   if (e instanceof RangeNotSatisfiableError) extra['Content-Range'] = `bytes */${e.size}`;
   if (e.code === 'unauthorized') extra['WWW-Authenticate'] ??= 'Bearer realm="chunkstream"';
+  if (e.code === 'busy') extra['Retry-After'] ??= '1'; // the budget frees up as transfers end
   // Internal errors keep their message: this is a storage service for trusted token holders,
   // and the message is what an operator needs; stack traces never leave the process.
   sendJson(res, status, { error: { code: e.code, message: e.message } }, extra);

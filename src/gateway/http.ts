@@ -3,6 +3,7 @@ import { checkId } from '../catalog/schema.js';
 import type { Store } from '../engine/store.js';
 import { BadRequestError, ChunkstreamError, NotFoundError } from '../errors.js';
 import { bearerToken, createTokenChecker, type TokenChecker } from './auth.js';
+import { resolveBudgetLimit, TransferBudget } from './budget.js';
 import { serveFile } from './http-download.js';
 import { receiveFile } from './http-upload.js';
 import { sendError, sendJson } from './http-util.js';
@@ -15,6 +16,8 @@ export interface HttpHandlerOptions {
   auth?: TokenChecker;
   /** An upload body silent for this long fails with 408 `timeout` (default 120 s). */
   bodyIdleTimeoutMs?: number;
+  /** The server-wide transfer budget (shared with the WebSocket gateway); default: its own, 1 GiB. */
+  budget?: TransferBudget;
 }
 
 export type HttpHandler = ((req: IncomingMessage, res: ServerResponse) => void) & {
@@ -52,6 +55,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
   const bodyIdleTimeoutMs = options.bodyIdleTimeoutMs ?? 120_000;
   const auth = options.auth ?? createTokenChecker(options.tokens ?? []);
   const inFlight = new Set<AbortController>();
+  const budget = options.budget ?? new TransferBudget(resolveBudgetLimit(undefined, { ...store.options, window: 0 }));
 
   const route = (path: string): { route: Route; id?: string } | undefined => {
     if (path === '/healthz') return { route: { allow: ['GET', 'HEAD'], run: async ({ res }) => sendJson(res, 200, { ok: true }) } };
@@ -59,7 +63,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
       return {
         route: {
           allow: ['GET', 'HEAD', 'PUT'],
-          run: async (c) => (c.req.method === 'PUT' ? receiveFile(c.store, c.url, c.req, c.res, c.signal, bodyIdleTimeoutMs) : list(c)),
+          run: async (c) => (c.req.method === 'PUT' ? receiveFile(c.store, c.url, c.req, c.res, c.signal, bodyIdleTimeoutMs, budget) : list(c)),
         },
       };
     }
@@ -77,7 +81,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
       id,
       route: {
         allow: ['GET', 'HEAD', 'DELETE'],
-        run: async (c) => (c.req.method === 'DELETE' ? (await c.store.remove(id, { signal: c.signal }), noBody(c)) : serveFile(c.store, id, c.req, c.res, c.signal)),
+        run: async (c) => (c.req.method === 'DELETE' ? (await c.store.remove(id, { signal: c.signal }), noBody(c)) : serveFile(c.store, id, c.req, c.res, c.signal, budget)),
       },
     };
   };

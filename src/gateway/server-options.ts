@@ -26,6 +26,12 @@ export const serverOptionsSchema = z
     headersTimeoutMs: z.number().int().min(1).max(3_600_000),
     /** An upload whose client sends nothing for this long fails with 408 `timeout`. */
     bodyIdleTimeoutMs: z.number().int().min(1).max(3_600_000),
+    /**
+     * Server-wide memory budget of all transfers (HTTP and WebSocket): each reserves its bound
+     * before it starts; one that does not fit is refused with `busy` (budget.ts). Default 1 GiB
+     * (raised to fit one transfer); a smaller value must still fit one.
+     */
+    maxTransferBytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
   })
   .strict();
 

@@ -3,9 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { openStore, type Store } from '../engine/store.js';
 import { openChunkStore } from '../storage/open.js';
 import { createTokenChecker } from './auth.js';
+import { resolveBudgetLimit, TransferBudget } from './budget.js';
 import { createHttpHandler } from './http.js';
 import { resolveServerOptions, type ServerOptions } from './server-options.js';
-import { attachWsGateway } from './ws-gateway.js';
+import { attachWsGateway, WS_DEFAULTS } from './ws-gateway.js';
 
 export { isLoopback, resolveServerOptions, serverOptionsSchema, SERVER_DEFAULTS, type ServerOptions } from './server-options.js';
 
@@ -16,6 +17,8 @@ export interface RunningServer {
   readonly host: string;
   readonly store: Store;
   readonly server: Server;
+  /** The transfer budget shared by HTTP and WebSocket: `limit`, `reserved` now, `peak`. */
+  readonly budget: TransferBudget;
   /** Stops accepting, aborts transfers in flight, closes the WebSocket gateway and (if opened here) the store. */
   close(): Promise<void>;
 }
@@ -41,8 +44,16 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     }
   }
   const owned = !given;
+  let budget: TransferBudget;
+  try {
+    // Sized from the store actually served (a given store has its own chunk size).
+    budget = new TransferBudget(resolveBudgetLimit(o.maxTransferBytes, { ...store.options, window: WS_DEFAULTS.window }));
+  } catch (err) {
+    if (owned) await store.close().then(() => store!.chunkStore.close?.());
+    throw err;
+  }
   const auth = createTokenChecker(o.tokens);
-  const handler = createHttpHandler({ store, auth, bodyIdleTimeoutMs: o.bodyIdleTimeoutMs });
+  const handler = createHttpHandler({ store, auth, bodyIdleTimeoutMs: o.bodyIdleTimeoutMs, budget });
   // No whole-request deadline (Node's default is 5 minutes): a large upload on a slow link is
   // legitimate, and it is paced by storage anyway. headersTimeout must be explicit: Node
   // defaults it to min(60 s, requestTimeout), i.e. 0 (off) here, which let a client hold a
@@ -57,7 +68,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     },
     handler,
   );
-  const ws = attachWsGateway(server, { store, tokens: auth, path: '/v1/ws' });
+  const ws = attachWsGateway(server, { store, tokens: auth, path: '/v1/ws', budget });
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -82,6 +93,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     host: address.address,
     store: s,
     server,
+    budget,
     close: () =>
       (closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve())); // stop accepting

@@ -7,12 +7,12 @@ import {
   StreamInUseError,
   TooManyStreamsError,
   UnauthorizedError,
-  UnknownStreamError,
   toWireCode,
   type ProtocolError,
 } from '../protocol/errors.js';
 import { FrameType, decodeFrame, type Frame } from '../protocol/frames.js';
 import { MessageRejection, PROTOCOL_VERSION, parseClientMessage, type ClientMessage, type ServerMessage } from '../protocol/messages.js';
+import type { Reservation } from './budget.js';
 import { startDownload } from './ws-download.js';
 import type { GatewayShared, StreamContext, StreamHandle } from './ws-types.js';
 import { startRequest } from './ws-requests.js';
@@ -26,6 +26,8 @@ const decoder = new TextDecoder();
 
 export class WsConnection {
   private readonly streams = new Map<number, StreamHandle>();
+  /** Budget reservations of this connection's streams: any left when the socket closes are released. */
+  private readonly reservations = new Set<Reservation>();
   private readonly out: Outbox;
   private authTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -38,7 +40,13 @@ export class WsConnection {
   ) {
     this.out = new Outbox(ws);
     ws.on('error', () => undefined); // ws closes the socket itself (1002, 1007, 1009); 'close' follows
-    ws.on('close', () => this.teardown());
+    ws.on('close', () => {
+      this.teardown();
+      // Streams release their own reservations (a download once its last frame's send callback
+      // ran); whatever a stream still holds when its socket is gone is released here, never leaked.
+      for (const r of this.reservations) r.release();
+      this.reservations.clear();
+    });
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('pong', () => (this.alive = true));
     if (authenticated) this.ready();
@@ -122,7 +130,7 @@ export class WsConnection {
 
   private onFrame(frame: Frame): void {
     if (frame.type !== FrameType.UPLOAD_DATA) throw new MalformedMessageError('frame.type', 'clients send only upload data frames (type 1)');
-    this.target(frame.stream, 'upload').data!(frame);
+    this.live(frame.stream, 'upload')?.data!(frame);
   }
 
   private onControl(msg: ClientMessage): void {
@@ -139,9 +147,9 @@ export class WsConnection {
       case 'status':
         return this.open(msg.stream, (ctx) => startRequest(ctx, msg));
       case 'end':
-        return this.target(msg.stream, 'upload').end!();
+        return this.live(msg.stream, 'upload')?.end!();
       case 'credit':
-        return this.target(msg.stream, 'download').credit!(msg.chunks);
+        return this.live(msg.stream, 'download')?.credit!(msg.chunks);
       case 'cancel': {
         const handle = this.streams.get(msg.stream);
         this.streams.delete(msg.stream);
@@ -152,10 +160,16 @@ export class WsConnection {
     }
   }
 
-  private target(stream: number, kind: StreamHandle['kind']): StreamHandle {
+  /**
+   * The running transfer of that kind on `stream`, or undefined: data frames, `end` and `credit`
+   * for a stream that is over (or that the id now names another kind of) are dropped, not
+   * answered. They are late — sent before the client saw the stream's final message — and an
+   * `error` for them would reach the client after it reused the id, failing the new stream.
+   * (TCP keeps order: anything sent after the client reopened an id reaches the new stream.)
+   */
+  private live(stream: number, kind: StreamHandle['kind']): StreamHandle | undefined {
     const handle = this.streams.get(stream);
-    if (!handle || handle.kind !== kind) throw new UnknownStreamError(stream, kind);
-    return handle;
+    return handle?.kind === kind ? handle : undefined;
   }
 
   private open(stream: number, start: (ctx: StreamContext) => StreamHandle): void {
@@ -173,6 +187,17 @@ export class WsConnection {
       send: (msg) => this.send(msg),
       sendData: (header, payload, sent) => this.out.data(header, payload, sent),
       finish,
+      reserve: (bytes) => {
+        const r = this.shared.budget.reserve(bytes);
+        this.reservations.add(r);
+        return {
+          bytes,
+          release: () => {
+            this.reservations.delete(r);
+            r.release();
+          },
+        };
+      },
       fail: (err) => {
         if (over) return;
         finish();

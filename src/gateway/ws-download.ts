@@ -4,6 +4,7 @@ import { resolveRange } from '../engine/download.js';
 import { HeldBytes } from '../internal/gauge.js';
 import { createDemand } from '../operators/demand.js';
 import { FrameType, encodeFrameHeader } from '../protocol/frames.js';
+import { downloadBound, type Reservation } from './budget.js';
 import type { ClientMessageOf } from '../protocol/messages.js';
 import type { StreamContext, StreamHandle } from './ws-types.js';
 
@@ -16,6 +17,8 @@ import type { StreamContext, StreamHandle } from './ws-types.js';
  * (send callback) *and* the client has credit left. A chunk stays counted in the store's gauge
  * until that next request acknowledges it, so per stream the server holds at most
  * window (read ahead) + 1 (being sent) chunks: a slow or stalled reader cannot raise it.
+ * That bound is reserved in the server's budget once the manifest is known (`busy` if it does
+ * not fit), and released when the stream is over and its last frame has left (sent callback).
  */
 export function startDownload(ctx: StreamContext, msg: ClientMessageOf<'download'>): StreamHandle {
   const { store, window } = ctx.shared;
@@ -29,6 +32,11 @@ export function startDownload(ctx: StreamContext, msg: ClientMessageOf<'download
   let sending = 0;
   let sub: Subscription | undefined;
   let cancelled = false;
+  let over = false; // completed, failed or cancelled
+  let reservation: Reservation | undefined;
+  const settle = () => {
+    if (over && state !== 'sending') reservation?.release();
+  };
 
   const pump = () => {
     if (cancelled || !sub || state !== 'idle' || permits === 0) return;
@@ -41,6 +49,7 @@ export function startDownload(ctx: StreamContext, msg: ClientMessageOf<'download
     if (wire.held !== 0) wire.release(wire.held);
     sending = 0;
     state = 'idle';
+    settle();
     pump();
   };
 
@@ -52,6 +61,7 @@ export function startDownload(ctx: StreamContext, msg: ClientMessageOf<'download
       const end = r?.end ?? m.size - 1;
       const length = m.size === 0 ? 0 : end - start + 1;
       const chunks = length === 0 ? 0 : Math.floor(end / m.chunkSize) - Math.floor(start / m.chunkSize) + 1;
+      reservation = ctx.reserve(downloadBound(m, r, window)); // BusyError → `error` busy on this stream
       ctx.send({ type: 'header', stream, file: fileInfo(m), range: r ?? null, length, chunks });
       let offset = start;
       const s = store.downloadManifest(m, { range: msg.range, demand: demand.demand$, concurrency: window, signal: controller.signal }).subscribe({
@@ -61,11 +71,17 @@ export function startDownload(ctx: StreamContext, msg: ClientMessageOf<'download
           ctx.sendData(encodeFrameHeader(FrameType.DOWNLOAD_DATA, stream, offset), data, sent);
           offset += data.byteLength;
         },
-        error: (err) => ctx.fail(err),
+        error: (err) => {
+          over = true;
+          ctx.fail(err);
+          settle();
+        },
         complete: () => {
           // Queued behind the last frame: ws sends in order.
           ctx.send({ type: 'end', stream, bytes: offset - start });
           ctx.finish();
+          over = true;
+          settle();
         },
       });
       // Runs after the store's own teardown released the chunk being sent (complete or cancel).
@@ -88,6 +104,8 @@ export function startDownload(ctx: StreamContext, msg: ClientMessageOf<'download
       cancelled = true;
       sub?.unsubscribe(); // before the abort: an aborted pipeline would report an error
       controller.abort();
+      over = true;
+      settle();
     },
     credit(chunks) {
       permits += chunks;

@@ -7,6 +7,7 @@ import { parseOptions } from '../options.js';
 import { CloseCode } from '../protocol/errors.js';
 import { FRAME_HEADER_BYTES } from '../protocol/frames.js';
 import { bearerToken, type TokenChecker } from './auth.js';
+import { resolveBudgetLimit, TransferBudget } from './budget.js';
 import { WsConnection } from './ws-connection.js';
 import type { GatewayShared } from './ws-types.js';
 
@@ -19,12 +20,18 @@ export interface WsGatewayOptions {
   maxFrameBytes?: number;
   /** Per download: chunks read ahead; per upload: credit of window × chunkSize bytes (default 4). */
   window?: number;
+  /** The server-wide transfer budget, shared with the HTTP endpoints (wins over maxTransferBytes). */
+  budget?: TransferBudget;
+  /** Without `budget`: the size of this gateway's own budget (default 1 GiB, at least one transfer). */
+  maxTransferBytes?: number;
 }
 
 export interface WsGateway {
   /** Closes every connection (1001), cancelling its transfers, and stops taking upgrades. */
   close(): Promise<void>;
   readonly connections: number;
+  /** Reservations of transfers in flight (`reserved`, `peak`, `limit`). */
+  readonly budget: TransferBudget;
 }
 
 const optionsSchema = z
@@ -34,6 +41,8 @@ const optionsSchema = z
     path: z.string().startsWith('/'),
     maxFrameBytes: z.number().int().min(FRAME_HEADER_BYTES + 1024).max(256 * 1024 * 1024),
     window: z.number().int().min(1).max(64),
+    budget: z.custom<TransferBudget>((b) => b instanceof TransferBudget, 'must be a TransferBudget').optional(),
+    maxTransferBytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
   })
   .strict();
 
@@ -49,8 +58,10 @@ export function attachWsGateway(server: http.Server, options: WsGatewayOptions):
   const o = parseOptions(optionsSchema, { ...WS_DEFAULTS, ...defined });
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: o.maxFrameBytes, clientTracking: false });
   const live = new Set<WsConnection>();
+  const budget = o.budget ?? new TransferBudget(resolveBudgetLimit(o.maxTransferBytes, { ...o.store.options, window: o.window }));
   const shared: GatewayShared = {
     store: o.store,
+    budget,
     tokens: o.tokens,
     maxFrameBytes: o.maxFrameBytes,
     window: o.window,
@@ -89,6 +100,7 @@ export function attachWsGateway(server: http.Server, options: WsGatewayOptions):
     get connections() {
       return live.size;
     },
+    budget,
     async close() {
       closing = true;
       clearInterval(heartbeat);

@@ -2,6 +2,7 @@ import type { Store } from '../engine/store.js';
 import type { Frame } from '../protocol/frames.js';
 import type { ServerMessage } from '../protocol/messages.js';
 import type { TokenChecker } from './auth.js';
+import type { Reservation, TransferBudget } from './budget.js';
 
 /** What all connections of one gateway share. */
 export interface GatewayShared {
@@ -9,6 +10,8 @@ export interface GatewayShared {
   tokens: TokenChecker;
   maxFrameBytes: number;
   window: number;
+  /** Server-wide admission control: transfers reserve their bound here (budget.ts). */
+  budget: TransferBudget;
   /** Upload id → takes the upload away from the stream writing it (a resume elsewhere wins). */
   uploads: Map<string, () => void>;
 }
@@ -34,4 +37,9 @@ export interface StreamContext {
   finish(): void;
   /** Reports `err` on the stream, cancels it and frees its id. */
   fail(err: unknown): void;
+  /**
+   * Reserves `bytes` of the server's transfer budget (throws BusyError when it does not fit).
+   * The stream releases it when it ends; the connection releases any left when its socket closes.
+   */
+  reserve(bytes: number): Reservation;
 }

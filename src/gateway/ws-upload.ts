@@ -3,6 +3,7 @@ import { HeldBytes } from '../internal/gauge.js';
 import { CreditExceededError, MalformedMessageError, ProtocolError, CloseCode } from '../protocol/errors.js';
 import type { Frame } from '../protocol/frames.js';
 import type { ClientMessageOf } from '../protocol/messages.js';
+import { uploadBound } from './budget.js';
 import type { StreamContext, StreamHandle } from './ws-types.js';
 import { Inbox } from './ws-inbox.js';
 
@@ -13,13 +14,21 @@ import { Inbox } from './ws-inbox.js';
  *          ◀──credit (bytes the store consumed)──┘
  *
  * The client may have at most window × chunkSize bytes granted and not yet consumed, so the
- * gateway holds at most that per upload, whatever the client or the disk do.
+ * gateway holds at most that per upload, whatever the client or the disk do. With the engine's
+ * (uploadConcurrency + 1) chunks, that bound is reserved in the server's budget before the upload
+ * starts (`busy` if it does not fit: nothing is stored) and released when it ends in any way.
  */
 export function startUpload(ctx: StreamContext, msg: ClientMessageOf<'upload'>): StreamHandle {
   const { store, window, uploads } = ctx.shared;
   const stream = ctx.stream;
   const gauge = new HeldBytes(store.gauge);
   const initialCredit = window * store.options.chunkSize;
+  // A resume takes the upload over from the stream still writing it (claim, below): that stream
+  // ends first, so its reservation is back before this one is made.
+  if (msg.uploadId) uploads.get(msg.uploadId)?.();
+  // Throws BusyError before anything exists: the stream is answered with `error` busy.
+  // (A resume of an upload begun with another chunk size is counted at the current one.)
+  const reservation = ctx.reserve(uploadBound(store.options, window));
   let credit = 0;
   let next = -1; // file offset the next data frame must start at; -1 until 'started'
   let ended = false;
@@ -48,6 +57,7 @@ export function startUpload(ctx: StreamContext, msg: ClientMessageOf<'upload'>):
     sub?.unsubscribe();
     inbox.close();
     gauge.close();
+    reservation.release();
   };
 
   if (msg.uploadId) claim(msg.uploadId);

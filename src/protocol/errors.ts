@@ -34,6 +34,7 @@ export const WIRE_ERROR_CODES = [
   'conflict',
   'aborted',
   'storage',
+  'busy',
   'internal',
 ] as const satisfies readonly ErrorCode[];
 export type WireErrorCode = (typeof WIRE_ERROR_CODES)[number];

@@ -139,6 +139,8 @@ describe('CLI usage', () => {
     [['serve', '--host', '0.0.0.0', '--port', '0'], {}, /^chunkstream: invalid_option: --host: refusing .*without tokens/],
     [['ls', '--chunk-size', '1KiB', '--dir', '.'], {}, /^chunkstream: invalid_option: --chunk-size: /],
     [['serve', '--tokens-file', '/nonexistent/tokens'], {}, /^chunkstream: invalid_option: --tokens-file: cannot read /],
+    [['serve', '--max-transfer-bytes', '1MiB'], {}, /^chunkstream: invalid_option: --max-transfer-bytes: must be at least /],
+    [['serve'], { CHUNKSTREAM_MAX_TRANSFER_BYTES: 'lots' }, /^chunkstream: invalid_option: CHUNKSTREAM_MAX_TRANSFER_BYTES: must be an integer/],
     [['put', '--bogus'], {}, /^chunkstream: invalid_option: Unknown option '--bogus'$/m],
     [['get', 'x', '--range', '5-2'], {}, /^chunkstream: invalid_option: --range: /],
     [['frobnicate'], {}, /^chunkstream: invalid_option: unknown command "frobnicate"/],

@@ -1,0 +1,102 @@
+import { ChunkstreamError, InvalidOptionError } from '../errors.js';
+
+/** Default server-wide budget; raised to fit one transfer if the chunk size needs more. */
+export const DEFAULT_MAX_TRANSFER_BYTES = 1024 ** 3;
+
+/** A transfer was refused because the server's transfer budget is spent (HTTP 503, Retry-After). */
+export class BusyError extends ChunkstreamError {
+  constructor(readonly bytes: number, readonly limit: number) {
+    super('busy', `the server is busy: a transfer needs ${bytes} bytes of its ${limit}-byte transfer budget (maxTransferBytes), retry later`);
+  }
+}
+
+/** One transfer's share of the budget. `release()` is idempotent. */
+export interface Reservation {
+  readonly bytes: number;
+  release(): void;
+}
+
+/**
+ * Admission control for the whole server (HTTP and WebSocket share one): every transfer reserves
+ * its worst-case memory bound before it starts and gives it back when it ends, so the sum of what
+ * transfers may hold never exceeds `limit`, however many sockets and streams clients open. It is
+ * arithmetic on declared bounds, not a measurement: deterministic, no timing involved.
+ */
+export class TransferBudget {
+  reserved = 0;
+  /** Most ever reserved at once (writable, so tests can measure one phase). */
+  peak = 0;
+  /** Transfers holding a reservation now. */
+  transfers = 0;
+
+  constructor(readonly limit: number) {}
+
+  /** Reserves `bytes` or throws BusyError. A transfer larger than the whole budget is admitted only alone. */
+  reserve(bytes: number): Reservation {
+    const fits = this.reserved + bytes <= this.limit || (this.transfers === 0 && bytes > this.limit);
+    if (!fits) throw new BusyError(bytes, this.limit);
+    this.reserved += bytes;
+    this.transfers++;
+    if (this.reserved > this.peak) this.peak = this.reserved;
+    let released = false;
+    return {
+      bytes,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.reserved -= bytes;
+        this.transfers--;
+      },
+    };
+  }
+}
+
+export interface TransferShape {
+  chunkSize: number;
+  uploadConcurrency: number;
+  downloadConcurrency: number;
+  /** The WebSocket window: download read-ahead and upload credit, in chunks. */
+  window: number;
+}
+
+/** Upload: the engine's (uploadConcurrency + 1) chunks, plus `credit` chunks queued by the gateway (WS). */
+export const uploadBound = (s: Pick<TransferShape, 'chunkSize' | 'uploadConcurrency'>, creditChunks: number) =>
+  (s.uploadConcurrency + 1 + creditChunks) * s.chunkSize;
+
+/**
+ * Download of `range` (inclusive, or the whole file) reading `ahead` chunks ahead: at most
+ * ahead + 1 chunks of the file are held (read ahead + one in transit). Small files and ranges
+ * reserve only the chunks they cover, so many tiny downloads do not look like big ones.
+ */
+export function downloadBound(m: { size: number; chunkSize: number; chunks: readonly { size: number }[] }, range: { start: number; end: number } | undefined, ahead: number): number {
+  if (m.size === 0) return 0;
+  const first = Math.floor((range?.start ?? 0) / m.chunkSize);
+  const last = Math.floor((range?.end ?? m.size - 1) / m.chunkSize);
+  const held = ahead + 1;
+  if (last - first + 1 > held) return held * m.chunkSize;
+  let sum = 0;
+  for (let i = first; i <= last; i++) sum += m.chunks[i]?.size ?? m.chunkSize;
+  return sum;
+}
+
+/** The largest single reservation the server's own settings produce: the budget must fit it. */
+export function minimumBudget(s: TransferShape): number {
+  return Math.max(uploadBound(s, s.window), (Math.max(s.downloadConcurrency, s.window) + 1) * s.chunkSize);
+}
+
+/**
+ * The budget for these settings: `given`, which must fit one transfer of each kind (else an
+ * InvalidOptionError naming maxTransferBytes), or the default raised to that minimum.
+ */
+export function resolveBudgetLimit(given: number | undefined, s: TransferShape): number {
+  const min = minimumBudget(s);
+  if (given === undefined) return Math.max(DEFAULT_MAX_TRANSFER_BYTES, min);
+  if (given < min) {
+    throw new InvalidOptionError(
+      'maxTransferBytes',
+      `must be at least ${min} bytes: one upload may hold (uploadConcurrency ${s.uploadConcurrency} + 1 + window ${s.window}) chunks, ` +
+        `a download (concurrency + 1) chunks, of ${s.chunkSize} bytes (got ${given})`,
+    );
+  }
+  return given;
+}
