@@ -6,7 +6,7 @@ import { checkName, fileInfo, isCommittedUpload, manifestSchema, type ChunkRef, 
 import { abortable, fromAbortable } from '../internal/abort.js';
 import { chunkBytes, type Chunk } from '../internal/chunker.js';
 import { HeldBytes } from '../internal/gauge.js';
-import { sha256Hex } from '../internal/hash.js';
+import { sha256Hex, sha256HexPooled, usesHashPool } from '../internal/hash.js';
 import { toByteIterable, type ByteSource } from '../internal/source.js';
 import { fromPull } from '../operators/fromPull.js';
 import { mergeMapBounded } from '../operators/mergeMapBounded.js';
@@ -115,7 +115,9 @@ export function upload(ctx: EngineContext, source: UploadSource, options: Upload
 
     const storeChunk = (chunk: Chunk, base: number) =>
       fromAbortable(async (s): Promise<{ index: number; ref: ChunkRef }> => {
-        const key = sha256Hex(chunk.data);
+        // Opt-in hash pool: one copy into a shared slab (the bytes may be the caller's), hashed on a
+        // worker while this thread goes on with the whole-file hash and the next chunk.
+        const key = usesHashPool(chunk.data.byteLength) ? (await sha256HexPooled(chunk.data)).hex : sha256Hex(chunk.data);
         holdLive(ctx, key);
         held.push(key);
         await ctx.store.put(chunkKey(key), chunk.data, { signal: s, ifNotExists: true });
