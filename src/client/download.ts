@@ -1,5 +1,3 @@
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex } from '@noble/hashes/utils.js';
 import { Observable, type Subscription } from 'rxjs';
 import type { ByteRange } from '../engine/download.js';
 import { ChunkstreamError, InvalidOptionError } from '../errors.js';
@@ -7,6 +5,7 @@ import { RemoteError } from '../protocol/errors.js';
 import type { Frame } from '../protocol/frames.js';
 import type { ServerMessageOf } from '../protocol/messages.js';
 import type { Link } from './link.js';
+import { createSha256, type Sha256 } from './sha256.js';
 
 export interface ClientDownloadOptions {
   range?: ByteRange;
@@ -35,7 +34,7 @@ export function downloadObservable(link: Link, id: string, options: ClientDownlo
       return;
     }
     let first: ServerMessageOf<'header'> | undefined; // what the whole transfer adds up to
-    let hasher: ReturnType<typeof sha256.create> | undefined;
+    let hasher: Sha256 | undefined;
     let next = 0; // file offset of the next byte expected
     let received = 0;
     let frames = 0;
@@ -76,7 +75,7 @@ export function downloadObservable(link: Link, id: string, options: ClientDownlo
     const onEnd = () => {
       if (!first || received !== first.length) return broken(`ended after ${received} of ${first?.length ?? '?'} bytes`);
       if (hasher) {
-        const digest = bytesToHex(hasher.digest());
+        const digest = hasher.hex();
         if (digest !== first.file.sha256) return broken(`SHA-256 is ${digest}, the server announced ${first.file.sha256}`);
       }
       finished = true;
@@ -103,7 +102,7 @@ export function downloadObservable(link: Link, id: string, options: ClientDownlo
           if (!first) {
             first = msg;
             next = msg.range?.start ?? 0;
-            if (!options.range) hasher = sha256.create();
+            if (!options.range) hasher = createSha256();
           } else if (msg.file.sha256 !== first.file.sha256 || msg.file.size !== first.file.size) broken('the file changed during a resume');
         } else if (msg.type === 'end') onEnd();
         else if (msg.type === 'error') fail(new RemoteError(msg.code, msg.message, msg.stream));

@@ -10,6 +10,7 @@ import { downloadObservable, type ClientDownloadOptions } from './download.js';
 import { Link, type WebSocketConstructor, type WebSocketLike } from './link.js';
 import type { ClientUploadSource } from './source.js';
 import { uploadObservable, type ClientUploadOptions, type UploadEvent } from './upload.js';
+import { loadNativeSha256 } from './sha256.js';
 
 export type { ClientDownloadOptions, ClientUploadOptions, ClientUploadSource, UploadEvent, WebSocketConstructor, WebSocketLike, FileInfo };
 export type { ByteRange } from '../engine/download.js';
@@ -63,7 +64,7 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
   const o = parseOptions(optionsSchema, { token: '', reconnectAttempts: 5, reconnectDelayMs: 100, ...defined, WebSocket });
   if (!/^(wss?|https?):\/\/[^/]/i.test(String(url))) throw new InvalidOptionError('url', `must be a ws:// or wss:// URL (got ${JSON.stringify(url)})`);
   const link = new Link({ url, ...o });
-  await link.connected();
+  await Promise.all([link.connected(), loadNativeSha256()]);
 
   const request = <T>(build: (stream: number) => ClientMessage, pick: (msg: ServerMessage) => T | undefined): Promise<T> =>
     new Promise<T>((resolve, reject) => {

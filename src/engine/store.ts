@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Observable, lastValueFrom, toArray } from 'rxjs';
 import type { Readable } from 'node:stream';
 import { Catalog } from '../catalog/catalog.js';
@@ -52,6 +53,7 @@ export interface Store {
 }
 
 const LIST_CONCURRENCY = 16;
+const MAX_SIGNAL_LISTENERS = 256;
 
 function committedStatus(found: UploadRecord, m: Manifest): UploadStatus {
   return { uploadId: found.uploadId, name: m.name, offset: m.size, chunkSize: m.chunkSize, expires: found.expires, committed: fileInfo(m) };
@@ -71,6 +73,8 @@ export function openStore(options: StoreOptions = {}): Store {
   const tracked = <T>(signal: AbortSignal | undefined, make: (signal: AbortSignal) => Observable<T>): Observable<T> =>
     new Observable<T>((subscriber) => {
       const controller = new AbortController();
+      // One listener per chunk in flight (≤ 64 by the options' limits), not a leak.
+      setMaxListeners(MAX_SIGNAL_LISTENERS, controller.signal);
       const onAbort = () => controller.abort(signal?.reason);
       if (signal?.aborted) onAbort();
       else signal?.addEventListener('abort', onAbort, { once: true });

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createHash } from 'node:crypto';
 import { Observable, concat, defer, finalize, map, of, switchMap } from 'rxjs';
 import { BadRequestError, TooLargeError } from '../errors.js';
@@ -49,6 +50,7 @@ export function upload(ctx: EngineContext, source: UploadSource, options: Upload
   return new Observable<UploadEvent>((subscriber) => {
     const gauge = new HeldBytes(ctx.gauge, options.gauge);
     const controller = new AbortController();
+    setMaxListeners(256, controller.signal); // one listener per chunk in flight, not a leak
     const onAbort = () => controller.abort(options.signal?.reason);
     if (options.signal?.aborted) onAbort();
     else options.signal?.addEventListener('abort', onAbort, { once: true });

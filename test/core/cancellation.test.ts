@@ -82,3 +82,21 @@ describe('cancellation', () => {
     expect(() => store.download(file.id)).toThrow(expect.objectContaining({ code: 'aborted' }));
   });
 });
+
+describe('listeners', () => {
+  it('a transfer with many chunks in flight raises no MaxListenersExceededWarning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const store = openStore({ dir: await tempDir(), chunkSize, downloadConcurrency: 32, uploadConcurrency: 32 });
+      const file = await put(store, bytes(64 * chunkSize));
+      const got = await lastValueFrom(store.download(file.id).pipe(toArray()));
+      expect(got).toHaveLength(64);
+      await new Promise((r) => setImmediate(r)); // warnings are emitted on process.nextTick
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).not.toContain('MaxListenersExceededWarning');
+  });
+});
