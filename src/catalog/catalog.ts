@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { CorruptManifestError, NotFoundError, isChunkstreamError } from '../errors.js';
 import type { CallOptions, ChunkStore } from '../storage/types.js';
 import {
+  ID,
   checkId,
   committedUploadSchema,
   describeIssue,
@@ -75,11 +76,8 @@ export class Catalog {
   }
 
   /** Every file id with a manifest object (valid or not). */
-  async *fileIds(options: CallOptions = {}): AsyncGenerator<string> {
-    for await (const o of this.store.list(FILES, options)) {
-      const m = /^files\/([0-9a-z]{16,64})\.json$/.exec(o.key);
-      if (m) yield m[1]!;
-    }
+  fileIds(options: CallOptions = {}): AsyncGenerator<string> {
+    return this.idsUnder(FILES, options);
   }
 
   async readRaw(id: string, options: CallOptions = {}): Promise<Uint8Array> {
@@ -110,19 +108,16 @@ export class Catalog {
     }
   }
 
-  async saveCommitted(m: CommittedUpload, options: CallOptions = {}): Promise<void> {
-    await this.store.put(`${COMMITTED}${m.uploadId}.json`, encoder.encode(JSON.stringify(m)), options);
+  saveCommitted(m: CommittedUpload, options: CallOptions = {}): Promise<void> {
+    return this.putJson(COMMITTED, m.uploadId, m, options);
   }
 
-  async deleteCommitted(uploadId: string, options: CallOptions = {}): Promise<void> {
-    await this.store.delete(`${COMMITTED}${checkId(uploadId, 'uploadId')}.json`, options);
+  deleteCommitted(uploadId: string, options: CallOptions = {}): Promise<void> {
+    return this.store.delete(`${COMMITTED}${checkId(uploadId, 'uploadId')}.json`, options);
   }
 
-  async *committedIds(options: CallOptions = {}): AsyncGenerator<string> {
-    for await (const o of this.store.list(COMMITTED, options)) {
-      const m = /^committed\/([0-9a-z]{16,64})\.json$/.exec(o.key);
-      if (m) yield m[1]!;
-    }
+  committedIds(options: CallOptions = {}): AsyncGenerator<string> {
+    return this.idsUnder(COMMITTED, options);
   }
 
   private async getUpload(prefix: string, uploadId: string, options: CallOptions): Promise<Uint8Array> {
@@ -135,18 +130,27 @@ export class Catalog {
     }
   }
 
-  async saveSession(s: Session, options: CallOptions = {}): Promise<void> {
-    await this.store.put(`${UPLOADS}${s.uploadId}.json`, encoder.encode(JSON.stringify(s)), options);
+  saveSession(s: Session, options: CallOptions = {}): Promise<void> {
+    return this.putJson(UPLOADS, s.uploadId, s, options);
   }
 
-  async deleteSession(uploadId: string, options: CallOptions = {}): Promise<void> {
-    await this.store.delete(`${UPLOADS}${checkId(uploadId, 'uploadId')}.json`, options);
+  deleteSession(uploadId: string, options: CallOptions = {}): Promise<void> {
+    return this.store.delete(`${UPLOADS}${checkId(uploadId, 'uploadId')}.json`, options);
   }
 
-  async *sessionIds(options: CallOptions = {}): AsyncGenerator<string> {
-    for await (const o of this.store.list(UPLOADS, options)) {
-      const m = /^uploads\/([0-9a-z]{16,64})\.json$/.exec(o.key);
-      if (m) yield m[1]!;
+  sessionIds(options: CallOptions = {}): AsyncGenerator<string> {
+    return this.idsUnder(UPLOADS, options);
+  }
+
+  private async putJson(prefix: string, id: string, value: unknown, options: CallOptions): Promise<void> {
+    await this.store.put(`${prefix}${id}.json`, encoder.encode(JSON.stringify(value)), options);
+  }
+
+  /** Ids of the `<prefix><id>.json` objects; anything else under the prefix is ignored. */
+  private async *idsUnder(prefix: string, options: CallOptions): AsyncGenerator<string> {
+    for await (const o of this.store.list(prefix, options)) {
+      const id = o.key.slice(prefix.length, -'.json'.length);
+      if (o.key.endsWith('.json') && ID.test(id)) yield id;
     }
   }
 }

@@ -1,5 +1,5 @@
 import { InvalidOptionError } from '../errors.js';
-import { abortError, throwIfAborted } from '../internal/abort.js';
+import { sleep } from '../internal/abort.js';
 import type { CallOptions, ChunkStore, GetOptions, PutOptions, PutResult, StoredObject } from './types.js';
 
 export interface LatencyOptions {
@@ -56,19 +56,3 @@ function checkMs(name: string, value: number | undefined): number {
   return value;
 }
 
-/** Waits `ms`, or rejects with an AbortError as soon as `signal` aborts; leaves nothing behind. */
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  throwIfAborted(signal);
-  if (ms <= 0) return Promise.resolve();
-  return new Promise<void>((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortError(signal!));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}

@@ -9,10 +9,10 @@ import {
 } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { InvalidOptionError, RangeNotSatisfiableError } from '../errors.js';
-import { throwIfAborted } from '../internal/abort.js';
+import { sleep, throwIfAborted } from '../internal/abort.js';
 import { parseOptions } from '../options.js';
 import { conditionalPuts, PROBE_PREFIX } from './s3-conditional.js';
-import { BodyError, isMissing, pause, readBody, statusOf, toStoreError } from './s3-support.js';
+import { BodyError, isMissing, readBody, statusOf, toStoreError } from './s3-support.js';
 import { checkKey } from './util.js';
 import type { CallOptions, ChunkStore, GetOptions, PutOptions, PutResult, StoredObject } from './types.js';
 
@@ -155,7 +155,7 @@ export function createS3Store(options: S3StoreOptions): S3Store {
           if (isRangeError(err)) throw new RangeNotSatisfiableError(-1, `[s3] range ${opts.range?.start}-${opts.range?.end} of ${key} is outside the object`);
           // The SDK retried failed requests; a body cut off mid-way is retried here.
           if (!(err instanceof BodyError) || attempt >= o.maxAttempts) throw toStoreError('get', key, err, opts.signal);
-          await pause(50 * 2 ** attempt, opts.signal);
+          await sleep(50 * 2 ** attempt, opts.signal); // backoff between body-read retries
         }
       }
     },

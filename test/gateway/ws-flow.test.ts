@@ -5,7 +5,6 @@ import { connect } from '../../src/client/index.js';
 import type { ServerMessageOf } from '../../src/protocol/messages.js';
 import { CHUNK, bytes, gate, gateChunkPuts, startHarness, until, type Harness } from '../helpers/ws-harness.js';
 import { RawClient } from '../helpers/ws-raw.js';
-import { rawGet } from '../helpers/ws-rawops.js';
 
 const open: { close(): Promise<unknown> }[] = [];
 afterEach(async () => {

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { connect, type UploadEvent, type WebSocketConstructor } from '../../src/client/index.js';
 import type { ChunkStore } from '../../src/index.js';
 import type { ServerMessageOf } from '../../src/protocol/messages.js';
-import { CHUNK, bytes, collect, gate, startHarness, type Harness } from '../helpers/ws-harness.js';
+import { CHUNK, bytes, collect, gate, startHarness } from '../helpers/ws-harness.js';
 import { RawClient } from '../helpers/ws-raw.js';
 import { rawGet } from '../helpers/ws-rawops.js';
 

@@ -68,18 +68,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
 }
 
-/** Deterministic pseudo-random bytes (xorshift), so failures reproduce. */
-export function bytes(n: number, seed = 1): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+export { bytes } from './core.js';
 
 export async function collect(bytes$: Observable<Uint8Array>): Promise<Buffer> {
   return Buffer.concat(await lastValueFrom(bytes$.pipe(toArray())));
