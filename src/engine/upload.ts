@@ -117,13 +117,17 @@ export function upload(ctx: EngineContext, source: UploadSource, options: Upload
 
     const storeChunk = (chunk: Chunk, base: number) =>
       fromAbortable(async (s): Promise<{ index: number; ref: ChunkRef }> => {
-        // Opt-in hash pool: one copy into a shared slab (the bytes may be the caller's), hashed on a
-        // worker while this thread goes on with the whole-file hash and the next chunk.
-        const key = usesHashPool(chunk.data.byteLength) ? (await sha256HexPooled(chunk.data)).hex : sha256Hex(chunk.data);
+        // Opt-in hash pool: hashed on a worker while this thread goes on with the whole-file hash
+        // and the next chunk. A buffer the chunker allocated moves there and back; the caller's
+        // bytes are copied once into a shared slab instead.
+        let data = chunk.data;
+        let key: string;
+        if (usesHashPool(data.byteLength)) ({ hex: key, data } = await sha256HexPooled(data, { owned: chunk.owned }));
+        else key = sha256Hex(data);
         holdLive(ctx, key);
         held.push(key);
-        await ctx.store.put(chunkKey(key), chunk.data, { signal: s, ifNotExists: true });
-        return { index: base + chunk.index, ref: { key, size: chunk.data.byteLength } };
+        await ctx.store.put(chunkKey(key), data, { signal: s, ifNotExists: true });
+        return { index: base + chunk.index, ref: { key, size: data.byteLength } };
       }, signal).pipe(finalize(() => gauge.release(chunk.held)));
 
     const storeAll = (session: Session, source: ByteSource) => {

@@ -5,6 +5,8 @@ export interface Chunk {
   data: Uint8Array;
   /** Bytes this chunk keeps alive (its buffer), counted in the gauge until released. */
   held: number;
+  /** The chunker allocated `data`'s buffer (not a view of the caller's bytes): it may be moved. */
+  owned: boolean;
 }
 
 /**
@@ -29,7 +31,7 @@ export async function* chunkBytes(
       while (off < piece.byteLength) {
         if (filled === 0 && piece.byteLength - off >= chunkSize) {
           gauge.add(chunkSize);
-          yield { index: index++, data: piece.subarray(off, off + chunkSize), held: chunkSize };
+          yield { index: index++, data: piece.subarray(off, off + chunkSize), held: chunkSize, owned: false };
           off += chunkSize;
           continue;
         }
@@ -45,14 +47,14 @@ export async function* chunkBytes(
           const data = buf;
           buf = undefined;
           filled = 0;
-          yield { index: index++, data, held: chunkSize };
+          yield { index: index++, data, held: chunkSize, owned: true };
         }
       }
     }
     if (buf && filled > 0) {
       const data = buf.subarray(0, filled);
       buf = undefined;
-      yield { index: index++, data, held: chunkSize };
+      yield { index: index++, data, held: chunkSize, owned: true };
     }
   } finally {
     // A partly filled buffer of an abandoned upload is dropped here.
