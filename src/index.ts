@@ -9,6 +9,7 @@ export { DEFAULTS, KiB, MiB, resolveStoreOptions, type StoreOptions, type Resolv
 export { concatMapEager, mergeMapBounded, fromPull, type PullSource, type FlowControl } from './operators/index.js';
 export { createDemand, type Demand } from './operators/demand.js';
 export { HeldBytes } from './internal/gauge.js';
+export { configureHashPool, type HashPoolOptions } from './internal/hashPool.js';
 export type { ByteSource } from './internal/source.js';
 export { toReadable, type ByteStreamSource } from './node.js';
 export { startServer, type RunningServer, type ServerOptions } from './gateway/server.js';
