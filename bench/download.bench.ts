@@ -54,7 +54,13 @@ for (const chunkSize of SIZES) {
   const refName = `readFile+sha256 ${CHUNKS}×${label} sequential`;
   cases.push({ name: refName, fn: () => raw(true), bytes: total, params: { chunkSize, n: 1, variant: 'readFile+sha256' }, options: opts });
   allocOps.push({ name: refName, op: (p) => raw(true, p) });
-  cases.push({ name: `readFile ${CHUNKS}×${label} sequential`, fn: () => raw(false), bytes: total, params: { chunkSize, n: 1, variant: 'readFile' }, options: opts });
+  cases.push({
+    name: `readFile ${CHUNKS}×${label} sequential`,
+    fn: () => raw(false),
+    bytes: total,
+    params: { chunkSize, n: 1, variant: 'readFile' },
+    options: opts,
+  });
 }
 
 const results = await runCases('download', cases);
@@ -88,13 +94,12 @@ run.finish({
     chunks: CHUNKS,
     chunkSizes: SIZES.join(', '),
     concurrency: NS.join(', '),
-    memory: 'process.memoryUsage(): heapUsed + arrayBuffers; retained = end − start after a forced GC; peak = max at each delivered chunk − start',
+    memory:
+      'process.memoryUsage(): heapUsed + arrayBuffers; retained = end − start after a forced GC; peak = max at each delivered chunk − start',
   },
   cases: results,
   derived,
-  notes: [
-    'Go reference (same shape, another implementation): 12 × 10 MiB, N=1 511 MB/s, N=5 496 MB/s.',
-  ],
+  notes: ['Go reference (same shape, another implementation): 12 × 10 MiB, N=1 511 MB/s, N=5 496 MB/s.'],
   chart: {
     title: '1. Ordered retrieve from page cache (MB/s, higher is better)',
     unit: 'MB/s',

@@ -26,8 +26,20 @@ if (missing) {
     servers.push(st);
     const opts = defaultOptions('large');
     const cases: BenchCase[] = [
-      { name: 'chunkstream GET /v1/files/:id', fn: () => httpGet(`${cs.url}/v1/files/${f.id}`, SIZE), bytes: SIZE, params: { server: 'chunkstream' }, options: opts },
-      { name: 'node static createReadStream().pipe(res)', fn: () => httpGet(`${st.url}/`, SIZE), bytes: SIZE, params: { server: 'static' }, options: opts },
+      {
+        name: 'chunkstream GET /v1/files/:id',
+        fn: () => httpGet(`${cs.url}/v1/files/${f.id}`, SIZE),
+        bytes: SIZE,
+        params: { server: 'chunkstream' },
+        options: opts,
+      },
+      {
+        name: 'node static createReadStream().pipe(res)',
+        fn: () => httpGet(`${st.url}/`, SIZE),
+        bytes: SIZE,
+        params: { server: 'static' },
+        options: opts,
+      },
     ];
     const results = await runCases('http', cases);
     const [c, s] = results as [(typeof results)[0], (typeof results)[0]];
@@ -36,7 +48,8 @@ if (missing) {
       setup: {
         size: SIZE,
         chunkSize: f.chunkSize,
-        server: 'CLI `serve --dir D --host 127.0.0.1 --port 0` (node --import tsx src/cli/main.ts), default downloadConcurrency 4, files in the page cache',
+        server:
+          'CLI `serve --dir D --host 127.0.0.1 --port 0` (node --import tsx src/cli/main.ts), default downloadConcurrency 4, files in the page cache',
         reference: 'bench/lib/static-server.ts: createReadStream(file).pipe(res), same bytes in a plain file',
         client: 'http.get (no keep-alive agent), counting bytes, in the benchmark process',
       },

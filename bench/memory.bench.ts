@@ -54,10 +54,14 @@ function get(url: string, opts: { rate?: number; limit?: number } = {}): Promise
 
 function put(url: string, data: Uint8Array): Promise<void> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'PUT', agent: false, headers: { 'Content-Length': data.byteLength, 'Content-Type': 'application/octet-stream' } }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode === 201 ? resolve() : reject(new Error(`PUT: HTTP ${res.statusCode}`))));
-    });
+    const req = http.request(
+      url,
+      { method: 'PUT', agent: false, headers: { 'Content-Length': data.byteLength, 'Content-Type': 'application/octet-stream' } },
+      (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode === 201 ? resolve() : reject(new Error(`PUT: HTTP ${res.statusCode}`))));
+      },
+    );
     req.on('error', reject);
     let off = 0;
     const write = () => {
@@ -98,7 +102,13 @@ if (missing) {
     for (const size of SIZES) {
       const f = await prepareBigFile('mem', size);
       const upload = randomBuffer(size);
-      const measure = async (scenario: string, transfers: number, perTransfer: number, work: (url: string) => Promise<unknown>, env: NodeJS.ProcessEnv = {}) => {
+      const measure = async (
+        scenario: string,
+        transfers: number,
+        perTransfer: number,
+        work: (url: string) => Promise<unknown>,
+        env: NodeJS.ProcessEnv = {},
+      ) => {
         const server = await chunkstreamServer(f.dir, [], env);
         try {
           await get(`${server.url}/v1/files/${f.id}/meta`);
@@ -112,8 +122,22 @@ if (missing) {
           const peak = Math.max(s.peakSampled, Number.isFinite(s.hwm) ? s.hwm : 0);
           const bound = transfers * perTransfer;
           const limit = bound + 64 * MiB;
-          rows.push({ scenario, fileBytes: size, transfers, baseRss: base, peakRss: peak, aboveBase: peak - base, boundAboveBase: bound, ratioToBound: (peak - base) / bound, limit, met: peak - base <= limit, seconds });
-          console.log(`  ${scenario} ${size / MiB} MiB: base ${(base / MiB).toFixed(0)} MiB, peak ${(peak / MiB).toFixed(0)} MiB (+${((peak - base) / MiB).toFixed(0)}; bound +${(bound / MiB).toFixed(0)}), ${seconds.toFixed(1)} s`);
+          rows.push({
+            scenario,
+            fileBytes: size,
+            transfers,
+            baseRss: base,
+            peakRss: peak,
+            aboveBase: peak - base,
+            boundAboveBase: bound,
+            ratioToBound: (peak - base) / bound,
+            limit,
+            met: peak - base <= limit,
+            seconds,
+          });
+          console.log(
+            `  ${scenario} ${size / MiB} MiB: base ${(base / MiB).toFixed(0)} MiB, peak ${(peak / MiB).toFixed(0)} MiB (+${((peak - base) / MiB).toFixed(0)}; bound +${(bound / MiB).toFixed(0)}), ${seconds.toFixed(1)} s`,
+          );
         } finally {
           await server.stop();
         }
@@ -130,7 +154,13 @@ if (missing) {
         // The same slow download with glibc's mmap threshold pinned at its initial 128 KiB: freed
         // chunk buffers go back to the OS at once instead of staying in the malloc heap.
         const env = { MALLOC_MMAP_THRESHOLD_: '131072' };
-        await measure('slow download, MALLOC_MMAP_THRESHOLD_=131072', 1, (N + 1) * CHUNK, (url) => get(`${url}/v1/files/${f.id}`, { rate: RATE }), env);
+        await measure(
+          'slow download, MALLOC_MMAP_THRESHOLD_=131072',
+          1,
+          (N + 1) * CHUNK,
+          (url) => get(`${url}/v1/files/${f.id}`, { rate: RATE }),
+          env,
+        );
       }
       removeDir(f.dir);
       removeDir(f.plain.replace(/\/file\.bin$/, ''));
@@ -153,7 +183,11 @@ if (missing) {
     chart: {
       title: '6. Server RSS above base ÷ (N+1)×chunkSize bound (lower is better)',
       unit: '× bound',
-      bars: rows.map((r) => ({ label: `${r.scenario.replace(/ \(.*\)/, '')} ${r.fileBytes / MiB} MiB`, value: r.ratioToBound, group: r.scenario })),
+      bars: rows.map((r) => ({
+        label: `${r.scenario.replace(/ \(.*\)/, '')} ${r.fileBytes / MiB} MiB`,
+        value: r.ratioToBound,
+        group: r.scenario,
+      })),
       lines: [{ label: 'bound', value: 1 }],
     },
   });

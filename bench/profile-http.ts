@@ -9,8 +9,30 @@ import { httpGet } from './lib/clients.js';
 
 const size = Number(process.argv[2] ?? 256) * MiB;
 const f = await prepareBigFile('profhttp', size);
-const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir=/tmp/prof', '--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'serve', '--dir', f.dir, '--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-const url = await new Promise<string>((resolve) => child.stdout!.on('data', (d: Buffer) => { const m = /listening on (\S+)/.exec(d.toString()); if (m) resolve(m[1]!); }));
+const child = spawn(
+  process.execPath,
+  [
+    '--cpu-prof',
+    '--cpu-prof-dir=/tmp/prof',
+    '--import',
+    'tsx',
+    path.join(ROOT, 'src/cli/main.ts'),
+    'serve',
+    '--dir',
+    f.dir,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+  ],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+);
+const url = await new Promise<string>((resolve) =>
+  child.stdout!.on('data', (d: Buffer) => {
+    const m = /listening on (\S+)/.exec(d.toString());
+    if (m) resolve(m[1]!);
+  }),
+);
 for (let i = 0; i < Number(process.argv[3] ?? 3); i++) {
   const t0 = performance.now();
   await httpGet(`${url}/v1/files/${f.id}`, size);

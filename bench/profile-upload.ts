@@ -13,7 +13,10 @@ configureHashPool({ threads: Number(process.argv[5] ?? 0) });
 const data = randomBuffer(size);
 for (let i = 0; i < 3; i++) {
   const dir = kind === 'fs' ? tempDir('prof') : '';
-  const store = kind === 'fs' ? openStore({ dir, fsync: false, uploadConcurrency: n }) : openStore({ chunkStore: discardChunksStore(), uploadConcurrency: n });
+  const store =
+    kind === 'fs'
+      ? openStore({ dir, fsync: false, uploadConcurrency: n })
+      : openStore({ chunkStore: discardChunksStore(), uploadConcurrency: n });
   const t0 = performance.now();
   await lastValueFrom(store.upload(pieces(data, 64 * 1024), { name: 'p.bin' }));
   const ms = performance.now() - t0;

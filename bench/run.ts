@@ -21,7 +21,10 @@ const root = path.resolve(here, '..');
 const args = process.argv.slice(2);
 const quick = args.includes('--quick') || process.env.BENCH_QUICK === '1';
 const docs = args.includes('--docs') || !quick;
-const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const only = args
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
 
 /** In order; each file is one suite. */
 export const SUITES = ['download', 'latency', 'upload', 'http', 'websocket', 'memory'] as const;
@@ -70,7 +73,18 @@ async function main(): Promise<void> {
       suites.push(JSON.parse(readFileSync(out, 'utf8')) as SuiteResult);
     } catch (err) {
       console.error(String(err));
-      suites.push({ suite: name, title: name, quick, setup: {}, cases: [], derived: [], notes: [], skipped: `failed: ${(err as Error).message}`, started: new Date().toISOString(), durationMs: 0 });
+      suites.push({
+        suite: name,
+        title: name,
+        quick,
+        setup: {},
+        cases: [],
+        derived: [],
+        notes: [],
+        skipped: `failed: ${(err as Error).message}`,
+        started: new Date().toISOString(),
+        durationMs: 0,
+      });
     } finally {
       rmSync(out, { force: true });
     }

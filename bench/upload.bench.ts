@@ -56,7 +56,10 @@ for (const storeKind of ['fs', 'discard'] as const) {
         fn: async () => {
           v.enable();
           dir = storeKind === 'fs' ? tempDir('up') : '';
-          const store = storeKind === 'fs' ? openStore({ dir, fsync: false, uploadConcurrency: n }) : openStore({ chunkStore: discardChunksStore(), uploadConcurrency: n });
+          const store =
+            storeKind === 'fs'
+              ? openStore({ dir, fsync: false, uploadConcurrency: n })
+              : openStore({ chunkStore: discardChunksStore(), uploadConcurrency: n });
           const last = await lastValueFrom(store.upload(pieces(data, PIECE), { name: 'big.bin' }));
           if (last.type !== 'committed' || last.file.size !== SIZE) throw new Error('upload did not commit');
           await store.close();
@@ -95,7 +98,8 @@ run.finish({
   setup: {
     size: SIZE,
     source: `one random buffer, handed to upload() as ${PIECE / 1024} KiB views`,
-    store: 'fs: fs store (fsync off) in a fresh temp dir per op, removed after the op (untimed); discard: chunk puts resolve at once (engine work only)',
+    store:
+      'fs: fs store (fsync off) in a fresh temp dir per op, removed after the op (untimed); discard: chunk puts resolve at once (engine work only)',
     chunkSize: CHUNK,
     concurrency: NS.join(', '),
     reference: 'createHash("sha256") over the same bytes in 1 MiB updates, main thread',

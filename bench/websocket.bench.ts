@@ -56,7 +56,13 @@ if (missing) {
         params: { server: 'chunkstream' },
         options: slowOpts,
       },
-      { name: 'raw ws server + raw ws client', fn: () => rawWsGet(wsUrl(raw.url, '/'), SIZE), bytes: SIZE, params: { server: 'raw-ws' }, options: opts },
+      {
+        name: 'raw ws server + raw ws client',
+        fn: () => rawWsGet(wsUrl(raw.url, '/'), SIZE),
+        bytes: SIZE,
+        params: { server: 'raw-ws' },
+        options: opts,
+      },
       {
         name: 'client SDK hash alone (@noble sha256, same bytes)',
         fn: async () => {
@@ -79,7 +85,8 @@ if (missing) {
         chunkSize: f.chunkSize,
         server: 'CLI `serve` (node --import tsx src/cli/main.ts), /v1/ws, default window',
         client: 'connect(ws://…/v1/ws, { WebSocket: ws }).download(id), one connection reused across ops',
-        reference: 'bench/lib/raw-ws-server.ts: FileHandle.read per chunk, ws.send, wait while bufferedAmount > 2 chunks; raw ws client counting bytes',
+        reference:
+          'bench/lib/raw-ws-server.ts: FileHandle.read per chunk, ws.send, wait while bufferedAmount > 2 chunks; raw ws client counting bytes',
       },
       cases: results,
       derived: [{ chunkstreamMbps: c.mbps, rawWsMbps: r.mbps, ratio, target: 0.8, met: ratio >= 0.8, clientHashMbps: h.mbps }],

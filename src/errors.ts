@@ -58,14 +58,20 @@ export class ChunkstreamError extends Error {
 
 /** An option passed to a factory is unknown or out of range; `option` names it. */
 export class InvalidOptionError extends ChunkstreamError {
-  constructor(readonly option: string, message: string) {
+  constructor(
+    readonly option: string,
+    message: string,
+  ) {
     super('invalid_option', `[chunkstream] option ${option}: ${message}`);
   }
 }
 
 /** Input from a caller (id, name, range, message field) is malformed; `field` names it. */
 export class BadRequestError extends ChunkstreamError {
-  constructor(readonly field: string, message: string) {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
     super('bad_request', `${field}: ${message}`);
   }
 }
@@ -77,7 +83,10 @@ export class NotFoundError extends ChunkstreamError {
 }
 
 export class RangeNotSatisfiableError extends ChunkstreamError {
-  constructor(readonly size: number, message: string) {
+  constructor(
+    readonly size: number,
+    message: string,
+  ) {
     super('range_not_satisfiable', message);
   }
 }
@@ -96,7 +105,11 @@ export class IntegrityError extends ChunkstreamError {
 
 /** A manifest read from storage failed validation; only that file is affected. */
 export class CorruptManifestError extends ChunkstreamError {
-  constructor(readonly fileId: string, detail: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly fileId: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
     super('corrupt_manifest', `manifest of file ${fileId} is corrupt: ${detail}`, options);
   }
 }
@@ -108,7 +121,11 @@ export class AbortError extends ChunkstreamError {
 }
 
 export class TooLargeError extends ChunkstreamError {
-  constructor(readonly field: string, readonly limit: number, message?: string) {
+  constructor(
+    readonly field: string,
+    readonly limit: number,
+    message?: string,
+  ) {
     super('too_large', message ?? `${field} exceeds the limit of ${limit}`);
   }
 }
@@ -125,7 +142,11 @@ export class SourceOverflowError extends ChunkstreamError {
 }
 
 export class StorageError extends ChunkstreamError {
-  constructor(readonly backend: string, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly backend: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super('storage', `[${backend}] ${message}`, options);
   }
 }

@@ -103,7 +103,10 @@ export function discardChunksStore(): ChunkStore {
  * A store directory holding one file of `size` random bytes (uploaded through the engine, so
  * it has a manifest) and the same bytes as a plain file, for the reference servers.
  */
-export async function prepareBigFile(tag: string, size: number): Promise<{ dir: string; id: string; plain: string; size: number; chunkSize: number }> {
+export async function prepareBigFile(
+  tag: string,
+  size: number,
+): Promise<{ dir: string; id: string; plain: string; size: number; chunkSize: number }> {
   const dir = tempDir(tag);
   const plainDir = tempDir(`${tag}-plain`);
   const plain = path.join(plainDir, 'file.bin');

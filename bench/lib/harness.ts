@@ -199,13 +199,23 @@ export async function measureAlloc(op: (probe: () => void) => Promise<void>, run
   return { retainedDelta: median(deltas), peakAbove: median(peaks), gcs: median(gcCounts), runs };
 }
 
-export function startSuite(suite: string, title: string): { finish: (r: Omit<SuiteResult, 'suite' | 'title' | 'quick' | 'started' | 'durationMs'>) => void } {
+export function startSuite(
+  suite: string,
+  title: string,
+): { finish: (r: Omit<SuiteResult, 'suite' | 'title' | 'quick' | 'started' | 'durationMs'>) => void } {
   const started = new Date();
   const t0 = performance.now();
   console.log(`\n== ${suite}: ${title}${QUICK ? ' (quick)' : ''}`);
   return {
     finish(r) {
-      const result: SuiteResult = { suite, title, quick: QUICK, started: started.toISOString(), durationMs: Math.round(performance.now() - t0), ...r };
+      const result: SuiteResult = {
+        suite,
+        title,
+        quick: QUICK,
+        started: started.toISOString(),
+        durationMs: Math.round(performance.now() - t0),
+        ...r,
+      };
       const out = process.env.BENCH_OUT;
       if (out) writeFileSync(out, JSON.stringify(result, null, 2));
       else console.log(JSON.stringify(result, null, 2));

@@ -16,7 +16,10 @@ export const nameSchema = z
   .max(255)
   .refine((n) => !/[\u0000-\u001f\u007f-\u009f/\\]/.test(n), 'must not contain "/", "\\" or control characters')
   // Names are printed by `ls` and sent in headers: no terminal escapes, no spoofing by bidi overrides.
-  .refine((n) => !LONE_SURROGATE.test(n) && !/[\u202a-\u202e\u2066-\u2069]/.test(n), 'must be well-formed Unicode without bidirectional overrides')
+  .refine(
+    (n) => !LONE_SURROGATE.test(n) && !/[\u202a-\u202e\u2066-\u2069]/.test(n),
+    'must be well-formed Unicode without bidirectional overrides',
+  )
   .refine((n) => n !== '.' && n !== '..', 'must not be "." or ".."');
 
 export const manifestSchema = z
@@ -38,7 +41,11 @@ export const manifestSchema = z
       total += c.size;
       const last = i === m.chunks.length - 1;
       if (last ? c.size > m.chunkSize : c.size !== m.chunkSize) {
-        ctx.addIssue({ code: 'custom', path: ['chunks', i, 'size'], message: `chunk ${i} has size ${c.size}, chunkSize is ${m.chunkSize}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['chunks', i, 'size'],
+          message: `chunk ${i} has size ${c.size}, chunkSize is ${m.chunkSize}`,
+        });
       }
     });
     if (total !== m.size) ctx.addIssue({ code: 'custom', path: ['size'], message: `chunks add up to ${total}, size says ${m.size}` });
@@ -59,7 +66,15 @@ export interface FileInfo {
 }
 
 export function fileInfo(m: Manifest): FileInfo {
-  return { id: m.id, name: m.name, size: m.size, sha256: m.sha256, chunkSize: m.chunkSize, chunkCount: m.chunks.length, created: m.created };
+  return {
+    id: m.id,
+    name: m.name,
+    size: m.size,
+    sha256: m.sha256,
+    chunkSize: m.chunkSize,
+    chunkCount: m.chunks.length,
+    created: m.created,
+  };
 }
 
 /** An unfinished upload: the lease gc respects and the state a resume continues from. */

@@ -27,10 +27,19 @@ export const envName = (flag: string) => `CHUNKSTREAM_${flag.toUpperCase().repla
 export function parse(argv: string[], options: Spec, fromEnv: readonly string[], env: NodeJS.ProcessEnv = process.env): Parsed {
   let r;
   try {
-    r = parseArgs({ args: joinDashValues(argv, options), options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    r = parseArgs({
+      args: joinDashValues(argv, options),
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (err) {
     // parseArgs' messages are multi-line with hints; keep the first line.
-    throw new UsageError(String((err as Error).message).split('\n')[0]!.split('. To specify')[0]!);
+    throw new UsageError(
+      String((err as Error).message)
+        .split('\n')[0]!
+        .split('. To specify')[0]!,
+    );
   }
   const values = { ...r.values } as Parsed['values'];
   const origin = new Map<string, string>();
@@ -72,7 +81,18 @@ function envBool(name: string, v: string): boolean {
   throw new InvalidOptionError(name, `must be true or false (got ${JSON.stringify(v)})`);
 }
 
-const UNITS: Record<string, number> = { '': 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
+const UNITS: Record<string, number> = {
+  '': 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
+};
 
 /** An integer flag; sizes may carry a binary unit (`64KiB`, `4m`). Range checks are zod's job. */
 export function integer(p: Parsed, flag: string, sizes = false): number | undefined {
@@ -81,7 +101,10 @@ export function integer(p: Parsed, flag: string, sizes = false): number | undefi
   const m = /^\s*(\d+)\s*([a-z]*)\s*$/i.exec(String(v));
   const unit = m?.[2]?.toLowerCase() ?? '';
   if (!m || !(unit in UNITS) || (!sizes && unit !== '')) {
-    throw new InvalidOptionError(p.origin.get(flag) ?? flag, `must be an integer${sizes ? ' (optionally with KiB, MiB or GiB)' : ''} (got ${JSON.stringify(v)})`);
+    throw new InvalidOptionError(
+      p.origin.get(flag) ?? flag,
+      `must be an integer${sizes ? ' (optionally with KiB, MiB or GiB)' : ''} (got ${JSON.stringify(v)})`,
+    );
   }
   return Number(m[1]) * UNITS[unit]!;
 }
@@ -93,7 +116,8 @@ export const bool = (p: Parsed, flag: string) => p.values[flag] === true;
 export function flagFor(option: string, origin: Map<string, string>): string {
   if (option.startsWith('--') || option.startsWith('CHUNKSTREAM_')) return option;
   const base = option.split('.')[0]!;
-  const flag = ({ storeUrl: 'store', tokens: 'token' } as Record<string, string>)[base] ?? base.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  const flag =
+    ({ storeUrl: 'store', tokens: 'token' } as Record<string, string>)[base] ?? base.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
   return origin.get(flag) ?? `--${flag}`;
 }
 
@@ -103,7 +127,8 @@ export function describe(err: unknown, origin: Map<string, string> = new Map()):
     const message = err.message.replace(/^\[chunkstream\] option [^:]+: /, '');
     return { line: `chunkstream: invalid_option: ${flagFor(err.option, origin)}: ${oneLine(message)}`, exitCode: 2 };
   }
-  if (isChunkstreamError(err)) return { line: `chunkstream: ${err.code}: ${oneLine(err.message)}`, exitCode: err.code === 'invalid_option' ? 2 : 1 };
+  if (isChunkstreamError(err))
+    return { line: `chunkstream: ${err.code}: ${oneLine(err.message)}`, exitCode: err.code === 'invalid_option' ? 2 : 1 };
   const e = err as NodeJS.ErrnoException;
   const code = typeof e?.code === 'string' ? e.code.toLowerCase() : 'internal';
   return { line: `chunkstream: ${code}: ${oneLine(e?.message ?? String(err))}`, exitCode: 1 };
@@ -115,7 +140,8 @@ const oneLine = (s: string) => s.replace(/\s*\n\s*/g, ' ').trim();
 export function checkRangeArg(range: string | undefined): string | undefined {
   if (range === undefined) return undefined;
   const m = /^(?:(\d+)-(\d*)|-\d+)$/.exec(range);
-  if (!m || (m[1] !== undefined && m[2] !== '' && Number(m[2]) < Number(m[1]))) throw new InvalidOptionError('--range', `expected A-B, A- or -N (got ${JSON.stringify(range)})`);
+  if (!m || (m[1] !== undefined && m[2] !== '' && Number(m[2]) < Number(m[1])))
+    throw new InvalidOptionError('--range', `expected A-B, A- or -N (got ${JSON.stringify(range)})`);
   return range;
 }
 

@@ -30,7 +30,12 @@ export async function openLocal(o: LocalOptions): Promise<Backend> {
   const chunkStore = await openChunkStore({ ...o, concurrency: (o.uploadConcurrency ?? 4) + (o.downloadConcurrency ?? 4) });
   let store: Store;
   try {
-    store = openStore({ chunkStore, chunkSize: o.chunkSize, uploadConcurrency: o.uploadConcurrency, downloadConcurrency: o.downloadConcurrency });
+    store = openStore({
+      chunkStore,
+      chunkSize: o.chunkSize,
+      uploadConcurrency: o.uploadConcurrency,
+      downloadConcurrency: o.downloadConcurrency,
+    });
   } catch (err) {
     await chunkStore.close?.();
     throw err;

@@ -23,7 +23,6 @@ function arg(p: Parsed, index: number, what: string): string {
   return v;
 }
 
-
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 const json = (v: unknown) => out(JSON.stringify(v, null, 2));
 
@@ -75,7 +74,8 @@ function checked(id: string, length: number, sha256: string | undefined): Transf
       cb(null, chunk);
     },
     flush(cb) {
-      if (Number.isFinite(length) && n !== length) return cb(new ChunkstreamError('integrity', `file ${id}: got ${n} bytes, expected ${length}`));
+      if (Number.isFinite(length) && n !== length)
+        return cb(new ChunkstreamError('integrity', `file ${id}: got ${n} bytes, expected ${length}`));
       const got = hash?.digest('hex');
       if (got !== undefined && got !== sha256) return cb(new IntegrityError(id, undefined, sha256!, `whole-file SHA-256 is ${got}`));
       cb();

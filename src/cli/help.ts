@@ -50,13 +50,21 @@ Each flag also from CHUNKSTREAM_<FLAG> (CHUNKSTREAM_PORT, CHUNKSTREAM_TOKEN, …
 
 ${WHERE}  -h, --help                 this help
 `,
-  put: client('put <file|-> [--name NAME] [options]', 'Stores a file (- reads stdin) and prints the new file id.', '  --name NAME                file name to record (default: the file\'s base name, or "stdin")\n'),
+  put: client(
+    'put <file|-> [--name NAME] [options]',
+    'Stores a file (- reads stdin) and prints the new file id.',
+    '  --name NAME                file name to record (default: the file\'s base name, or "stdin")\n',
+  ),
   get: client(
     'get <id> [-o FILE|-] [--range A-B] [options]',
     'Writes a file to FILE (via a temp file, renamed when complete and checked) or stdout.',
     '  -o, --output FILE|-        where to write (default - = stdout)\n  --range A-B|A-|-N          bytes A to B inclusive, from A to the end, or the last N\n',
   ),
-  ls: client('ls [--json] [options]', 'Lists files: id, size, created, name (or a JSON array with --json).', '  --json                     print JSON\n'),
+  ls: client(
+    'ls [--json] [options]',
+    'Lists files: id, size, created, name (or a JSON array with --json).',
+    '  --json                     print JSON\n',
+  ),
   stat: client('stat <id> [options]', "Prints one file's info as JSON."),
   rm: client('rm <id> [options]', 'Removes a file. Its chunks are reclaimed by the next gc.'),
   gc: client(
@@ -64,5 +72,8 @@ ${WHERE}  -h, --help                 this help
     'Deletes chunks that no file or unfinished upload references; prints a JSON report.',
     "  --grace-ms MS              only chunks older than this (default: the store's, 1 hour)\n  --dry-run                  report without deleting\n",
   ),
-  verify: client('verify [<id>] [options]', 'Re-reads and checks every chunk of one file or all files; prints a JSON report, exit 1 on problems.'),
+  verify: client(
+    'verify [<id>] [options]',
+    'Re-reads and checks every chunk of one file or all files; prints a JSON report, exit 1 on problems.',
+  ),
 };

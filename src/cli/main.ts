@@ -68,7 +68,11 @@ async function main(argv: string[]): Promise<number> {
   let parsed: Parsed | undefined;
   try {
     if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)} (try chunkstream --help)`);
-    parsed = parse(rest, command.flags, ENV_FLAGS.filter((f) => f in command.flags));
+    parsed = parse(
+      rest,
+      command.flags,
+      ENV_FLAGS.filter((f) => f in command.flags),
+    );
     if (parsed.values.help) {
       process.stdout.write(HELP[name]!);
       return 0;

@@ -17,7 +17,8 @@ export function openRemote(server: string, token: string | undefined): Backend {
   } catch {
     throw new InvalidOptionError('--server', `must be a URL like http://127.0.0.1:8080 (got ${JSON.stringify(server)})`);
   }
-  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new InvalidOptionError('--server', 'must be an http:// or https:// URL');
+  if (base.protocol !== 'http:' && base.protocol !== 'https:')
+    throw new InvalidOptionError('--server', 'must be an http:// or https:// URL');
   const agent = base.protocol === 'https:' ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
 
   const call = async (method: string, path: string, opts: { headers?: Record<string, string | number>; body?: Readable } = {}) => {
@@ -64,7 +65,10 @@ export function openRemote(server: string, token: string | undefined): Backend {
       // "bytes A-B" would be silently wrong output.
       if (range && !partial) {
         res.destroy();
-        throw new ChunkstreamError('bad_request', `range ${range}: the server answered ${res.statusCode} with the whole file instead of 206`);
+        throw new ChunkstreamError(
+          'bad_request',
+          `range ${range}: the server answered ${res.statusCode} with the whole file instead of 206`,
+        );
       }
       return { body: res, length, size: total ? Number(total) : length, sha256: partial ? undefined : etag };
     },

@@ -56,7 +56,8 @@ export function downloadObservable(link: Link, id: string, options: ClientDownlo
     };
 
     const onFrame = (frame: Frame) => {
-      if (!first || frame.offset !== next) return broken(`frame at offset ${frame.offset}, expected ${next}${first ? '' : ' after a header'}`);
+      if (!first || frame.offset !== next)
+        return broken(`frame at offset ${frame.offset}, expected ${next}${first ? '' : ' after a header'}`);
       const data = frame.payload;
       next += data.byteLength;
       received += data.byteLength;

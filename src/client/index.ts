@@ -62,7 +62,8 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
   const WebSocket = (options.WebSocket ?? (await defaultWebSocket())) as WebSocketConstructor;
   const o = parseOptions(optionsSchema, { token: '', reconnectAttempts: 5, reconnectDelayMs: 100, ...defined, WebSocket });
-  if (!/^(wss?|https?):\/\/[^/]/i.test(String(url))) throw new InvalidOptionError('url', `must be a ws:// or wss:// URL (got ${JSON.stringify(url)})`);
+  if (!/^(wss?|https?):\/\/[^/]/i.test(String(url)))
+    throw new InvalidOptionError('url', `must be a ws:// or wss:// URL (got ${JSON.stringify(url)})`);
   const link = new Link({ url, ...o });
   await Promise.all([link.connected(), loadNativeSha256()]);
 
@@ -92,9 +93,21 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
   return {
     upload: (source, uploadOptions) => uploadObservable(link, source, uploadOptions),
     download: (id, downloadOptions = {}) => downloadObservable(link, id, downloadOptions),
-    list: () => request((stream) => ({ type: 'list', stream }), (m) => (m.type === 'files' ? m.files : undefined)),
-    stat: (id) => request((stream) => ({ type: 'stat', stream, id }), (m) => (m.type === 'file' ? m.file : undefined)),
-    remove: (id) => request((stream) => ({ type: 'remove', stream, id }), (m) => (m.type === 'file' ? m.file : undefined)),
+    list: () =>
+      request(
+        (stream) => ({ type: 'list', stream }),
+        (m) => (m.type === 'files' ? m.files : undefined),
+      ),
+    stat: (id) =>
+      request(
+        (stream) => ({ type: 'stat', stream, id }),
+        (m) => (m.type === 'file' ? m.file : undefined),
+      ),
+    remove: (id) =>
+      request(
+        (stream) => ({ type: 'remove', stream, id }),
+        (m) => (m.type === 'file' ? m.file : undefined),
+      ),
     status: (uploadId) =>
       request(
         (stream) => ({ type: 'status', stream, uploadId }),

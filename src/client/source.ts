@@ -8,7 +8,8 @@ export type OneShotSource = ReadableStream<Uint8Array> | AsyncIterable<Uint8Arra
  * from a given offset can be re-read after a reconnect (the upload resumes); a one-shot stream
  * cannot (the upload fails with code `connection_lost` when the connection drops).
  */
-export type ClientUploadSource = Uint8Array | ArrayBuffer | Blob | OneShotSource | ((offset: number) => Uint8Array | ArrayBuffer | Blob | OneShotSource);
+export type ClientUploadSource =
+  Uint8Array | ArrayBuffer | Blob | OneShotSource | ((offset: number) => Uint8Array | ArrayBuffer | Blob | OneShotSource);
 
 /** Pull-based reading: at most `max` bytes per call, null at the end. */
 export interface ByteReader {
@@ -56,7 +57,10 @@ function checkSource(source: unknown): Uint8Array | Blob | OneShotSource {
     if (typeof (source as ReadableStream).getReader === 'function') return source as ReadableStream<Uint8Array>;
     if (Symbol.asyncIterator in source || Symbol.iterator in source) return source as AsyncIterable<Uint8Array>;
   }
-  throw new BadRequestError('source', 'must be a Uint8Array, ArrayBuffer, Blob, ReadableStream, (async) iterable of Uint8Array, or a function of the offset');
+  throw new BadRequestError(
+    'source',
+    'must be a Uint8Array, ArrayBuffer, Blob, ReadableStream, (async) iterable of Uint8Array, or a function of the offset',
+  );
 }
 
 function bytesReader(data: Uint8Array, offset: number): ByteReader {

@@ -122,7 +122,11 @@ export function uploadObservable(link: Link, source: ClientUploadSource, options
       frame() {},
       lost(err) {
         if (plan.resumable) return true;
-        fail(new ConnectionLostError(`${err.message}; the upload cannot resume: its source is a one-shot stream (pass a Uint8Array, a Blob or a function (offset) => source)`));
+        fail(
+          new ConnectionLostError(
+            `${err.message}; the upload cannot resume: its source is a one-shot stream (pass a Uint8Array, a Blob or a function (offset) => source)`,
+          ),
+        );
         return false;
       },
       fail,

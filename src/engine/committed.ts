@@ -22,7 +22,10 @@ export async function markedManifest(ctx: EngineContext, record: CommittedUpload
     return await ctx.catalog.readManifest(record.fileId, options);
   } catch (err) {
     if (isChunkstreamError(err) && err.code === 'not_found') {
-      throw new ChunkstreamError('not_found', `upload ${record.uploadId} was committed as file ${record.fileId}, which has since been removed`);
+      throw new ChunkstreamError(
+        'not_found',
+        `upload ${record.uploadId} was committed as file ${record.fileId}, which has since been removed`,
+      );
     }
     throw err;
   }

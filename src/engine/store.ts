@@ -63,7 +63,14 @@ export function openStore(options: StoreOptions = {}): Store {
   const resolved = resolveStoreOptions(options);
   const owned = !resolved.chunkStore;
   const chunkStore = resolved.chunkStore ?? createFsStore(resolved.dir, { fsync: resolved.fsync });
-  const ctx: EngineContext = { store: chunkStore, catalog: new Catalog(chunkStore), options: resolved, gauge: new HeldBytes(), live: new Map(), settling: new Map() };
+  const ctx: EngineContext = {
+    store: chunkStore,
+    catalog: new Catalog(chunkStore),
+    options: resolved,
+    gauge: new HeldBytes(),
+    live: new Map(),
+    settling: new Map(),
+  };
   // Every transfer gets its own controller, linked to the caller's signal; close() aborts them all.
   const transfers = new Set<AbortController>();
   let closed = false;
@@ -123,15 +130,19 @@ export function openStore(options: StoreOptions = {}): Store {
       const ids = fromPull(ctx.catalog.fileIds(o));
       const files = await lastValueFrom(
         ids.values$.pipe(
-          mergeMapBounded(async (id: string) => {
-            try {
-              return [fileInfo(await ctx.catalog.readManifest(id, o))];
-            } catch (err) {
-              // One corrupt or vanished manifest must not hide the others: verify() reports it.
-              if (isChunkstreamError(err) && ['corrupt_manifest', 'not_found'].includes(err.code)) return [];
-              throw err;
-            }
-          }, LIST_CONCURRENCY, { request: ids.request }),
+          mergeMapBounded(
+            async (id: string) => {
+              try {
+                return [fileInfo(await ctx.catalog.readManifest(id, o))];
+              } catch (err) {
+                // One corrupt or vanished manifest must not hide the others: verify() reports it.
+                if (isChunkstreamError(err) && ['corrupt_manifest', 'not_found'].includes(err.code)) return [];
+                throw err;
+              }
+            },
+            LIST_CONCURRENCY,
+            { request: ids.request },
+          ),
           toArray(),
         ),
       ).then((lists) => lists.flat());

@@ -3,7 +3,16 @@ import { createHash } from 'node:crypto';
 import { Observable, concat, defer, finalize, map, of, switchMap } from 'rxjs';
 import { BadRequestError, TooLargeError } from '../errors.js';
 import { chunkKey, newId } from '../catalog/catalog.js';
-import { checkName, fileInfo, isCommittedUpload, manifestSchema, type ChunkRef, type FileInfo, type Manifest, type Session } from '../catalog/schema.js';
+import {
+  checkName,
+  fileInfo,
+  isCommittedUpload,
+  manifestSchema,
+  type ChunkRef,
+  type FileInfo,
+  type Manifest,
+  type Session,
+} from '../catalog/schema.js';
 import { abortable, fromAbortable } from '../internal/abort.js';
 import { chunkBytes, type Chunk } from '../internal/chunker.js';
 import { HeldBytes } from '../internal/gauge.js';
@@ -69,7 +78,11 @@ export function upload(ctx: EngineContext, source: UploadSource, options: Upload
 
     const prepare = async (): Promise<Session | { uploadId: string; manifest: Manifest }> => {
       if (options.expectedSize !== undefined && options.expectedSize > ctx.options.maxFileSize) {
-        throw new TooLargeError('size', ctx.options.maxFileSize, `file of ${options.expectedSize} bytes exceeds maxFileSize (${ctx.options.maxFileSize})`);
+        throw new TooLargeError(
+          'size',
+          ctx.options.maxFileSize,
+          `file of ${options.expectedSize} bytes exceeds maxFileSize (${ctx.options.maxFileSize})`,
+        );
       }
       const now = Date.now();
       const expires = new Date(now + ctx.options.uploadTtlMs).toISOString();
@@ -92,7 +105,17 @@ export function upload(ctx: EngineContext, source: UploadSource, options: Upload
       } else {
         const name = checkName(options.name);
         const created = new Date(now).toISOString();
-        session = { version: 1, uploadId: newId(), name, chunkSize: ctx.options.chunkSize, size: 0, chunks: [], created, expires, fileId: newId() };
+        session = {
+          version: 1,
+          uploadId: newId(),
+          name,
+          chunkSize: ctx.options.chunkSize,
+          size: 0,
+          chunks: [],
+          created,
+          expires,
+          fileId: newId(),
+        };
       }
       total = session.size;
       await ctx.catalog.saveSession(session, { signal });
@@ -138,7 +161,8 @@ export function upload(ctx: EngineContext, source: UploadSource, options: Upload
         mergeMapBounded(
           (chunk: Chunk) => {
             total += chunk.data.byteLength;
-            if (total > ctx.options.maxFileSize) throw new TooLargeError('size', ctx.options.maxFileSize, `file exceeds maxFileSize (${ctx.options.maxFileSize} bytes)`);
+            if (total > ctx.options.maxFileSize)
+              throw new TooLargeError('size', ctx.options.maxFileSize, `file exceeds maxFileSize (${ctx.options.maxFileSize} bytes)`);
             if (options.expectedSize !== undefined && total > options.expectedSize) {
               throw new BadRequestError('size', `source has more than the expected ${options.expectedSize} bytes`);
             }
@@ -157,7 +181,14 @@ export function upload(ctx: EngineContext, source: UploadSource, options: Upload
             session.size += next.size;
           }
           save(session);
-          return { type: 'progress', uploadId: session.uploadId, bytes: session.size, chunks: session.chunks.length, held: gauge.held, peakHeld: gauge.peak };
+          return {
+            type: 'progress',
+            uploadId: session.uploadId,
+            bytes: session.size,
+            chunks: session.chunks.length,
+            held: gauge.held,
+            peakHeld: gauge.peak,
+          };
         }),
       );
     };
@@ -185,7 +216,14 @@ export function upload(ctx: EngineContext, source: UploadSource, options: Upload
         return file;
       })();
       // If this upload is interrupted now, status and resume still wait for the commit's outcome.
-      void settle(ctx, session.uploadId, committing.then(() => undefined, () => undefined));
+      void settle(
+        ctx,
+        session.uploadId,
+        committing.then(
+          () => undefined,
+          () => undefined,
+        ),
+      );
       return { type: 'committed', file: fileInfo(await committing) };
     };
 
@@ -211,7 +249,11 @@ export function upload(ctx: EngineContext, source: UploadSource, options: Upload
       // An interrupted upload records how far it got (saves in flight were just aborted), so a
       // resume sends only what is missing. Best effort: at worst a resume resends a few chunks.
       if (current && current.chunks.length > savedChunks) {
-        void settle(ctx, current.uploadId, ctx.catalog.saveSession({ ...current, chunks: [...current.chunks] }).catch(() => undefined));
+        void settle(
+          ctx,
+          current.uploadId,
+          ctx.catalog.saveSession({ ...current, chunks: [...current.chunks] }).catch(() => undefined),
+        );
       }
       for (const key of held) dropLive(ctx, key);
       gauge.close();

@@ -5,8 +5,14 @@ export const DEFAULT_MAX_TRANSFER_BYTES = 1024 ** 3;
 
 /** A transfer was refused because the server's transfer budget is spent (HTTP 503, Retry-After). */
 export class BusyError extends ChunkstreamError {
-  constructor(readonly bytes: number, readonly limit: number) {
-    super('busy', `the server is busy: a transfer needs ${bytes} bytes of its ${limit}-byte transfer budget (maxTransferBytes), retry later`);
+  constructor(
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(
+      'busy',
+      `the server is busy: a transfer needs ${bytes} bytes of its ${limit}-byte transfer budget (maxTransferBytes), retry later`,
+    );
   }
 }
 
@@ -68,7 +74,11 @@ export const uploadBound = (s: Pick<TransferShape, 'chunkSize' | 'uploadConcurre
  * ahead + 1 chunks of the file are held (read ahead + one in transit). Small files and ranges
  * reserve only the chunks they cover, so many tiny downloads do not look like big ones.
  */
-export function downloadBound(m: { size: number; chunkSize: number; chunks: readonly { size: number }[] }, range: { start: number; end: number } | undefined, ahead: number): number {
+export function downloadBound(
+  m: { size: number; chunkSize: number; chunks: readonly { size: number }[] },
+  range: { start: number; end: number } | undefined,
+  ahead: number,
+): number {
   if (m.size === 0) return 0;
   const first = Math.floor((range?.start ?? 0) / m.chunkSize);
   const last = Math.floor((range?.end ?? m.size - 1) / m.chunkSize);

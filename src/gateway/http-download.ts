@@ -14,7 +14,14 @@ import { contentDisposition, etagMatches, parseRangeHeader, sendError } from './
  * That bound is reserved in the server's budget before the headers go out (503 `busy` if it
  * does not fit) and given back when the response closes (sent, failed or abandoned).
  */
-export async function serveFile(store: Store, id: string, req: IncomingMessage, res: ServerResponse, signal: AbortSignal, budget?: TransferBudget): Promise<void> {
+export async function serveFile(
+  store: Store,
+  id: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  signal: AbortSignal,
+  budget?: TransferBudget,
+): Promise<void> {
   const manifest = await store.manifest(id, { signal });
   const etag = `"${manifest.sha256}"`;
   const common = {

@@ -73,7 +73,8 @@ async function* bodyOf(req: IncomingMessage, idleTimeoutMs: number): AsyncGenera
         else resolve();
       };
       const done = () => settle();
-      const fail = (err: Error) => settle(err instanceof ChunkstreamError ? err : new AbortError(`request body: ${err.message}`, { cause: err }));
+      const fail = (err: Error) =>
+        settle(err instanceof ChunkstreamError ? err : new AbortError(`request body: ${err.message}`, { cause: err }));
       const timer = setTimeout(
         () => fail(new ChunkstreamError('timeout', `request body: no data for ${idleTimeoutMs} ms (bodyIdleTimeoutMs)`)),
         idleTimeoutMs,

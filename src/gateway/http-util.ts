@@ -37,7 +37,6 @@ export function sendError(res: ServerResponse, err: unknown, headers: Record<str
   sendJson(res, status, { error: { code: e.code, message: e.message } }, extra);
 }
 
-
 /**
  * Parses a `Range` header against a size. Returns undefined for "serve the whole file": no
  * header, a non-`bytes` unit is an error, and several ranges are served as a plain 200 (we do

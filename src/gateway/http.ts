@@ -63,7 +63,8 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
       return {
         route: {
           allow: ['GET', 'HEAD', 'PUT'],
-          run: async (c) => (c.req.method === 'PUT' ? receiveFile(c.store, c.url, c.req, c.res, c.signal, bodyIdleTimeoutMs, budget) : list(c)),
+          run: async (c) =>
+            c.req.method === 'PUT' ? receiveFile(c.store, c.url, c.req, c.res, c.signal, bodyIdleTimeoutMs, budget) : list(c),
         },
       };
     }
@@ -75,13 +76,21 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     if (!m) return undefined;
     // Split before decoding: an encoded "/" (`..%2F..%2Fetc`) stays inside the id and fails checkId.
     const id = checkId(decode(m[1]!));
-    if (m[2] === '/meta') return { id, route: { allow: ['GET', 'HEAD'], run: async (c) => sendJson(c.res, 200, await c.store.stat(id, { signal: c.signal })) } };
-    if (m[2] === '/verify') return { id, route: { allow: ['POST'], run: async (c) => sendJson(c.res, 200, await c.store.verify(id, { signal: c.signal })) } };
+    if (m[2] === '/meta')
+      return {
+        id,
+        route: { allow: ['GET', 'HEAD'], run: async (c) => sendJson(c.res, 200, await c.store.stat(id, { signal: c.signal })) },
+      };
+    if (m[2] === '/verify')
+      return { id, route: { allow: ['POST'], run: async (c) => sendJson(c.res, 200, await c.store.verify(id, { signal: c.signal })) } };
     return {
       id,
       route: {
         allow: ['GET', 'HEAD', 'DELETE'],
-        run: async (c) => (c.req.method === 'DELETE' ? (await c.store.remove(id, { signal: c.signal }), noBody(c)) : serveFile(c.store, id, c.req, c.res, c.signal, budget)),
+        run: async (c) =>
+          c.req.method === 'DELETE'
+            ? (await c.store.remove(id, { signal: c.signal }), noBody(c))
+            : serveFile(c.store, id, c.req, c.res, c.signal, budget),
       },
     };
   };
@@ -123,7 +132,8 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
   const gc = async ({ store, url, res, signal }: Ctx) => {
     const grace = url.searchParams.get('graceMs');
     const graceMs = grace === null ? undefined : Number(grace);
-    if (graceMs !== undefined && !(Number.isSafeInteger(graceMs) && graceMs >= 0)) throw new BadRequestError('graceMs', 'must be a non-negative integer');
+    if (graceMs !== undefined && !(Number.isSafeInteger(graceMs) && graceMs >= 0))
+      throw new BadRequestError('graceMs', 'must be a non-negative integer');
     const dryRun = ['1', 'true'].includes(url.searchParams.get('dryRun') ?? '');
     sendJson(res, 200, await store.gc({ graceMs, dryRun, signal }));
   };

@@ -4,7 +4,15 @@ import { InvalidOptionError } from '../errors.js';
 import { parseOptions } from '../options.js';
 
 // Server options apart from the server itself: the CLI validates them before loading it.
-export const SERVER_DEFAULTS = { host: '127.0.0.1', port: 8080, dir: './data', tokens: [] as string[], insecure: false, headersTimeoutMs: 60_000, bodyIdleTimeoutMs: 120_000 } as const;
+export const SERVER_DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8080,
+  dir: './data',
+  tokens: [] as string[],
+  insecure: false,
+  headersTimeoutMs: 60_000,
+  bodyIdleTimeoutMs: 120_000,
+} as const;
 
 export const serverOptionsSchema = z
   .object({
@@ -49,7 +57,10 @@ export function resolveServerOptions(options: Omit<ServerOptions, 'store'>) {
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
   const o = parseOptions(serverOptionsSchema, { ...SERVER_DEFAULTS, ...defined });
   if (!isLoopback(o.host) && o.tokens.length === 0 && !o.insecure) {
-    throw new InvalidOptionError('host', `refusing to listen on non-loopback host ${o.host} without tokens (configure a token, or set insecure / --insecure to allow it)`);
+    throw new InvalidOptionError(
+      'host',
+      `refusing to listen on non-loopback host ${o.host} without tokens (configure a token, or set insecure / --insecure to allow it)`,
+    );
   }
   return o;
 }

@@ -37,7 +37,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       concurrency: (o.uploadConcurrency ?? 4) + (o.downloadConcurrency ?? 4),
     });
     try {
-      store = openStore({ dir: o.dir, chunkStore, chunkSize: o.chunkSize, uploadConcurrency: o.uploadConcurrency, downloadConcurrency: o.downloadConcurrency });
+      store = openStore({
+        dir: o.dir,
+        chunkStore,
+        chunkSize: o.chunkSize,
+        uploadConcurrency: o.uploadConcurrency,
+        downloadConcurrency: o.downloadConcurrency,
+      });
     } catch (err) {
       await chunkStore.close?.();
       throw err;

@@ -129,7 +129,8 @@ export class WsConnection {
   }
 
   private onFrame(frame: Frame): void {
-    if (frame.type !== FrameType.UPLOAD_DATA) throw new MalformedMessageError('frame.type', 'clients send only upload data frames (type 1)');
+    if (frame.type !== FrameType.UPLOAD_DATA)
+      throw new MalformedMessageError('frame.type', 'clients send only upload data frames (type 1)');
     this.live(frame.stream, 'upload')?.data!(frame);
   }
 

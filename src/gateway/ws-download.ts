@@ -53,49 +53,54 @@ export function startDownload(ctx: StreamContext, msg: ClientMessageOf<'download
     pump();
   };
 
-  store.manifest(msg.id, { signal: controller.signal }).then(
-    (m) => {
-      if (cancelled) return;
-      const r = resolveRange(m.size, msg.range);
-      const start = r?.start ?? 0;
-      const end = r?.end ?? m.size - 1;
-      const length = m.size === 0 ? 0 : end - start + 1;
-      const chunks = length === 0 ? 0 : Math.floor(end / m.chunkSize) - Math.floor(start / m.chunkSize) + 1;
-      reservation = ctx.reserve(downloadBound(m, r, window)); // BusyError → `error` busy on this stream
-      ctx.send({ type: 'header', stream, file: fileInfo(m), range: r ?? null, length, chunks });
-      let offset = start;
-      const s = store.downloadManifest(m, { range: msg.range, demand: demand.demand$, concurrency: window, signal: controller.signal }).subscribe({
-        next: (data) => {
-          state = 'sending';
-          sending = data.byteLength;
-          ctx.sendData(encodeFrameHeader(FrameType.DOWNLOAD_DATA, stream, offset), data, sent);
-          offset += data.byteLength;
-        },
-        error: (err) => {
-          over = true;
-          ctx.fail(err);
-          settle();
-        },
-        complete: () => {
-          // Queued behind the last frame: ws sends in order.
-          ctx.send({ type: 'end', stream, bytes: offset - start });
-          ctx.finish();
-          over = true;
-          settle();
-        },
-      });
-      // Runs after the store's own teardown released the chunk being sent (complete or cancel).
-      s.add(() => {
-        if (state === 'sending' && wire.held === 0) wire.add(sending);
-      });
-      sub = s;
-      if (cancelled) s.unsubscribe();
-      else pump();
-    },
-    (err) => {
-      if (!cancelled) ctx.fail(err);
-    },
-  ).catch((err) => ctx.fail(err)); // resolveRange throws inside the handler: 400 / 416 for the stream
+  store
+    .manifest(msg.id, { signal: controller.signal })
+    .then(
+      (m) => {
+        if (cancelled) return;
+        const r = resolveRange(m.size, msg.range);
+        const start = r?.start ?? 0;
+        const end = r?.end ?? m.size - 1;
+        const length = m.size === 0 ? 0 : end - start + 1;
+        const chunks = length === 0 ? 0 : Math.floor(end / m.chunkSize) - Math.floor(start / m.chunkSize) + 1;
+        reservation = ctx.reserve(downloadBound(m, r, window)); // BusyError → `error` busy on this stream
+        ctx.send({ type: 'header', stream, file: fileInfo(m), range: r ?? null, length, chunks });
+        let offset = start;
+        const s = store
+          .downloadManifest(m, { range: msg.range, demand: demand.demand$, concurrency: window, signal: controller.signal })
+          .subscribe({
+            next: (data) => {
+              state = 'sending';
+              sending = data.byteLength;
+              ctx.sendData(encodeFrameHeader(FrameType.DOWNLOAD_DATA, stream, offset), data, sent);
+              offset += data.byteLength;
+            },
+            error: (err) => {
+              over = true;
+              ctx.fail(err);
+              settle();
+            },
+            complete: () => {
+              // Queued behind the last frame: ws sends in order.
+              ctx.send({ type: 'end', stream, bytes: offset - start });
+              ctx.finish();
+              over = true;
+              settle();
+            },
+          });
+        // Runs after the store's own teardown released the chunk being sent (complete or cancel).
+        s.add(() => {
+          if (state === 'sending' && wire.held === 0) wire.add(sending);
+        });
+        sub = s;
+        if (cancelled) s.unsubscribe();
+        else pump();
+      },
+      (err) => {
+        if (!cancelled) ctx.fail(err);
+      },
+    )
+    .catch((err) => ctx.fail(err)); // resolveRange throws inside the handler: 400 / 416 for the stream
 
   return {
     kind: 'download',

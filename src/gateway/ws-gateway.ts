@@ -39,7 +39,11 @@ const optionsSchema = z
     store: z.custom<Store>((s) => typeof s === 'object' && s !== null && typeof (s as Store).upload === 'function', 'must be a Store'),
     tokens: z.custom<TokenChecker>((t) => typeof (t as TokenChecker)?.check === 'function', 'must be a TokenChecker'),
     path: z.string().startsWith('/'),
-    maxFrameBytes: z.number().int().min(FRAME_HEADER_BYTES + 1024).max(256 * 1024 * 1024),
+    maxFrameBytes: z
+      .number()
+      .int()
+      .min(FRAME_HEADER_BYTES + 1024)
+      .max(256 * 1024 * 1024),
     window: z.number().int().min(1).max(64),
     budget: z.custom<TransferBudget>((b) => b instanceof TransferBudget, 'must be a TransferBudget').optional(),
     maxTransferBytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
@@ -114,5 +118,7 @@ export function attachWsGateway(server: http.Server, options: WsGatewayOptions):
 function refuse(socket: Duplex, status: number, text: string, extra = ''): void {
   if (!socket.writable) return void socket.destroy();
   socket.once('finish', () => socket.destroy());
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n${extra}\r\n${text}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n${extra}\r\n${text}`,
+  );
 }

@@ -96,7 +96,8 @@ export function startUpload(ctx: StreamContext, msg: ClientMessageOf<'upload'>):
       const n = frame.payload.byteLength;
       if (ended) return ctx.fail(new MalformedMessageError('frame', `data frame after end on stream ${stream}`));
       if (next < 0 || n > credit) return ctx.fail(new CreditExceededError(stream, n, Math.max(credit, 0)));
-      if (frame.offset !== next) return ctx.fail(new MalformedMessageError('frame.offset', `expected offset ${next} on stream ${stream}, got ${frame.offset}`));
+      if (frame.offset !== next)
+        return ctx.fail(new MalformedMessageError('frame.offset', `expected offset ${next} on stream ${stream}, got ${frame.offset}`));
       credit -= n;
       next += n;
       if (n > 0) inbox.push(frame.payload);

@@ -69,14 +69,16 @@ let nextId = 1;
 /** Changes the pool size (0 = hash inline) and threshold; running workers beyond the new size are stopped once idle. */
 export function configureHashPool(options: HashPoolOptions): void {
   if (options.threads !== undefined) {
-    if (!(Number.isInteger(options.threads) && options.threads >= 0 && options.threads <= 64)) throw new RangeError(`threads must be an integer in 0..64 (got ${options.threads})`);
+    if (!(Number.isInteger(options.threads) && options.threads >= 0 && options.threads <= 64))
+      throw new RangeError(`threads must be an integer in 0..64 (got ${options.threads})`);
     threads = options.threads;
     const extra = slots.slice(threads);
     slots = slots.slice(0, threads);
     for (const s of extra) retire(s);
   }
   if (options.minBytes !== undefined) {
-    if (!(Number.isInteger(options.minBytes) && options.minBytes >= 0)) throw new RangeError(`minBytes must be a non-negative integer (got ${options.minBytes})`);
+    if (!(Number.isInteger(options.minBytes) && options.minBytes >= 0))
+      throw new RangeError(`minBytes must be a non-negative integer (got ${options.minBytes})`);
     minBytes = options.minBytes;
   }
 }

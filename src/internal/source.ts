@@ -4,12 +4,7 @@ import { BadRequestError, SourceOverflowError } from '../errors.js';
 
 /** Anything an upload can read bytes from. */
 export type ByteSource =
-  | Uint8Array
-  | Readable
-  | ReadableStream<Uint8Array>
-  | AsyncIterable<Uint8Array | string>
-  | Iterable<Uint8Array>
-  | Observable<Uint8Array>;
+  Uint8Array | Readable | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array | string> | Iterable<Uint8Array> | Observable<Uint8Array>;
 
 /**
  * Normalizes a source to a pull-based async iterable. Everything but an Observable is pulled

@@ -24,6 +24,5 @@ export function concatMapEager<T, O extends ObservableInput<unknown>>(
   concurrency = 4,
   flow?: FlowControl<ObservedValueOf<O>>,
 ): OperatorFunction<T, ObservedValueOf<O>> {
-  return (source) =>
-    boundedMerge(source, project as (v: T, i: number) => ObservableInput<ObservedValueOf<O>>, concurrency, true, flow);
+  return (source) => boundedMerge(source, project as (v: T, i: number) => ObservableInput<ObservedValueOf<O>>, concurrency, true, flow);
 }

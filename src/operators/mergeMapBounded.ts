@@ -16,6 +16,5 @@ export function mergeMapBounded<T, O extends ObservableInput<unknown>>(
   concurrency = 4,
   flow?: FlowControl<ObservedValueOf<O>>,
 ): OperatorFunction<T, ObservedValueOf<O>> {
-  return (source) =>
-    boundedMerge(source, project as (v: T, i: number) => ObservableInput<ObservedValueOf<O>>, concurrency, false, flow);
+  return (source) => boundedMerge(source, project as (v: T, i: number) => ObservableInput<ObservedValueOf<O>>, concurrency, false, flow);
 }

@@ -94,7 +94,11 @@ export class CreditExceededError extends ProtocolError {
     bytes: number,
     credit: number,
   ) {
-    super('too_large', CloseCode.INVALID_DATA, `payload: data frame of ${bytes} bytes exceeds the ${credit} bytes of credit on stream ${stream}`);
+    super(
+      'too_large',
+      CloseCode.INVALID_DATA,
+      `payload: data frame of ${bytes} bytes exceeds the ${credit} bytes of credit on stream ${stream}`,
+    );
   }
 }
 

@@ -48,13 +48,18 @@ export function encodeFrame(type: FrameType, stream: number, offset: number, pay
 /** Parses a binary frame; the payload is a view (no copy). Throws MalformedMessageError naming the field. */
 export function decodeFrame(bytes: Uint8Array): Frame {
   if (bytes.byteLength < FRAME_HEADER_BYTES) {
-    throw new MalformedMessageError('frame', `binary frame of ${bytes.byteLength} bytes is shorter than the ${FRAME_HEADER_BYTES}-byte header`);
+    throw new MalformedMessageError(
+      'frame',
+      `binary frame of ${bytes.byteLength} bytes is shorter than the ${FRAME_HEADER_BYTES}-byte header`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, FRAME_HEADER_BYTES);
   const version = view.getUint8(0);
-  if (version !== FRAME_VERSION) throw new MalformedMessageError('frame.version', `unsupported frame version ${version} (expected ${FRAME_VERSION})`);
+  if (version !== FRAME_VERSION)
+    throw new MalformedMessageError('frame.version', `unsupported frame version ${version} (expected ${FRAME_VERSION})`);
   const type = view.getUint8(1);
-  if (type !== FrameType.UPLOAD_DATA && type !== FrameType.DOWNLOAD_DATA) throw new MalformedMessageError('frame.type', `unknown frame type ${type}`);
+  if (type !== FrameType.UPLOAD_DATA && type !== FrameType.DOWNLOAD_DATA)
+    throw new MalformedMessageError('frame.type', `unknown frame type ${type}`);
   if (view.getUint16(2) !== 0) throw new MalformedMessageError('frame.reserved', 'reserved bytes 2-3 must be 0');
   const stream = view.getUint32(4);
   if (stream === 0) throw new MalformedMessageError('frame.stream', 'stream id 0 is reserved');

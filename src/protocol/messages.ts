@@ -19,11 +19,26 @@ export const rangeSchema = z
 // ── client → server ─────────────────────────────────────────────────────────
 const auth = z.object({ type: z.literal('auth'), token: z.string().max(4096) }).strict();
 const upload = z
-  .object({ type: z.literal('upload'), stream, name: nameSchema.optional(), uploadId: fileId.optional(), size: size.optional(), sha256: sha256.optional() })
+  .object({
+    type: z.literal('upload'),
+    stream,
+    name: nameSchema.optional(),
+    uploadId: fileId.optional(),
+    size: size.optional(),
+    sha256: sha256.optional(),
+  })
   .strict()
   .refine((m) => m.name !== undefined || m.uploadId !== undefined, { message: 'is required unless uploadId is given', path: ['name'] });
 const end = z.object({ type: z.literal('end'), stream }).strict();
-const download = z.object({ type: z.literal('download'), stream, id: fileId, range: rangeSchema.optional(), credit: z.number().int().min(0).max(1_000_000).optional() }).strict();
+const download = z
+  .object({
+    type: z.literal('download'),
+    stream,
+    id: fileId,
+    range: rangeSchema.optional(),
+    credit: z.number().int().min(0).max(1_000_000).optional(),
+  })
+  .strict();
 const credit = z.object({ type: z.literal('credit'), stream, chunks: count }).strict();
 const cancel = z.object({ type: z.literal('cancel'), stream }).strict();
 const list = z.object({ type: z.literal('list'), stream }).strict();
@@ -45,7 +60,12 @@ export const fileInfoSchema = z.object({
   chunkCount: z.number().int().min(0),
   created: z.string(),
 });
-const ready = z.object({ type: z.literal('ready'), version: z.number().int(), maxFrameBytes: z.number().int().positive(), window: z.number().int().positive() });
+const ready = z.object({
+  type: z.literal('ready'),
+  version: z.number().int(),
+  maxFrameBytes: z.number().int().positive(),
+  window: z.number().int().positive(),
+});
 const started = z.object({ type: z.literal('started'), stream, uploadId: z.string(), offset: size, credit: size });
 const grant = z.object({ type: z.literal('credit'), stream, bytes: size });
 const progress = z.object({ type: z.literal('progress'), stream, uploadId: z.string(), bytes: size, chunks: size });
@@ -61,11 +81,31 @@ const header = z.object({
 const done = z.object({ type: z.literal('end'), stream, bytes: size });
 const files = z.object({ type: z.literal('files'), stream, files: z.array(fileInfoSchema) });
 const file = z.object({ type: z.literal('file'), stream, file: fileInfoSchema });
-const uploadStatus = z.object({ type: z.literal('status'), stream, uploadId: z.string(), name: z.string(), offset: size, expires: z.string() });
+const uploadStatus = z.object({
+  type: z.literal('status'),
+  stream,
+  uploadId: z.string(),
+  name: z.string(),
+  offset: size,
+  expires: z.string(),
+});
 const cancelled = z.object({ type: z.literal('cancelled'), stream });
 const error = z.object({ type: z.literal('error'), stream: stream.nullable(), code: z.enum(WIRE_ERROR_CODES), message: z.string() });
 
-const SERVER = { ready, started, credit: grant, progress, committed, header, end: done, files, file, status: uploadStatus, cancelled, error } as const;
+const SERVER = {
+  ready,
+  started,
+  credit: grant,
+  progress,
+  committed,
+  header,
+  end: done,
+  files,
+  file,
+  status: uploadStatus,
+  cancelled,
+  error,
+} as const;
 export type ServerMessage = { [K in keyof typeof SERVER]: z.infer<(typeof SERVER)[K]> }[keyof typeof SERVER];
 export type ServerMessageOf<T extends ServerMessage['type']> = Extract<ServerMessage, { type: T }>;
 

@@ -55,4 +55,3 @@ function checkMs(name: string, value: number | undefined): number {
   if (!(Number.isFinite(value) && value >= 0)) throw new InvalidOptionError(name, `must be a finite number ≥ 0 (got ${value})`);
   return value;
 }
-

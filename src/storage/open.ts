@@ -35,7 +35,10 @@ export async function openChunkStore(location: StoreLocation): Promise<ChunkStor
       maxSockets: location.concurrency !== undefined ? Math.max(50, location.concurrency * 4) : undefined,
     });
   }
-  throw new InvalidOptionError('store', `unsupported store URL ${JSON.stringify(location.store)} (expected file://PATH or s3://BUCKET/PREFIX)`);
+  throw new InvalidOptionError(
+    'store',
+    `unsupported store URL ${JSON.stringify(location.store)} (expected file://PATH or s3://BUCKET/PREFIX)`,
+  );
 }
 
 /** `s3://BUCKET[/PREFIX]` → its parts; the prefix may be empty (the whole bucket). */
@@ -44,10 +47,16 @@ export function parseS3Url(url: string): { bucket: string; prefix: string } {
   const bucket = m?.[1];
   const prefix = (m?.[2] ?? '').replace(/^\/+|\/+$/g, '');
   if (!bucket || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
-    throw new InvalidOptionError('store', `malformed S3 URL ${JSON.stringify(url)} (expected s3://BUCKET/PREFIX, BUCKET of 3-63 [a-z0-9.-])`);
+    throw new InvalidOptionError(
+      'store',
+      `malformed S3 URL ${JSON.stringify(url)} (expected s3://BUCKET/PREFIX, BUCKET of 3-63 [a-z0-9.-])`,
+    );
   }
   if (prefix.split('/').some((s) => s === '.' || s === '..' || (prefix !== '' && s === ''))) {
-    throw new InvalidOptionError('store', `malformed S3 URL ${JSON.stringify(url)}: the prefix must not contain empty, "." or ".." segments`);
+    throw new InvalidOptionError(
+      'store',
+      `malformed S3 URL ${JSON.stringify(url)}: the prefix must not contain empty, "." or ".." segments`,
+    );
   }
   return { bucket, prefix };
 }

@@ -99,9 +99,12 @@ export function conditionalPuts(ctx: ConditionalContext, mode: 'auto' | boolean)
     if (await probe(signal)) {
       for (let attempt = 0; ; attempt++) {
         try {
-          await client.send(new PutObjectCommand({ Bucket, Key: ctx.full(key), Body: data, ContentLength: data.byteLength, IfNoneMatch: '*' }), {
-            abortSignal: signal,
-          });
+          await client.send(
+            new PutObjectCommand({ Bucket, Key: ctx.full(key), Body: data, ContentLength: data.byteLength, IfNoneMatch: '*' }),
+            {
+              abortSignal: signal,
+            },
+          );
           return { created: true };
         } catch (err) {
           // 409: another conditional write to this key is in flight (AWS); ask again.

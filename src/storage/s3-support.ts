@@ -38,7 +38,8 @@ export function toStoreError(op: string, key: string, err: unknown, signal?: Abo
   if (isChunkstreamError(err)) return err;
   // The raw response (sockets, agents) stays reachable but out of logs and test output.
   if (err && typeof err === 'object' && '$response' in err) Object.defineProperty(err, '$response', { enumerable: false });
-  if (isAbort(err, signal)) return signal?.aborted ? withCause(abortError(signal), err) : new AbortError(`[s3] ${op} ${key} aborted`, { cause: err });
+  if (isAbort(err, signal))
+    return signal?.aborted ? withCause(abortError(signal), err) : new AbortError(`[s3] ${op} ${key} aborted`, { cause: err });
   if (isMissing(err)) return new NotFoundError(`object ${key}`);
   const e = (err ?? {}) as SdkErrorLike;
   const status = statusOf(err);
@@ -86,4 +87,3 @@ export class BodyError extends Error {
     this.name = 'BodyError';
   }
 }
-

@@ -19,10 +19,16 @@ import type { CallOptions, ChunkStore, GetOptions, PutOptions, PutResult, Stored
 const s3OptionsSchema = z
   .object({
     bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid bucket name (3-63 of [a-z0-9.-])'),
-    prefix: z.string().max(512).refine((p) => !p.split('/').some((s) => s === '..' || s === '.'), 'must not contain "." or ".." segments'),
+    prefix: z
+      .string()
+      .max(512)
+      .refine((p) => !p.split('/').some((s) => s === '..' || s === '.'), 'must not contain "." or ".." segments'),
     endpoint: z.url().optional(),
     region: z.string().min(1),
-    credentials: z.object({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1), sessionToken: z.string().optional() }).strict().optional(),
+    credentials: z
+      .object({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1), sessionToken: z.string().optional() })
+      .strict()
+      .optional(),
     forcePathStyle: z.boolean().optional(),
     maxSockets: z.number().int().min(1).max(4096),
     maxAttempts: z.number().int().min(1).max(20),
@@ -87,7 +93,12 @@ export function createS3Store(options: S3StoreOptions): S3Store {
   const full = (key: string) => (checkKey('s3', key), base + key);
 
   /** Runs one SDK call with the caller's signal, mapping whatever it throws to a coded error. */
-  const send = async <T>(op: string, key: string, signal: AbortSignal | undefined, call: (o: { abortSignal?: AbortSignal }) => Promise<T>): Promise<T> => {
+  const send = async <T>(
+    op: string,
+    key: string,
+    signal: AbortSignal | undefined,
+    call: (o: { abortSignal?: AbortSignal }) => Promise<T>,
+  ): Promise<T> => {
     throwIfAborted(signal);
     try {
       return await call({ abortSignal: signal });
@@ -96,7 +107,9 @@ export function createS3Store(options: S3StoreOptions): S3Store {
     }
   };
   const putObject = (key: string, data: Uint8Array, signal?: AbortSignal) =>
-    send('put', key, signal, (so) => client.send(new PutObjectCommand({ Bucket, Key: full(key), Body: data, ContentLength: data.byteLength }), so));
+    send('put', key, signal, (so) =>
+      client.send(new PutObjectCommand({ Bucket, Key: full(key), Body: data, ContentLength: data.byteLength }), so),
+    );
   const head = async (key: string, signal?: AbortSignal): Promise<HeadObjectCommandOutput | undefined> => {
     throwIfAborted(signal);
     try {
@@ -152,7 +165,8 @@ export function createS3Store(options: S3StoreOptions): S3Store {
         try {
           return await getOnce(key, opts);
         } catch (err) {
-          if (isRangeError(err)) throw new RangeNotSatisfiableError(-1, `[s3] range ${opts.range?.start}-${opts.range?.end} of ${key} is outside the object`);
+          if (isRangeError(err))
+            throw new RangeNotSatisfiableError(-1, `[s3] range ${opts.range?.start}-${opts.range?.end} of ${key} is outside the object`);
           // The SDK retried failed requests; a body cut off mid-way is retried here.
           if (!(err instanceof BodyError) || attempt >= o.maxAttempts) throw toStoreError('get', key, err, opts.signal);
           await sleep(50 * 2 ** attempt, opts.signal); // backoff between body-read retries

@@ -140,7 +140,11 @@ describe('CLI usage', () => {
     [['ls', '--chunk-size', '1KiB', '--dir', '.'], {}, /^chunkstream: invalid_option: --chunk-size: /],
     [['serve', '--tokens-file', '/nonexistent/tokens'], {}, /^chunkstream: invalid_option: --tokens-file: cannot read /],
     [['serve', '--max-transfer-bytes', '1MiB'], {}, /^chunkstream: invalid_option: --max-transfer-bytes: must be at least /],
-    [['serve'], { CHUNKSTREAM_MAX_TRANSFER_BYTES: 'lots' }, /^chunkstream: invalid_option: CHUNKSTREAM_MAX_TRANSFER_BYTES: must be an integer/],
+    [
+      ['serve'],
+      { CHUNKSTREAM_MAX_TRANSFER_BYTES: 'lots' },
+      /^chunkstream: invalid_option: CHUNKSTREAM_MAX_TRANSFER_BYTES: must be an integer/,
+    ],
     [['put', '--bogus'], {}, /^chunkstream: invalid_option: Unknown option '--bogus'$/m],
     [['get', 'x', '--range', '5-2'], {}, /^chunkstream: invalid_option: --range: /],
     [['frobnicate'], {}, /^chunkstream: invalid_option: unknown command "frobnicate"/],
@@ -170,6 +174,7 @@ describe('CLI usage', () => {
   it('--help lists every command', async () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
-    for (const c of ['serve', 'put', 'get', 'ls', 'stat', 'rm', 'gc', 'verify']) expect(r.stdout.toString()).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+    for (const c of ['serve', 'put', 'get', 'ls', 'stat', 'rm', 'gc', 'verify'])
+      expect(r.stdout.toString()).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
   });
 });

@@ -42,20 +42,29 @@ describe('client SDK', () => {
     const manifestPath = path.join(h.dir, 'files', `${file.id}.json`);
     const manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
     await writeFile(manifestPath, JSON.stringify({ ...manifest, sha256: 'f'.repeat(64) }));
-    await expect(collect(client.download(file.id))).rejects.toMatchObject({ code: 'integrity', message: expect.stringContaining('SHA-256') });
+    await expect(collect(client.download(file.id))).rejects.toMatchObject({
+      code: 'integrity',
+      message: expect.stringContaining('SHA-256'),
+    });
     // A range is not the whole file: nothing to verify it against, and it is served.
     expect(Buffer.compare(await collect(client.download(file.id, { range: { start: 5, end: 99 } })), data.subarray(5, 100))).toBe(0);
   });
 
   it('reports server errors with their code', async () => {
     await expect(collect(client.download('0'.repeat(29)))).rejects.toMatchObject({ code: 'not_found' });
-    await expect(lastValueFrom(client.upload(bytes(10), { name: '../x' }))).rejects.toMatchObject({ code: 'bad_request', message: expect.stringContaining('name') });
+    await expect(lastValueFrom(client.upload(bytes(10), { name: '../x' }))).rejects.toMatchObject({
+      code: 'bad_request',
+      message: expect.stringContaining('name'),
+    });
     await expect(client.stat('../etc')).rejects.toMatchObject({ code: 'bad_request', message: expect.stringContaining('id') });
     await expect(lastValueFrom(client.upload(bytes(10), { name: 'n', size: 11 }))).rejects.toMatchObject({ code: 'bad_request' });
   });
 
   it('refuses a source it cannot read, naming it', async () => {
-    await expect(lastValueFrom(client.upload(42 as never, { name: 'x' }))).rejects.toMatchObject({ code: 'bad_request', message: expect.stringContaining('source') });
+    await expect(lastValueFrom(client.upload(42 as never, { name: 'x' }))).rejects.toMatchObject({
+      code: 'bad_request',
+      message: expect.stringContaining('source'),
+    });
   });
 
   it('validates its options at once, naming the bad one', async () => {

@@ -8,9 +8,10 @@ import { bytes, put, tick, wrapStore } from '../helpers/core.js';
 const chunkSize = 1 * MiB;
 
 /** Puts that take a while: the source is far faster than storage. */
-const slowPuts = () => wrapStore(createMemoryStore(), async (op, key) => {
-  if (op === 'put' && key.startsWith('chunks/')) await tick(1);
-});
+const slowPuts = () =>
+  wrapStore(createMemoryStore(), async (op, key) => {
+    if (op === 'put' && key.startsWith('chunks/')) await tick(1);
+  });
 
 /** Yields 256 MiB in 64 KiB pieces as fast as it is asked; counts what it produced. */
 function fastSource(total: number) {

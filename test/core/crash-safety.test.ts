@@ -16,7 +16,9 @@ function failing(inner: ChunkStore, op: string, prefix: string, nth: number) {
 async function uploadEvents(store: ReturnType<typeof openStore>, data: Uint8Array) {
   const events: UploadEvent[] = [];
   const err = await new Promise<unknown>((resolve) => {
-    store.upload(data, { name: 'doomed.bin' }).subscribe({ next: (e) => events.push(e), error: resolve, complete: () => resolve(undefined) });
+    store
+      .upload(data, { name: 'doomed.bin' })
+      .subscribe({ next: (e) => events.push(e), error: resolve, complete: () => resolve(undefined) });
   });
   return { events, err };
 }

@@ -33,7 +33,9 @@ describe('integrity', () => {
     expect(got.equals(data.subarray(0, got.length))).toBe(true);
 
     // A range that avoids the bad chunk is still served; verify() names the bad chunk.
-    expect((await collect(store.download(file.id, { range: { start: 0, end: chunkSize - 1 } }))).equals(data.subarray(0, chunkSize))).toBe(true);
+    expect((await collect(store.download(file.id, { range: { start: 0, end: chunkSize - 1 } }))).equals(data.subarray(0, chunkSize))).toBe(
+      true,
+    );
     const report = await store.verify(file.id);
     expect(report.problems).toEqual([expect.objectContaining({ id: file.id, code: 'integrity', index: 2, key: victim.key })]);
   });
@@ -72,16 +74,31 @@ describe('bad input', () => {
     expect((err as Error).message).toContain(option);
   });
 
-  it.each(['../../etc/passwd', '..', 'a/b', '', 'ABC', '0123456789abcdef/..', 'x'.repeat(65)])('the id %j is a bad_request and touches nothing', async (id) => {
-    const store = openStore({ chunkStore: createMemoryStore(), chunkSize });
-    await expect(store.stat(id)).rejects.toMatchObject({ code: 'bad_request', field: 'id' });
-    await expect(store.remove(id)).rejects.toMatchObject({ code: 'bad_request' });
-    expect(() => store.download(id)).toThrow(expect.objectContaining({ code: 'bad_request' }));
-    await expect(store.verify(id)).rejects.toMatchObject({ code: 'bad_request' });
-    await expect(store.uploadStatus(id)).rejects.toMatchObject({ code: 'bad_request', field: 'uploadId' });
-  });
+  it.each(['../../etc/passwd', '..', 'a/b', '', 'ABC', '0123456789abcdef/..', 'x'.repeat(65)])(
+    'the id %j is a bad_request and touches nothing',
+    async (id) => {
+      const store = openStore({ chunkStore: createMemoryStore(), chunkSize });
+      await expect(store.stat(id)).rejects.toMatchObject({ code: 'bad_request', field: 'id' });
+      await expect(store.remove(id)).rejects.toMatchObject({ code: 'bad_request' });
+      expect(() => store.download(id)).toThrow(expect.objectContaining({ code: 'bad_request' }));
+      await expect(store.verify(id)).rejects.toMatchObject({ code: 'bad_request' });
+      await expect(store.uploadStatus(id)).rejects.toMatchObject({ code: 'bad_request', field: 'uploadId' });
+    },
+  );
 
-  it.each(['../x', 'a/b', 'a\\b', '.', '..', '', 'nul\u0000byte', 'x'.repeat(256), 'c1\u009bcontrol', 'lone\ud800surrogate', 'bidi\u202eoverride'])('the name %j is a bad_request', async (name) => {
+  it.each([
+    '../x',
+    'a/b',
+    'a\\b',
+    '.',
+    '..',
+    '',
+    'nul\u0000byte',
+    'x'.repeat(256),
+    'c1\u009bcontrol',
+    'lone\ud800surrogate',
+    'bidi\u202eoverride',
+  ])('the name %j is a bad_request', async (name) => {
     const store = openStore({ chunkStore: createMemoryStore(), chunkSize });
     await expect(lastValueFrom(store.upload(bytes(10), { name }))).rejects.toMatchObject({ code: 'bad_request', field: 'name' });
     expect(await store.list()).toEqual([]);
@@ -116,9 +133,18 @@ describe('bad input', () => {
   it('expectedSize and expectedSha256 refuse to commit a file that does not match', async () => {
     const store = openStore({ chunkStore: createMemoryStore(), chunkSize });
     const data = bytes(1000);
-    await expect(lastValueFrom(store.upload(data, { name: 'a', expectedSize: 999 }))).rejects.toMatchObject({ code: 'bad_request', field: 'size' });
-    await expect(lastValueFrom(store.upload(data, { name: 'a', expectedSize: 1001 }))).rejects.toMatchObject({ code: 'bad_request', field: 'size' });
-    await expect(lastValueFrom(store.upload(data, { name: 'a', expectedSha256: '0'.repeat(64) }))).rejects.toMatchObject({ code: 'bad_request', field: 'sha256' });
+    await expect(lastValueFrom(store.upload(data, { name: 'a', expectedSize: 999 }))).rejects.toMatchObject({
+      code: 'bad_request',
+      field: 'size',
+    });
+    await expect(lastValueFrom(store.upload(data, { name: 'a', expectedSize: 1001 }))).rejects.toMatchObject({
+      code: 'bad_request',
+      field: 'size',
+    });
+    await expect(lastValueFrom(store.upload(data, { name: 'a', expectedSha256: '0'.repeat(64) }))).rejects.toMatchObject({
+      code: 'bad_request',
+      field: 'sha256',
+    });
     expect(await store.list()).toEqual([]);
   });
 

@@ -32,7 +32,9 @@ describe('operators (property)', () => {
           const { state, inner, expected } = harness(list);
           const out: string[] = [];
           let done = false;
-          from(list.map((_, i) => i)).pipe(concatMapEager(inner, n)).subscribe({ next: (v) => out.push(v), complete: () => (done = true) });
+          from(list.map((_, i) => i))
+            .pipe(concatMapEager(inner, n))
+            .subscribe({ next: (v) => out.push(v), complete: () => (done = true) });
           flush();
           expect(done).toBe(true);
           expect(out).toEqual(expected);
@@ -50,7 +52,9 @@ describe('operators (property)', () => {
         new TestScheduler(() => undefined).run(({ flush }) => {
           const { state, inner, expected } = harness(list);
           const out: string[] = [];
-          from(list.map((_, i) => i)).pipe(mergeMapBounded(inner, n)).subscribe((v) => out.push(v));
+          from(list.map((_, i) => i))
+            .pipe(mergeMapBounded(inner, n))
+            .subscribe((v) => out.push(v));
           flush();
           expect([...out].sort()).toEqual([...expected].sort());
           for (let i = 0; i < list.length; i++) {

@@ -17,9 +17,7 @@ async function commit(store: Store, data: Uint8Array) {
 /** Resumes by id with a source that records whether it was ever asked for. */
 async function resume(store: Store, uploadId: string, data: Uint8Array) {
   const asked: number[] = [];
-  const events = await lastValueFrom(
-    store.upload((offset) => (asked.push(offset), data.subarray(offset)), { uploadId }).pipe(toArray()),
-  );
+  const events = await lastValueFrom(store.upload((offset) => (asked.push(offset), data.subarray(offset)), { uploadId }).pipe(toArray()));
   return { events, asked };
 }
 
@@ -49,7 +47,9 @@ describe('resume of an upload that already committed', () => {
     const store = openStore({ chunkStore: createMemoryStore(), chunkSize });
     const data = bytes(chunkSize + 1, 4);
     const { uploadId } = await commit(store, data);
-    await expect(lastValueFrom(store.upload(data, { uploadId, expectedSize: data.length + 1 }))).rejects.toMatchObject({ code: 'bad_request' });
+    await expect(lastValueFrom(store.upload(data, { uploadId, expectedSize: data.length + 1 }))).rejects.toMatchObject({
+      code: 'bad_request',
+    });
   });
 
   it('gc keeps the file whole while the marker exists; the marker does not keep a removed file’s chunks', async () => {
@@ -74,7 +74,10 @@ describe('resume of an upload that already committed', () => {
     const { uploadId, file } = await commit(store, data);
     await store.remove(file.id);
     const err = await lastValueFrom(store.upload(data, { uploadId })).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'not_found', message: expect.stringContaining(`committed as file ${file.id}, which has since been removed`) });
+    expect(err).toMatchObject({
+      code: 'not_found',
+      message: expect.stringContaining(`committed as file ${file.id}, which has since been removed`),
+    });
     await expect(store.uploadStatus(uploadId)).rejects.toMatchObject({ code: 'not_found' });
   });
 
@@ -117,7 +120,9 @@ describe('resume of an upload that already committed', () => {
     const data = bytes(2 * chunkSize + 3, 10);
     const events: UploadEvent[] = [];
     const err = await new Promise<unknown>((resolve) =>
-      store.upload(data, { name: 'cut.bin', signal: controller.signal }).subscribe({ next: (e) => events.push(e), error: resolve, complete: () => resolve(undefined) }),
+      store
+        .upload(data, { name: 'cut.bin', signal: controller.signal })
+        .subscribe({ next: (e) => events.push(e), error: resolve, complete: () => resolve(undefined) }),
     );
     expect(err).toMatchObject({ code: 'aborted' });
     expect(events.some((e) => e.type === 'committed')).toBe(false);

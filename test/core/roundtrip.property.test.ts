@@ -33,7 +33,12 @@ describe('round trip (property)', () => {
   it('download(upload(x)) equals x for any size, chunk size, concurrency and latency', async () => {
     await fc.assert(
       fc.asyncProperty(setup, async ({ s, size }) => {
-        const store = openStore({ chunkStore: latencyStore(s.latencies), chunkSize: s.chunkSize, uploadConcurrency: s.uploadConcurrency, downloadConcurrency: s.downloadConcurrency });
+        const store = openStore({
+          chunkStore: latencyStore(s.latencies),
+          chunkSize: s.chunkSize,
+          uploadConcurrency: s.uploadConcurrency,
+          downloadConcurrency: s.downloadConcurrency,
+        });
         const data = bytes(size, s.seed);
         const file = await put(store, data);
         expect(file.size).toBe(size);
@@ -49,11 +54,20 @@ describe('round trip (property)', () => {
     const withRange = setup
       .filter(({ size }) => size > 0)
       .chain(({ s, size }) =>
-        fc.record({ s: fc.constant(s), size: fc.constant(size), start: fc.integer({ min: 0, max: size - 1 }), len: fc.integer({ min: 1, max: size + 10 }) }),
+        fc.record({
+          s: fc.constant(s),
+          size: fc.constant(size),
+          start: fc.integer({ min: 0, max: size - 1 }),
+          len: fc.integer({ min: 1, max: size + 10 }),
+        }),
       );
     await fc.assert(
       fc.asyncProperty(withRange, async ({ s, size, start, len }) => {
-        const store = openStore({ chunkStore: latencyStore(s.latencies), chunkSize: s.chunkSize, downloadConcurrency: s.downloadConcurrency });
+        const store = openStore({
+          chunkStore: latencyStore(s.latencies),
+          chunkSize: s.chunkSize,
+          downloadConcurrency: s.downloadConcurrency,
+        });
         const data = bytes(size, s.seed);
         const file = await put(store, data);
         const end = start + len - 1;
@@ -69,10 +83,18 @@ describe('round trip (property)', () => {
   it('a range starting at or past the end is RangeNotSatisfiable', async () => {
     const store = openStore({ chunkStore: createMemoryStore(), chunkSize: 64 * KiB });
     const file = await put(store, bytes(1000));
-    await expect(collect(store.download(file.id, { range: { start: 1000, end: 2000 } }))).rejects.toMatchObject({ code: 'range_not_satisfiable' });
+    await expect(collect(store.download(file.id, { range: { start: 1000, end: 2000 } }))).rejects.toMatchObject({
+      code: 'range_not_satisfiable',
+    });
     const empty = await put(store, new Uint8Array(0));
     await expect(collect(store.download(empty.id, { range: { start: 0 } }))).rejects.toMatchObject({ code: 'range_not_satisfiable' });
-    await expect(collect(store.download(file.id, { range: { start: 5, end: 2 } }))).rejects.toMatchObject({ code: 'bad_request', field: 'range.end' });
-    await expect(collect(store.download(file.id, { range: { start: -1 } }))).rejects.toMatchObject({ code: 'bad_request', field: 'range.start' });
+    await expect(collect(store.download(file.id, { range: { start: 5, end: 2 } }))).rejects.toMatchObject({
+      code: 'bad_request',
+      field: 'range.end',
+    });
+    await expect(collect(store.download(file.id, { range: { start: -1 } }))).rejects.toMatchObject({
+      code: 'bad_request',
+      field: 'range.start',
+    });
   });
 });

@@ -17,7 +17,13 @@ describe('upload sources', () => {
     ['Uint8Array', () => data],
     ['Node Readable', () => Readable.from(pieces(10_000))],
     ['web ReadableStream', () => webStream(pieces(7_000))],
-    ['async iterable', () => (async function* () { yield* pieces(100_000); })()],
+    [
+      'async iterable',
+      () =>
+        (async function* () {
+          yield* pieces(100_000);
+        })(),
+    ],
     ['iterable', () => pieces(50_000)],
     ['Observable', () => from(pieces(30_000))],
   ];
@@ -32,7 +38,15 @@ describe('upload sources', () => {
 
   it('strings from an async iterable are taken as UTF-8', async () => {
     const store = openStore({ chunkStore: createMemoryStore(), chunkSize });
-    const done = await lastValueFrom(store.upload((async function* () { yield 'héllo '; yield 'wörld'; })(), { name: 's' }));
+    const done = await lastValueFrom(
+      store.upload(
+        (async function* () {
+          yield 'héllo ';
+          yield 'wörld';
+        })(),
+        { name: 's' },
+      ),
+    );
     if (done.type !== 'committed') throw new Error('not committed');
     expect((await collect(store.download(done.file.id))).toString('utf8')).toBe('héllo wörld');
   });
@@ -50,7 +64,10 @@ describe('upload sources', () => {
 
   it('a source yielding something other than bytes is a bad_request', async () => {
     const store = openStore({ chunkStore: createMemoryStore(), chunkSize });
-    await expect(lastValueFrom(store.upload([1, 2, 3] as never, { name: 'x' }))).rejects.toMatchObject({ code: 'bad_request', field: 'source' });
+    await expect(lastValueFrom(store.upload([1, 2, 3] as never, { name: 'x' }))).rejects.toMatchObject({
+      code: 'bad_request',
+      field: 'source',
+    });
     await expect(lastValueFrom(store.upload(42 as never, { name: 'x' }))).rejects.toMatchObject({ code: 'bad_request', field: 'source' });
   });
 });

@@ -57,8 +57,10 @@ async function raw(): Promise<RawClient> {
   return c;
 }
 /** The first `header` or `error` on each stream. */
-const outcome = (c: RawClient, stream: number) => c.message((m) => 'stream' in m && m.stream === stream && (m.type === 'header' || m.type === 'error'));
-const errorsOn = (c: RawClient, stream: number) => c.events.filter((e) => e.kind === 'msg' && e.msg.type === 'error' && e.msg.stream === stream);
+const outcome = (c: RawClient, stream: number) =>
+  c.message((m) => 'stream' in m && m.stream === stream && (m.type === 'header' || m.type === 'error'));
+const errorsOn = (c: RawClient, stream: number) =>
+  c.events.filter((e) => e.kind === 'msg' && e.msg.type === 'error' && e.msg.stream === stream);
 
 describe('transfer budget: WebSocket', () => {
   it('downloads beyond the budget get busy; held bytes stay within it; cancelling admits new ones', async () => {
@@ -214,7 +216,9 @@ describe('transfer budget: HTTP', () => {
   });
 
   it('a budget too small for one transfer is refused at start, naming the option', async () => {
-    await expect(startServer({ store, port: 0, host: '127.0.0.1', maxTransferBytes: 100_000 })).rejects.toThrow(/maxTransferBytes: must be at least 458752/);
+    await expect(startServer({ store, port: 0, host: '127.0.0.1', maxTransferBytes: 100_000 })).rejects.toThrow(
+      /maxTransferBytes: must be at least 458752/,
+    );
   });
 });
 

@@ -15,7 +15,9 @@ function raw(url: string, head: string, body = ''): Promise<{ status: number; bo
     const sock = net.connect(Number(port), hostname, () => sock.write(`${head}\r\nHost: x\r\nConnection: close\r\n\r\n${body}`));
     let text = '';
     sock.setEncoding('utf8').on('data', (d: string) => (text += d));
-    sock.on('error', reject).on('end', () => resolve({ status: Number(text.split(' ')[1]), body: text.slice(text.indexOf('\r\n\r\n') + 4) }));
+    sock
+      .on('error', reject)
+      .on('end', () => resolve({ status: Number(text.split(' ')[1]), body: text.slice(text.indexOf('\r\n\r\n') + 4) }));
   });
 }
 
@@ -44,7 +46,11 @@ describe('HTTP bad input', () => {
     ['upload named ..', 'PUT', '/v1/files?name=..', 400, 'bad_request'],
     ['upload with a control character', 'PUT', '/v1/files?name=a%00b', 400, 'bad_request'],
   ])('%s: %s %s → %i %s', async (_label, method, path, status, code) => {
-    const r = await raw(t.url, `${method} ${path} HTTP/1.1${method === 'PUT' ? '\r\nContent-Length: 3' : ''}`, method === 'PUT' ? 'abc' : '');
+    const r = await raw(
+      t.url,
+      `${method} ${path} HTTP/1.1${method === 'PUT' ? '\r\nContent-Length: 3' : ''}`,
+      method === 'PUT' ? 'abc' : '',
+    );
     expect(r.status).toBe(status);
     expect(JSON.parse(r.body)).toEqual({ error: { code, message: expect.any(String) } });
   });
@@ -61,7 +67,11 @@ describe('HTTP bad input', () => {
   });
 
   it('a bad X-Content-SHA256 header → 400 before any body is stored', async () => {
-    const r = await request(`${t.url}/v1/files?name=x`, { method: 'PUT', body: Buffer.from('abc'), headers: { 'X-Content-SHA256': 'xyz' } });
+    const r = await request(`${t.url}/v1/files?name=x`, {
+      method: 'PUT',
+      body: Buffer.from('abc'),
+      headers: { 'X-Content-SHA256': 'xyz' },
+    });
     expect(r.status).toBe(400);
     expect(r.json().error.message).toMatch(/x-content-sha256/);
   });
@@ -103,7 +113,11 @@ describe('HTTP auth', () => {
   });
 
   it('an unauthorised upload stores nothing', async () => {
-    const r = await request(`${t.url}/v1/files?name=x.bin`, { method: 'PUT', body: randomBytes(5000), headers: { Authorization: 'Bearer nope' } });
+    const r = await request(`${t.url}/v1/files?name=x.bin`, {
+      method: 'PUT',
+      body: randomBytes(5000),
+      headers: { Authorization: 'Bearer nope' },
+    });
     expect(r.status).toBe(401);
     const list = await request(`${t.url}/v1/files`, { headers: { Authorization: 'Bearer alpha-token' } });
     expect(list.json().files).toEqual([]);
@@ -111,7 +125,11 @@ describe('HTTP auth', () => {
 
   it('either configured token works; /healthz stays open', async () => {
     const data = randomBytes(3000);
-    const up = await request(`${t.url}/v1/files?name=a.bin`, { method: 'PUT', body: data, headers: { Authorization: 'Bearer alpha-token' } });
+    const up = await request(`${t.url}/v1/files?name=a.bin`, {
+      method: 'PUT',
+      body: data,
+      headers: { Authorization: 'Bearer alpha-token' },
+    });
     expect(up.status).toBe(201);
     const got = await request(`${t.url}/v1/files/${up.json().id}`, { headers: { Authorization: 'bearer beta-token' } });
     expect(got.status).toBe(200);

@@ -9,7 +9,8 @@ import { startServer } from '../../src/gateway/server.js';
 import { CHUNK, request, socketPair, startTestServer, upload, type TestServer } from '../helpers/http-server.js';
 
 /** Resolves after the next chunk write the backend completed. */
-const chunkStored = (t: TestServer) => new Promise<void>((resolve) => (t.reads.onChunkStored = () => ((t.reads.onChunkStored = undefined), resolve())));
+const chunkStored = (t: TestServer) =>
+  new Promise<void>((resolve) => (t.reads.onChunkStored = () => ((t.reads.onChunkStored = undefined), resolve())));
 
 /** Starts a PUT that sends part of its announced body and then waits. */
 function partialUpload(t: TestServer, name: string) {
@@ -27,7 +28,9 @@ describe('HTTP uploads cut short, and shutdown', () => {
     const t = await startTestServer();
     try {
       const stored = chunkStored(t);
-      const handled = new Promise<void>((resolve) => t.running.server.once('request', (_q, res: http.ServerResponse) => res.once('close', resolve)));
+      const handled = new Promise<void>((resolve) =>
+        t.running.server.once('request', (_q, res: http.ServerResponse) => res.once('close', resolve)),
+      );
       const { req } = partialUpload(t, 'partial.bin');
       await stored; // the server is mid-upload
       req.destroy();

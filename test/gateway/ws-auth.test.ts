@@ -71,7 +71,12 @@ describe('ws gateway: authentication', () => {
 
   it('leaves other paths alone: 404 when no other upgrade listener exists', async () => {
     const status = await new Promise<number | undefined>((resolve, reject) => {
-      const req = http.request({ port: h.port, host: '127.0.0.1', path: '/elsewhere', headers: { Connection: 'Upgrade', Upgrade: 'websocket' } });
+      const req = http.request({
+        port: h.port,
+        host: '127.0.0.1',
+        path: '/elsewhere',
+        headers: { Connection: 'Upgrade', Upgrade: 'websocket' },
+      });
       req.on('response', (res) => (res.resume(), resolve(res.statusCode)));
       req.on('upgrade', () => reject(new Error('upgraded')));
       req.on('error', reject);

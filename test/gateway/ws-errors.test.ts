@@ -47,7 +47,13 @@ describe('ws gateway: malformed input is answered on its stream, and the socket 
     ['traversal upload id', () => ({ type: 'upload', stream: 19, uploadId: '../x' }), 19, 'bad_request', 'uploadId'],
     ['negative range', () => ({ type: 'download', stream: 20, id: fileId, range: { start: -1 } }), 20, 'bad_request', 'range.start'],
     ['reversed range', () => ({ type: 'download', stream: 21, id: fileId, range: { start: 10, end: 5 } }), 21, 'bad_request', 'range.end'],
-    ['range past the end', () => ({ type: 'download', stream: 22, id: fileId, range: { start: FILE_SIZE } }), 22, 'range_not_satisfiable', `${FILE_SIZE}`],
+    [
+      'range past the end',
+      () => ({ type: 'download', stream: 22, id: fileId, range: { start: FILE_SIZE } }),
+      22,
+      'range_not_satisfiable',
+      `${FILE_SIZE}`,
+    ],
     ['unknown file', () => ({ type: 'download', stream: 23, id: valid }), 23, 'not_found', valid],
     ['unknown upload id', () => ({ type: 'upload', stream: 24, uploadId: valid }), 24, 'not_found', valid],
     ['status of an unknown upload', () => ({ type: 'status', stream: 25, uploadId: valid }), 25, 'not_found', valid],
@@ -94,7 +100,10 @@ describe('ws gateway: malformed input is answered on its stream, and the socket 
     await c.onStream(50, 'started');
     c.sendData(50, 0, new Uint8Array(10));
     c.send({ type: 'end', stream: 50 });
-    expect(await c.onStream<ErrorMsg>(50, 'error')).toMatchObject({ code: 'bad_request', message: expect.stringContaining('expected 100') });
+    expect(await c.onStream<ErrorMsg>(50, 'error')).toMatchObject({
+      code: 'bad_request',
+      message: expect.stringContaining('expected 100'),
+    });
   });
 
   it('refuses a second request on a stream id in use, without disturbing the first', async () => {
@@ -108,12 +117,33 @@ describe('ws gateway: malformed input is answered on its stream, and the socket 
 
   it('survives a burst of random messages and frames (property)', async () => {
     const types = ['auth', 'upload', 'end', 'download', 'credit', 'cancel', 'list', 'stat', 'remove', 'status', 'x'];
-    const value = fc.oneof(fc.integer({ min: -5, max: 2 ** 33 }), fc.string({ maxLength: 40 }), fc.boolean(), fc.constant(null), fc.constant(valid), fc.constant(fileId));
+    const value = fc.oneof(
+      fc.integer({ min: -5, max: 2 ** 33 }),
+      fc.string({ maxLength: 40 }),
+      fc.boolean(),
+      fc.constant(null),
+      fc.constant(valid),
+      fc.constant(fileId),
+    );
     const message = fc.record(
-      { type: fc.constantFrom(...types), stream: fc.integer({ min: 100, max: 140 }), id: value, name: value, uploadId: value, range: fc.record({ start: value, end: value }), credit: value, chunks: value },
+      {
+        type: fc.constantFrom(...types),
+        stream: fc.integer({ min: 100, max: 140 }),
+        id: value,
+        name: value,
+        uploadId: value,
+        range: fc.record({ start: value, end: value }),
+        credit: value,
+        chunks: value,
+      },
       { requiredKeys: ['type'] },
     );
-    const binary = fc.tuple(fc.constantFrom(0, 1, 2, 9), fc.integer({ min: 0, max: 140 }), fc.integer({ min: 0, max: 2 ** 40 }), fc.uint8Array({ maxLength: 64 }));
+    const binary = fc.tuple(
+      fc.constantFrom(0, 1, 2, 9),
+      fc.integer({ min: 0, max: 140 }),
+      fc.integer({ min: 0, max: 2 ** 40 }),
+      fc.uint8Array({ maxLength: 64 }),
+    );
     const inputs = fc.sample(fc.oneof(message, binary, fc.string({ maxLength: 30 })), { numRuns: 300, seed: 42 });
     for (const input of inputs) {
       if (typeof input === 'string') c.send(input.length ? input : ' ');

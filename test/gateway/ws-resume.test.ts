@@ -97,7 +97,10 @@ describe('ws gateway: resume after a dropped connection', () => {
     a.send({ type: 'upload', stream: 3, uploadId: started.uploadId });
     expect(await a.onStream(3, 'started')).toMatchObject({ offset: 2 * CHUNK });
     a.sendData(3, 0, bytes(100, 2));
-    expect(await a.onStream(3, 'error')).toMatchObject({ code: 'bad_request', message: expect.stringContaining(`expected offset ${2 * CHUNK}`) });
+    expect(await a.onStream(3, 'error')).toMatchObject({
+      code: 'bad_request',
+      message: expect.stringContaining(`expected offset ${2 * CHUNK}`),
+    });
   });
 
   it('a resume on a new socket takes the upload over from a socket the server still thinks alive', async () => {

@@ -88,7 +88,10 @@ export interface Reply {
 }
 
 /** One request on its own connection (no pooling to outlive a test); the whole body is read. */
-export function request(url: string, o: { method?: string; headers?: Record<string, string | number>; body?: Uint8Array } = {}): Promise<Reply> {
+export function request(
+  url: string,
+  o: { method?: string; headers?: Record<string, string | number>; body?: Uint8Array } = {},
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method: o.method ?? 'GET', headers: o.headers, agent: false }, (res) => {
       const parts: Buffer[] = [];

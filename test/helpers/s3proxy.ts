@@ -142,7 +142,8 @@ export async function startS3Proxy(target: string, options: S3ProxyOptions = {})
       if (action === 501) return fail(res, 501, 'NotImplemented', 'A header you provided implies functionality that is not implemented');
       if (action === 503) return fail(res, 503, 'SlowDown', 'injected fault');
       if (action === 'drop-request') return void req.socket.destroy();
-      const isConditional = options.conditional && req.method === 'PUT' && req.headers['if-none-match'] === '*' && !req.headers['x-amz-copy-source'];
+      const isConditional =
+        options.conditional && req.method === 'PUT' && req.headers['if-none-match'] === '*' && !req.headers['x-amz-copy-source'];
       if (isConditional && action === 'pass') return await conditionalPut(req, body, res);
       const out = options.atomic ? await withLock(keyOf(req), () => forward(req, body)) : await forward(req, body);
       if (action === 'drop-response') {

@@ -33,7 +33,10 @@ export interface S3rverHandle {
 function patchS3rverContinuationTokens(): void {
   const c = crypto as unknown as Record<string, unknown> & { __s3rverPatched?: boolean };
   if (c.__s3rverPatched) return;
-  const identity = { update: (d: string | Buffer, enc?: BufferEncoding) => (typeof d === 'string' ? Buffer.from(d, enc) : d), final: () => Buffer.alloc(0) };
+  const identity = {
+    update: (d: string | Buffer, enc?: BufferEncoding) => (typeof d === 'string' ? Buffer.from(d, enc) : d),
+    final: () => Buffer.alloc(0),
+  };
   for (const name of ['createCipheriv', 'createDecipheriv'] as const) {
     const original = crypto[name] as (...args: unknown[]) => unknown;
     c[name] = (algorithm: unknown, ...rest: unknown[]) => (algorithm === 'des' ? identity : original.call(crypto, algorithm, ...rest));

@@ -16,7 +16,9 @@ export class RawClient {
 
   constructor(readonly ws: WebSocket) {
     ws.on('message', (data: Buffer, isBinary) => {
-      const e: Event = isBinary ? { kind: 'frame', frame: decodeFrame(new Uint8Array(data)) } : { kind: 'msg', msg: JSON.parse(data.toString()) };
+      const e: Event = isBinary
+        ? { kind: 'frame', frame: decodeFrame(new Uint8Array(data)) }
+        : { kind: 'msg', msg: JSON.parse(data.toString()) };
       this.events.push(e);
       const i = this.waiters.findIndex((w) => w.pred(e));
       if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(e);

@@ -50,7 +50,8 @@ function fire(port: number, p: Probe): Promise<void> {
     sock.on('close', () => resolve());
     sock.on('connect', () => {
       sock.write(p.bytes);
-      if (p.cut) sock.destroy(); // abandon mid-request
+      if (p.cut)
+        sock.destroy(); // abandon mid-request
       else sock.end(); // half-close: the server answers, then closes
     });
     sock.resume();
@@ -70,7 +71,7 @@ describe('review: HTTP hammer', () => {
 
     expect((await request(`${t.url}/healthz`)).json()).toEqual({ ok: true });
     // Aborted transfers release asynchronously (teardown after 'close'): bounded polling.
-    for (let i = 0; i < 200 && (t.store.gauge.held !== 0); i++) {
+    for (let i = 0; i < 200 && t.store.gauge.held !== 0; i++) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     expect(t.store.gauge.held).toBe(0);

@@ -64,7 +64,8 @@ describe('review: WebSocket churn', () => {
     // Teardown after 'close' is asynchronous (aborted reads settle): bounded polling.
     for (let i = 0; i < 300 && t.store.gauge.held !== 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(t.store.gauge.held).toBe(0);
-    const connections = () => new Promise<number>((resolve, reject) => t.running.server.getConnections((e, n) => (e ? reject(e) : resolve(n))));
+    const connections = () =>
+      new Promise<number>((resolve, reject) => t.running.server.getConnections((e, n) => (e ? reject(e) : resolve(n))));
     for (let i = 0; i < 300 && (await connections()) !== 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(await connections()).toBe(0);
     expect((await request(`${t.url}/healthz`)).status).toBe(200);

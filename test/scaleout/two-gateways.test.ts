@@ -24,10 +24,14 @@ interface Gateway {
 
 /** Starts `chunkstream serve` and resolves once it prints where it listens (or rejects with its stderr). */
 function startGateway(storeArgs: string[]): Promise<Gateway> {
-  const child = spawn(process.execPath, [MAIN, 'serve', ...storeArgs, '--host', '127.0.0.1', '--port', '0', '--chunk-size', String(CHUNK)], {
-    env: { ...process.env, ...S3RVER_ENV },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [MAIN, 'serve', ...storeArgs, '--host', '127.0.0.1', '--port', '0', '--chunk-size', String(CHUNK)],
+    {
+      env: { ...process.env, ...S3RVER_ENV },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const stderr: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (l) => stderr.push(l));
   return new Promise((resolve, reject) => {
@@ -56,12 +60,20 @@ function cli(args: string[]): Promise<string> {
   child.stdout.on('data', (d: Buffer) => out.push(d));
   child.stderr.on('data', (d: Buffer) => err.push(d));
   return new Promise((resolve, reject) =>
-    child.once('exit', (code) => (code === 0 ? resolve(Buffer.concat(out).toString()) : reject(new Error(`chunkstream ${args[0]} exited ${code}: ${Buffer.concat(err)}`)))),
+    child.once('exit', (code) =>
+      code === 0
+        ? resolve(Buffer.concat(out).toString())
+        : reject(new Error(`chunkstream ${args[0]} exited ${code}: ${Buffer.concat(err)}`)),
+    ),
   );
 }
 
 async function putFile(base: string, name: string, data: Uint8Array<ArrayBuffer>): Promise<FileInfo> {
-  const res = await fetch(`${base}/v1/files?name=${encodeURIComponent(name)}`, { method: 'PUT', body: data, headers: { 'content-type': 'application/octet-stream' } });
+  const res = await fetch(`${base}/v1/files?name=${encodeURIComponent(name)}`, {
+    method: 'PUT',
+    body: data,
+    headers: { 'content-type': 'application/octet-stream' },
+  });
   expect(res.status).toBe(201);
   return (await res.json()) as FileInfo;
 }
@@ -118,7 +130,10 @@ describe('two gateways over one bucket', () => {
     expect((await fetch(`${b!.url}/v1/files/${orphan.id}`, { method: 'DELETE' })).status).toBe(204);
 
     const data = randomBytes(5 * CHUNK + 321);
-    const req = http.request(`${a!.url}/v1/files?name=slow.bin`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' } });
+    const req = http.request(`${a!.url}/v1/files?name=slow.bin`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/octet-stream' },
+    });
     const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
       req.once('response', (res) => {
         const parts: Buffer[] = [];

@@ -26,13 +26,27 @@ describe('openChunkStore', () => {
   });
 
   it('rejects malformed store URLs with invalid_option naming store', async () => {
-    for (const url of ['s3://', 's3:///prefix', 's3://UPPER/x', 's3://b/x?y=1', 's3://bucket/a/../b', 's3://bucket/a//b', 's3://ab', 'gs://bucket/x', 'bucket/x']) {
+    for (const url of [
+      's3://',
+      's3:///prefix',
+      's3://UPPER/x',
+      's3://b/x?y=1',
+      's3://bucket/a/../b',
+      's3://bucket/a//b',
+      's3://ab',
+      'gs://bucket/x',
+      'bucket/x',
+    ]) {
       await expect(openChunkStore({ store: url }), url).rejects.toMatchObject({ code: 'invalid_option', option: 'store' });
     }
   });
 
   it('opens an S3 store with endpoint, path-style default, env credentials, and a prefix', async () => {
-    const store = (await openChunkStore({ store: `s3://${server.bucket}/via-open/p`, s3Endpoint: server.endpoint, concurrency: 8 })) as S3Store;
+    const store = (await openChunkStore({
+      store: `s3://${server.bucket}/via-open/p`,
+      s3Endpoint: server.endpoint,
+      concurrency: 8,
+    })) as S3Store;
     try {
       expect(store.name).toBe('s3');
       expect(store.prefix).toBe('via-open/p');

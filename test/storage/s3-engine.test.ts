@@ -37,7 +37,8 @@ describe('the engine over S3 (s3rver)', () => {
   afterAll(async () => {
     await server?.close();
   });
-  const open = (prefix: string, extra: Record<string, unknown> = {}) => openStore({ chunkStore: server.store({ prefix }), chunkSize, ...extra });
+  const open = (prefix: string, extra: Record<string, unknown> = {}) =>
+    openStore({ chunkStore: server.store({ prefix }), chunkSize, ...extra });
 
   it('uploads, lists, downloads whole and in ranges, dedups, removes', async () => {
     const store = open('engine/roundtrip');
@@ -46,7 +47,9 @@ describe('the engine over S3 (s3rver)', () => {
     expect(file).toMatchObject({ name: 'a.bin', size: data.byteLength, chunkCount: 6 });
     expect((await store.list()).map((f) => f.id)).toEqual([file.id]);
     expect((await download(store, file.id)).equals(data)).toBe(true);
-    expect((await download(store, file.id, { start: 1000, end: 3 * chunkSize + 7 })).equals(data.subarray(1000, 3 * chunkSize + 8))).toBe(true);
+    expect((await download(store, file.id, { start: 1000, end: 3 * chunkSize + 7 })).equals(data.subarray(1000, 3 * chunkSize + 8))).toBe(
+      true,
+    );
     expect((await download(store, file.id, { start: data.byteLength - 1, end: data.byteLength - 1 })).equals(data.subarray(-1))).toBe(true);
     // The same bytes again: a second file, no new chunk objects.
     const chunksBefore = await keys(store.chunkStore, 'chunks/');
@@ -75,7 +78,9 @@ describe('the engine over S3 (s3rver)', () => {
     );
     expect(err).toMatchObject({ code: 'integrity', name: 'IntegrityError' });
     // What did arrive is a prefix of the source (chunk 0 only).
-    await new Promise<void>((resolve) => store.download(file.id).subscribe({ next: (c) => delivered.push(c), error: () => resolve(), complete: () => resolve() }));
+    await new Promise<void>((resolve) =>
+      store.download(file.id).subscribe({ next: (c) => delivered.push(c), error: () => resolve(), complete: () => resolve() }),
+    );
     const got = Buffer.concat(delivered);
     expect(got.byteLength).toBeLessThan(data.byteLength);
     expect(got.equals(data.subarray(0, got.byteLength))).toBe(true);

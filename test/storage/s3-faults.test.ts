@@ -43,7 +43,13 @@ describe('S3 faults: 5xx, dropped requests, responses cut mid-body', () => {
   const through = async (prefix: string, decide: (r: ProxiedRequest) => ProxyAction, maxAttempts: number) => {
     const proxy = await startS3Proxy(server.endpoint, { decide });
     proxies.push(proxy);
-    const chunkStore = createS3Store({ bucket: server.bucket, endpoint: proxy.endpoint, credentials: S3RVER_CREDENTIALS, prefix, maxAttempts });
+    const chunkStore = createS3Store({
+      bucket: server.bucket,
+      endpoint: proxy.endpoint,
+      credentials: S3RVER_CREDENTIALS,
+      prefix,
+      maxAttempts,
+    });
     return { proxy, store: openStore({ chunkStore, chunkSize }), direct: openStore({ chunkStore: server.store({ prefix }), chunkSize }) };
   };
 
@@ -80,7 +86,11 @@ describe('S3 faults: 5xx, dropped requests, responses cut mid-body', () => {
   });
 
   it('chunk writes that keep failing fail the upload (storage), and no manifest appears', async () => {
-    const { store, direct } = await through('faults/chunks', (r) => (r.method === 'PUT' && r.url.includes('/chunks/') ? 'drop-request' : 'pass'), 2);
+    const { store, direct } = await through(
+      'faults/chunks',
+      (r) => (r.method === 'PUT' && r.url.includes('/chunks/') ? 'drop-request' : 'pass'),
+      2,
+    );
     const err = await upload(store, randomBytes(2 * chunkSize), 'never.bin').catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'storage' });
     expect((err as Error).message).toContain('[s3]');
@@ -94,7 +104,13 @@ describe('S3 faults: 5xx, dropped requests, responses cut mid-body', () => {
     let cut = 0;
     const proxy = await startS3Proxy(server.endpoint, { decide: (r) => (r.method === 'GET' && cut++ < 2 ? 'drop-response' : 'pass') });
     proxies.push(proxy);
-    const store = createS3Store({ bucket: server.bucket, endpoint: proxy.endpoint, credentials: S3RVER_CREDENTIALS, prefix: 'faults/body', maxAttempts: 3 });
+    const store = createS3Store({
+      bucket: server.bucket,
+      endpoint: proxy.endpoint,
+      credentials: S3RVER_CREDENTIALS,
+      prefix: 'faults/body',
+      maxAttempts: 3,
+    });
     expect(Buffer.from(await store.get('obj')).equals(data)).toBe(true);
     expect(proxy.faults['drop-response']).toBe(2);
     cut = 0;

@@ -16,7 +16,13 @@ describeChunkStoreConformance('s3 (s3rver)', async () => {
 describeChunkStoreConformance('s3 with conditional writes (s3rver + enforcing proxy)', async () => {
   const server = await startS3rver();
   const proxy = await startS3Proxy(server.endpoint, { conditional: true });
-  const store = createS3Store({ bucket: server.bucket, endpoint: proxy.endpoint, credentials: S3RVER_CREDENTIALS, prefix: 'conformance/cond', pageSize: 40 });
+  const store = createS3Store({
+    bucket: server.bucket,
+    endpoint: proxy.endpoint,
+    credentials: S3RVER_CREDENTIALS,
+    prefix: 'conformance/cond',
+    pageSize: 40,
+  });
   expect(await store.conditionalWrites()).toBe(true);
   return {
     store,
@@ -71,7 +77,13 @@ describe('s3 store specifics', () => {
   it('treats a server refusing If-None-Match (501) as not enforcing it, and still puts safely', async () => {
     const proxy = await startS3Proxy(server.endpoint, { decide: (r) => (r.method === 'PUT' && r.headers['if-none-match'] ? 501 : 'pass') });
     try {
-      const store = createS3Store({ bucket: server.bucket, endpoint: proxy.endpoint, credentials: S3RVER_CREDENTIALS, prefix: 'refused', maxAttempts: 1 });
+      const store = createS3Store({
+        bucket: server.bucket,
+        endpoint: proxy.endpoint,
+        credentials: S3RVER_CREDENTIALS,
+        prefix: 'refused',
+        maxAttempts: 1,
+      });
       expect(await store.put('k', new Uint8Array([1]), { ifNotExists: true })).toEqual({ created: true });
       expect(await store.put('k', new Uint8Array([2]), { ifNotExists: true })).toEqual({ created: false });
       expect(store.capabilities.conditionalPut).toBe(false);
@@ -86,7 +98,13 @@ describe('s3 store specifics', () => {
     let failing = true;
     const proxy = await startS3Proxy(server.endpoint, { decide: (r) => (failing && r.url.includes('_chunkstream-probe') ? 500 : 'pass') });
     try {
-      const store = createS3Store({ bucket: server.bucket, endpoint: proxy.endpoint, credentials: S3RVER_CREDENTIALS, prefix: 'undecided', maxAttempts: 1 });
+      const store = createS3Store({
+        bucket: server.bucket,
+        endpoint: proxy.endpoint,
+        credentials: S3RVER_CREDENTIALS,
+        prefix: 'undecided',
+        maxAttempts: 1,
+      });
       await expect(store.put('k', new Uint8Array([1]), { ifNotExists: true })).rejects.toMatchObject({ code: 'storage' });
       expect(await store.has('k')).toBe(false);
       failing = false;
@@ -113,9 +131,17 @@ describe('s3 store specifics', () => {
   it('an abort while the request is at the server rejects with aborted, and nothing is stored', async () => {
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
-    const proxy = await startS3Proxy(server.endpoint, { decide: async (r) => (r.url.includes('/held/') ? (await held, 'pass' as const) : 'pass') });
+    const proxy = await startS3Proxy(server.endpoint, {
+      decide: async (r) => (r.url.includes('/held/') ? (await held, 'pass' as const) : 'pass'),
+    });
     try {
-      const store = createS3Store({ bucket: server.bucket, endpoint: proxy.endpoint, credentials: S3RVER_CREDENTIALS, prefix: 'abort', conditionalWrites: false });
+      const store = createS3Store({
+        bucket: server.bucket,
+        endpoint: proxy.endpoint,
+        credentials: S3RVER_CREDENTIALS,
+        prefix: 'abort',
+        conditionalWrites: false,
+      });
       const ac = new AbortController();
       const arrived = once(proxy.events, 'request') as Promise<[ProxiedRequest]>;
       const put = store.put('held/x', new Uint8Array(4096), { signal: ac.signal });
