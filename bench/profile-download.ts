@@ -1,12 +1,12 @@
 // Ad-hoc profiling driver for the download path:
 //   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/profile-download.ts [N] [threads] [delayMs]
-import { configureHashPool } from '../src/internal/hashPool.js';
+import { configureHashing } from '../src/internal/hashing.js';
 import { createFsStore, openStore, withLatency } from '../src/index.js';
 import { MiB } from './lib/harness.js';
 import { benchStore, drain, putFile, randomBuffer } from './lib/fixtures.js';
 
 const n = Number(process.argv[2] ?? 5);
-configureHashPool({ threads: Number(process.argv[3] ?? 0) });
+configureHashing({ threads: Number(process.argv[3] ?? 0) });
 const delay = Number(process.argv[4] ?? 0);
 const { store, dir } = benchStore('profdl', { chunkSize: 10 * MiB });
 const m = await putFile(store, randomBuffer(120 * MiB));

@@ -1,7 +1,7 @@
 // Ad-hoc profiling driver for the upload path:
 //   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/profile-upload.ts [MiB] [N] [fs|discard] [threads]
 import { lastValueFrom } from 'rxjs';
-import { configureHashPool } from '../src/internal/hashPool.js';
+import { configureHashing } from '../src/internal/hashing.js';
 import { openStore } from '../src/index.js';
 import { MiB } from './lib/harness.js';
 import { discardChunksStore, pieces, randomBuffer, removeDir, tempDir } from './lib/fixtures.js';
@@ -9,7 +9,7 @@ import { discardChunksStore, pieces, randomBuffer, removeDir, tempDir } from './
 const size = Number(process.argv[2] ?? 256) * MiB;
 const n = Number(process.argv[3] ?? 4);
 const kind = process.argv[4] ?? 'discard';
-configureHashPool({ threads: Number(process.argv[5] ?? 0) });
+configureHashing({ threads: Number(process.argv[5] ?? 0) });
 const data = randomBuffer(size);
 for (let i = 0; i < 3; i++) {
   const dir = kind === 'fs' ? tempDir('prof') : '';

@@ -7,10 +7,9 @@
  * SDK's hash alone (@noble/hashes sha256, pure JS) over the same number of bytes.
  */
 import path from 'node:path';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { WebSocket } from 'ws';
 import { GiB, MiB, QUICK, defaultOptions, runCases, startSuite, type BenchCase } from './lib/harness.js';
-import { cleanupAll, drain, expectBytes, prepareBigFile, randomBuffer } from './lib/fixtures.js';
+import { cleanupAll, drain, expectBytes, prepareBigFile } from './lib/fixtures.js';
 import { ROOT, chunkstreamServer, clientMissing, serverMissing, spawnServer, type Child } from './lib/servers.js';
 
 const run = startSuite('websocket', 'WebSocket download of 1 GiB vs a raw ws server (scenario 5)');
@@ -44,8 +43,6 @@ if (missing) {
     servers.push(raw);
     const wsUrl = (u: string, p: string) => `${u.replace(/^http/, 'ws')}${p}`;
     const client = await connect(wsUrl(cs.url, '/v1/ws'), { WebSocket: WebSocket as never });
-    const hashInput = randomBuffer(64 * MiB);
-    const HASHED = Math.min(SIZE, 256 * MiB); // the pure-JS hash is slow: time 256 MiB, report MB/s
     const opts = defaultOptions('large');
     const slowOpts = { ...opts, minSamples: 2 };
     const cases: BenchCase[] = [
@@ -63,21 +60,10 @@ if (missing) {
         params: { server: 'raw-ws' },
         options: opts,
       },
-      {
-        name: 'client SDK hash alone (@noble sha256, same bytes)',
-        fn: async () => {
-          const h = sha256.create();
-          for (let off = 0; off < HASHED; off += 64 * MiB) h.update(hashInput);
-          h.digest();
-        },
-        bytes: HASHED,
-        params: { server: 'none', variant: 'noble-sha256' },
-        options: slowOpts,
-      },
     ];
     const results = await runCases('websocket', cases);
     await client.close();
-    const [c, r, h] = results as [(typeof results)[0], (typeof results)[0], (typeof results)[0]];
+    const [c, r] = results as [(typeof results)[0], (typeof results)[0]];
     const ratio = c.mbps! / r.mbps!;
     run.finish({
       setup: {
@@ -89,7 +75,7 @@ if (missing) {
           'bench/lib/raw-ws-server.ts: FileHandle.read per chunk, ws.send, wait while bufferedAmount > 2 chunks; raw ws client counting bytes',
       },
       cases: results,
-      derived: [{ chunkstreamMbps: c.mbps, rawWsMbps: r.mbps, ratio, target: 0.8, met: ratio >= 0.8, clientHashMbps: h.mbps }],
+      derived: [{ chunkstreamMbps: c.mbps, rawWsMbps: r.mbps, ratio, target: 0.8, met: ratio >= 0.8 }],
       notes: [],
       chart: {
         title: '5. WebSocket download 1 GiB (MB/s)',

@@ -77,8 +77,11 @@ export class BadRequestError extends ChunkstreamError {
 }
 
 export class NotFoundError extends ChunkstreamError {
-  constructor(readonly what: string) {
-    super('not_found', `${what} not found`);
+  constructor(
+    readonly what: string,
+    message?: string,
+  ) {
+    super('not_found', message ?? `${what} not found`);
   }
 }
 
@@ -151,6 +154,13 @@ export class StorageError extends ChunkstreamError {
   }
 }
 
+/** A bug or an environment failure inside chunkstream (a hash thread died, an invariant broke). */
+export class InternalError extends ChunkstreamError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('internal', message, options);
+  }
+}
+
 export function isChunkstreamError(e: unknown): e is ChunkstreamError {
   return e instanceof ChunkstreamError;
 }
@@ -160,5 +170,5 @@ export function toChunkstreamError(e: unknown): ChunkstreamError {
   if (e instanceof ChunkstreamError) return e;
   if (e instanceof Error && e.name === 'AbortError') return new AbortError(e.message, { cause: e });
   const message = e instanceof Error ? e.message : String(e);
-  return new ChunkstreamError('internal', message, { cause: e });
+  return new InternalError(message, { cause: e });
 }

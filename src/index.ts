@@ -1,15 +1,16 @@
 // The public API, by name. Nothing under internal/ is public.
 export { openStore, type Store, type UploadStatus } from './engine/store.js';
 export type { UploadOptions, UploadEvent, UploadSource } from './engine/upload.js';
-export type { DownloadOptions, ByteRange } from './engine/download.js';
-export { resolveRange } from './engine/download.js';
+export type { DownloadOptions } from './engine/download.js';
+export { resolveRange, planDownload, type ByteRange, type DownloadPlan } from './engine/plan.js';
+export { TransferBudget, BusyError, type Reservation } from './engine/admission.js';
 export type { FileInfo, Manifest, ChunkRef } from './catalog/schema.js';
-export type { GcOptions, GcReport, VerifyReport, VerifyProblem } from './catalog/gc.js';
+export type { GcOptions, GcReport, VerifyReport, VerifyProblem } from './engine/gc.js';
 export { DEFAULTS, KiB, MiB, resolveStoreOptions, type StoreOptions, type ResolvedStoreOptions } from './options.js';
 export { concatMapEager, mergeMapBounded, fromPull, type PullSource, type FlowControl } from './operators/index.js';
 export { createDemand, type Demand } from './operators/demand.js';
 export { HeldBytes } from './internal/gauge.js';
-export { configureHashPool, type HashPoolOptions } from './internal/hashPool.js';
+export { configureHashing, type HashingOptions } from './internal/hashing.js';
 export type { ByteSource } from './internal/source.js';
 export { toReadable, type ByteStreamSource } from './node.js';
 export { startServer, type RunningServer, type ServerOptions } from './gateway/server.js';
@@ -31,6 +32,7 @@ export {
 } from './storage/index.js';
 export {
   ChunkstreamError,
+  InternalError,
   InvalidOptionError,
   BadRequestError,
   NotFoundError,

@@ -1,4 +1,4 @@
-import { configureHashPool, hashPoolConfig, suggestedHashThreads } from '../../src/internal/hashPool.js';
+import { configureHashing, hashingConfig } from '../../src/internal/hashing.js';
 
 /** An engine configuration compared side by side with the others in one run. */
 export interface Variant {
@@ -7,21 +7,17 @@ export interface Variant {
   enable: () => void;
 }
 
-const defaultThreads = hashPoolConfig().threads;
+const start = hashingConfig();
 
-/**
- * SHA-256 of chunks on the event loop (the engine's default), and on the opt-in worker pool of
- * src/internal/hashPool.ts (min(4, cores) threads).
- */
+/** The engine as shipped (hash threads: one per core), and with every hash inline on the event loop. */
 export async function variants(): Promise<Variant[]> {
-  const threads = suggestedHashThreads();
   return [
-    { name: 'engine', enable: () => configureHashPool({ threads: 0 }) },
-    { name: `engine + ${threads} hash workers`, enable: () => configureHashPool({ threads }) },
+    { name: 'engine', enable: () => configureHashing({ threads: start.threads || 2 }) },
+    { name: 'engine, threads 0', enable: () => configureHashing({ threads: 0 }) },
   ];
 }
 
-/** Restores the pool size the process started with. */
+/** Restores the configuration the process started with. */
 export function restoreDefault(): void {
-  configureHashPool({ threads: defaultThreads });
+  configureHashing(start);
 }

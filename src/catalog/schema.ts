@@ -94,6 +94,13 @@ export const sessionSchema = z
      * between the manifest and its marker finds the file by it. Absent in older sessions.
      */
     fileId: z.string().regex(ID).optional(),
+    /** The file's declared size, when known (an expected size, a tus Upload-Length): it commits when reached. */
+    length: z.number().int().nonnegative().optional(),
+    /**
+     * Bytes past the last whole chunk, durably stored as a chunk object of their own (a segment
+     * that ended mid-chunk: tus offsets are byte-exact). The upload's offset is size + tail.size.
+     */
+    tail: chunkRefSchema.optional(),
   })
   .strict();
 

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { lastValueFrom } from 'rxjs';
-import type { GcOptions, GcReport, VerifyReport } from '../catalog/gc.js';
+import type { GcOptions, GcReport, VerifyReport } from '../engine/gc.js';
 import type { FileInfo } from '../catalog/schema.js';
 import { openStore, type Store } from '../engine/store.js';
 import { ChunkstreamError } from '../errors.js';

@@ -1,11 +1,11 @@
 import { Observable, type Subscription } from 'rxjs';
-import type { ByteRange } from '../engine/download.js';
-import { ChunkstreamError, InvalidOptionError } from '../errors.js';
+import type { ByteRange } from '../engine/plan.js';
+import { ChunkstreamError, IntegrityError, InvalidOptionError } from '../errors.js';
 import { RemoteError } from '../protocol/errors.js';
 import type { Frame } from '../protocol/frames.js';
 import type { ServerMessageOf } from '../protocol/messages.js';
 import type { Link } from './link.js';
-import { createSha256, type Sha256 } from './sha256.js';
+import { chunkDigest } from './verify.js';
 
 export interface ClientDownloadOptions {
   range?: ByteRange;
@@ -14,16 +14,32 @@ export interface ClientDownloadOptions {
    * more chunk. Without it the client grants `window` chunks and renews them as they are delivered.
    */
   demand?: Observable<number>;
-  /** Chunks in flight when no `demand` is given (default 8). */
+  /** Chunks in flight when no `demand` is given (default 8: twice the server's read-ahead, so verification overlaps arrival). */
   window?: number;
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const hex = (d: Uint8Array) => {
+  let s = '';
+  for (const b of d) s += HEX[b];
+  return s;
+};
+
+/** A received frame waiting for its turn: delivered once its check (if any) passed. */
+interface Arrival {
+  data: Uint8Array;
+  offset: number;
+  verified: boolean;
 }
 
 /**
  * download ─▶ header ─▶ chunk frames (in order, only against credit) ─▶ end.
- * A full download is hashed as it arrives; a digest other than the header's sha256 fails the
- * Observable with code `integrity` (the bytes were delivered, so the consumer must discard them).
- * Files are immutable, so after a dropped connection the rest is asked for as a range and the
- * hash goes on where it stopped.
+ * Each frame that is a whole chunk carries the chunk's SHA-256 (frame type 3) and is verified
+ * before it is delivered — off the event loop (hash threads under Node, WebCrypto in browsers),
+ * several at once, delivered strictly in order. A mismatch fails the Observable with code
+ * `integrity` and the bad bytes are never delivered. (Slices at a range's edges cannot be checked
+ * here; the server verified their chunks before sending.) Files are immutable, so after a dropped
+ * connection the rest is asked for as a range.
  */
 export function downloadObservable(link: Link, id: string, options: ClientDownloadOptions): Observable<Uint8Array> {
   return new Observable<Uint8Array>((subscriber) => {
@@ -34,25 +50,51 @@ export function downloadObservable(link: Link, id: string, options: ClientDownlo
       return;
     }
     let first: ServerMessageOf<'header'> | undefined; // what the whole transfer adds up to
-    let hasher: Sha256 | undefined;
     let next = 0; // file offset of the next byte expected
     let received = 0;
+    let delivered = 0; // bytes handed to the subscriber
     let frames = 0;
     let granted = 0; // demand mode: credits the consumer gave, in total
     let unreported = 0; // automatic mode: delivered chunks not yet returned as credit
     let live = false; // a request went out on the current socket
+    let ended = false; // the server's `end` arrived
     let finished = false;
     let demandSub: Subscription | undefined;
+    const queue: Arrival[] = [];
 
     const fail = (err: unknown) => {
+      if (finished) return;
       finished = true;
+      queue.length = 0;
       link.release(stream);
       demandSub?.unsubscribe();
       subscriber.error(err);
     };
-    const broken = (detail: string) => {
+    const broken = (detail: string, err?: ChunkstreamError) => {
+      if (finished) return;
       link.send({ type: 'cancel', stream });
-      fail(new ChunkstreamError('integrity', `download of file ${id}: ${detail}`));
+      fail(err ?? new ChunkstreamError('integrity', `download of file ${id}: ${detail}`));
+    };
+
+    /** Delivers verified arrivals in order; completes once the end arrived and all were delivered. */
+    const pump = () => {
+      while (!finished && queue[0]?.verified) {
+        const a = queue.shift()!;
+        delivered += a.data.byteLength;
+        subscriber.next(a.data);
+        if (options.demand || subscriber.closed || delivered === first!.length) continue;
+        // Renew credit in batches of half the window: fewer messages, the pipe never runs dry.
+        if (++unreported >= Math.ceil(window / 2)) {
+          link.send({ type: 'credit', stream, chunks: unreported });
+          unreported = 0;
+        }
+      }
+      if (!finished && ended && queue.length === 0 && delivered === received) {
+        finished = true;
+        link.release(stream);
+        demandSub?.unsubscribe();
+        subscriber.complete();
+      }
     };
 
     const onFrame = (frame: Frame) => {
@@ -63,26 +105,29 @@ export function downloadObservable(link: Link, id: string, options: ClientDownlo
       received += data.byteLength;
       frames++;
       if (received > first.length) return broken(`received ${received} bytes, header announced ${first.length}`);
-      hasher?.update(data);
-      subscriber.next(data);
-      if (options.demand || subscriber.closed || received === first.length) return;
-      // Renew credit in batches of half the window: fewer messages, the pipe never runs dry.
-      if (++unreported >= Math.ceil(window / 2)) {
-        link.send({ type: 'credit', stream, chunks: unreported });
-        unreported = 0;
-      }
+      const { chunkSize, size } = first.file;
+      const whole = frame.offset % chunkSize === 0 && (data.byteLength === chunkSize || frame.offset + data.byteLength === size);
+      const arrival: Arrival = { data, offset: frame.offset, verified: !(whole && frame.digest) };
+      queue.push(arrival);
+      if (arrival.verified) return pump();
+      const expected = hex(frame.digest!);
+      chunkDigest(data).then(
+        (got) => {
+          if (got !== expected) {
+            const index = Math.floor(frame.offset / chunkSize);
+            return broken('', new IntegrityError(id, index, expected, `SHA-256 of the received chunk is ${got}`));
+          }
+          arrival.verified = true;
+          pump();
+        },
+        (err) => broken(`verifying the chunk at ${frame.offset} failed`, err instanceof ChunkstreamError ? err : undefined),
+      );
     };
 
     const onEnd = () => {
       if (!first || received !== first.length) return broken(`ended after ${received} of ${first?.length ?? '?'} bytes`);
-      if (hasher) {
-        const digest = hasher.hex();
-        if (digest !== first.file.sha256) return broken(`SHA-256 is ${digest}, the server announced ${first.file.sha256}`);
-      }
-      finished = true;
-      link.release(stream);
-      demandSub?.unsubscribe();
-      subscriber.complete();
+      ended = true;
+      pump();
     };
 
     const stream = link.register({
@@ -96,14 +141,13 @@ export function downloadObservable(link: Link, id: string, options: ClientDownlo
         }
         live = true;
         const credit = Math.min(1_000_000, options.demand ? Math.max(0, granted - frames) : window);
-        link.send({ type: 'download', stream, id, range, credit });
+        link.send({ type: 'download', stream, id, range, credit, digests: true });
       },
       message(msg) {
         if (msg.type === 'header') {
           if (!first) {
             first = msg;
             next = msg.range?.start ?? 0;
-            if (!options.range) hasher = createSha256();
           } else if (msg.file.sha256 !== first.file.sha256 || msg.file.size !== first.file.size) broken('the file changed during a resume');
         } else if (msg.type === 'end') onEnd();
         else if (msg.type === 'error') fail(new RemoteError(msg.code, msg.message, msg.stream));
@@ -132,6 +176,7 @@ export function downloadObservable(link: Link, id: string, options: ClientDownlo
       demandSub?.unsubscribe();
       if (finished) return;
       finished = true;
+      queue.length = 0;
       link.release(stream);
       link.send({ type: 'cancel', stream });
     };

@@ -1,4 +1,5 @@
-// chunkstream/client: the WebSocket client SDK (Node ≥ 20 and browsers; no node:* imports).
+// chunkstream/client: the WebSocket client SDK (Node ≥ 20 and browsers). Only verify.ts uses Node
+// modules (hash threads); browser builds replace it with verify.browser.ts (package.json `browser`).
 import type { Observable } from 'rxjs';
 import { z } from 'zod';
 import type { FileInfo } from '../catalog/schema.js';
@@ -10,10 +11,9 @@ import { downloadObservable, type ClientDownloadOptions } from './download.js';
 import { Link, type WebSocketConstructor, type WebSocketLike } from './link.js';
 import type { ClientUploadSource } from './source.js';
 import { uploadObservable, type ClientUploadOptions, type UploadEvent } from './upload.js';
-import { loadNativeSha256 } from './sha256.js';
 
 export type { ClientDownloadOptions, ClientUploadOptions, ClientUploadSource, UploadEvent, WebSocketConstructor, WebSocketLike, FileInfo };
-export type { ByteRange } from '../engine/download.js';
+export type { ByteRange } from '../engine/plan.js';
 export { ChunkstreamError, isChunkstreamError, type ErrorCode } from '../errors.js';
 export { ConnectionLostError, RemoteError, UnauthorizedError, ProtocolError, CloseCode } from '../protocol/errors.js';
 
@@ -37,7 +37,7 @@ export interface UploadStatus {
 export interface Client {
   /** Streams `source` to the server; resumes after a dropped connection when the source can be re-read. */
   upload(source: ClientUploadSource, options: ClientUploadOptions): Observable<UploadEvent>;
-  /** The file's bytes in order; a full download is verified against its SHA-256 (code `integrity`). */
+  /** The file's bytes in order; every whole chunk is verified against its SHA-256 before delivery (code `integrity`). */
   download(id: string, options?: ClientDownloadOptions): Observable<Uint8Array>;
   list(): Promise<FileInfo[]>;
   stat(id: string): Promise<FileInfo>;
@@ -65,7 +65,7 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
   if (!/^(wss?|https?):\/\/[^/]/i.test(String(url)))
     throw new InvalidOptionError('url', `must be a ws:// or wss:// URL (got ${JSON.stringify(url)})`);
   const link = new Link({ url, ...o });
-  await Promise.all([link.connected(), loadNativeSha256()]);
+  await link.connected();
 
   const request = <T>(build: (stream: number) => ClientMessage, pick: (msg: ServerMessage) => T | undefined): Promise<T> =>
     new Promise<T>((resolve, reject) => {

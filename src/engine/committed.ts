@@ -1,16 +1,18 @@
-import { from, type Observable } from 'rxjs';
-import { BadRequestError, ChunkstreamError, isChunkstreamError } from '../errors.js';
-import { fileInfo, type CommittedUpload, type Manifest } from '../catalog/schema.js';
+import { defer, from, type Observable } from 'rxjs';
+import { BadRequestError, NotFoundError, isChunkstreamError } from '../errors.js';
+import { newId } from '../catalog/catalog.js';
+import { fileInfo, manifestSchema, type CommittedUpload, type Manifest } from '../catalog/schema.js';
 import type { CallOptions } from '../storage/types.js';
-import type { EngineContext } from './context.js';
-import type { UploadEvent, UploadOptions } from './upload.js';
+import { park, settle, type EngineContext } from './context.js';
+import type { Transfer } from './transfer.js';
+import type { OpenUpload, UploadEvent, UploadOptions } from './upload-types.js';
 
 /**
  * Commit is idempotent per upload id: a client whose connection dropped after the commit but
  * before it heard `committed` resumes and is told the file, instead of `not_found` (and instead
  * of storing it twice).
  *
- *   session {fileId reserved} ─▶ manifest files/<fileId> ─▶ marker committed/<uploadId> ─▶ session deleted
+ *   chunks flushed ─▶ manifest files/<fileId> ─▶ marker committed/<uploadId> ─▶ session deleted
  *
  * Every prefix of that sequence is recognised: a session whose reserved fileId has a manifest
  * is committed too (the marker write was cut off or failed).
@@ -22,8 +24,8 @@ export async function markedManifest(ctx: EngineContext, record: CommittedUpload
     return await ctx.catalog.readManifest(record.fileId, options);
   } catch (err) {
     if (isChunkstreamError(err) && err.code === 'not_found') {
-      throw new ChunkstreamError(
-        'not_found',
+      throw new NotFoundError(
+        `file ${record.fileId}`,
         `upload ${record.uploadId} was committed as file ${record.fileId}, which has since been removed`,
       );
     }
@@ -62,11 +64,57 @@ export function alreadyCommitted(uploadId: string, manifest: Manifest): Observab
 }
 
 /** A caller that expects other bytes than the file's is told so. */
-export function checkExpected(options: UploadOptions, size: number, sha256: string): void {
+export function checkExpected(options: { expectedSize?: number; expectedSha256?: string }, size: number, sha256: string): void {
   if (options.expectedSize !== undefined && size !== options.expectedSize) {
     throw new BadRequestError('size', `file has ${size} bytes, expected ${options.expectedSize}`);
   }
   if (options.expectedSha256 !== undefined && sha256 !== options.expectedSha256.toLowerCase()) {
     throw new BadRequestError('sha256', `file hashes to ${sha256}, expected ${options.expectedSha256}`);
   }
+}
+
+/** The source is done: commit the file, or — a segment that ended before the file did — pause. */
+export function finish(ctx: EngineContext, up: OpenUpload, options: UploadOptions, t: Transfer): Observable<UploadEvent> {
+  return defer(async (): Promise<UploadEvent> => {
+    const s = up.session;
+    await up.idle();
+    const offset = s.size + (s.tail?.size ?? 0);
+    if (options.segment && offset !== s.length) {
+      await up.save(); // the tail and every chunk, durable before the offset is reported
+      up.settle();
+      park(ctx, s.uploadId, up.hash, s.size);
+      return { type: 'paused', uploadId: s.uploadId, offset, ...(up.interruptedSource ? { interrupted: true as const } : {}) };
+    }
+    await up.writer.flush(t.signal); // every chunk durable before the manifest names it
+    const sha256 = await up.hash.digest();
+    checkExpected({ expectedSize: options.expectedSize ?? s.length, expectedSha256: options.expectedSha256 }, s.size, sha256);
+    const manifest = manifestSchema.parse({
+      version: 1,
+      id: s.fileId ?? newId(),
+      name: s.name,
+      size: s.size,
+      sha256,
+      chunkSize: s.chunkSize,
+      chunks: s.chunks,
+      created: new Date().toISOString(),
+    });
+    const committing = (async () => {
+      // Not created: a resume of this upload elsewhere committed it first, and that is the file.
+      const created = await ctx.catalog.commitManifest(manifest, { signal: t.signal });
+      up.settle();
+      const file = created ? manifest : ((await ctx.catalog.findManifest(manifest.id)) ?? manifest);
+      await markCommitted(ctx, s.uploadId, file.id);
+      return file;
+    })();
+    // If this upload is interrupted now, status and resume still wait for the commit's outcome.
+    void settle(
+      ctx,
+      s.uploadId,
+      committing.then(
+        () => undefined,
+        () => undefined,
+      ),
+    );
+    return { type: 'committed', file: fileInfo(await committing) };
+  });
 }

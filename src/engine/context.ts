@@ -1,5 +1,6 @@
 import type { Catalog } from '../catalog/catalog.js';
 import type { HeldBytes } from '../internal/gauge.js';
+import type { StreamHash } from '../internal/hashing.js';
 import type { ResolvedStoreOptions } from '../options.js';
 import type { ChunkStore } from '../storage/types.js';
 
@@ -17,6 +18,15 @@ export interface EngineContext {
    * upload, the marker of a committed one. Status, resume and abort wait for them.
    */
   settling: Map<string, Promise<void>>;
+  /** One controller per transfer in flight: close() aborts them all. */
+  transfers: Set<AbortController>;
+  /**
+   * Whole-file hashes of paused upload segments (tus PATCHes, `segment: true`), by upload id, with
+   * the bytes they cover: the next segment on this process goes on hashing instead of re-reading
+   * the file so far. Dropped on expiry; another process re-reads once.
+   */
+  parked: Map<string, { hash: StreamHash; size: number; expires: number }>;
+  closed: boolean;
 }
 
 /** Waits for an upload's outstanding final writes, so its session or marker is read (or deleted) after them. */
@@ -42,4 +52,27 @@ export function dropLive(ctx: EngineContext, key: string): void {
   const n = (ctx.live.get(key) ?? 0) - 1;
   if (n <= 0) ctx.live.delete(key);
   else ctx.live.set(key, n);
+}
+
+/** Takes the parked hash of an upload if it covers exactly `size` bytes (else drops it). */
+export function unpark(ctx: EngineContext, uploadId: string, size: number): StreamHash | undefined {
+  const p = ctx.parked.get(uploadId);
+  if (!p) return undefined;
+  ctx.parked.delete(uploadId);
+  if (p.size === size && p.expires > Date.now()) return p.hash;
+  p.hash.drop();
+  return undefined;
+}
+
+const MAX_PARKED = 10_000;
+
+export function park(ctx: EngineContext, uploadId: string, hash: StreamHash, size: number): void {
+  unpark(ctx, uploadId, -1);
+  const now = Date.now();
+  for (const [id, p] of ctx.parked) {
+    if (p.expires > now && ctx.parked.size < MAX_PARKED) break; // oldest first: stop at the first live one
+    ctx.parked.delete(id);
+    p.hash.drop();
+  }
+  ctx.parked.set(uploadId, { hash, size, expires: now + ctx.options.uploadTtlMs });
 }

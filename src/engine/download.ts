@@ -1,18 +1,11 @@
-import { Observable, defer, finalize, from, map, mergeMap, range as rxRange } from 'rxjs';
-import { BadRequestError, RangeNotSatisfiableError } from '../errors.js';
-import { abortable } from '../internal/abort.js';
-import { HeldBytes } from '../internal/gauge.js';
+import { EMPTY, Observable, defer, from, map, mergeMap } from 'rxjs';
+import { SlabPool, type Slab } from '../internal/slabs.js';
+import type { HeldBytes } from '../internal/gauge.js';
 import { concatMapEager } from '../operators/concatMapEager.js';
-import type { Manifest } from '../catalog/schema.js';
 import type { EngineContext } from './context.js';
-import { readChunk$ } from './readChunk.js';
-
-export interface ByteRange {
-  /** First byte, inclusive. */
-  start: number;
-  /** Last byte, inclusive (like HTTP); clamped to the file's last byte. */
-  end?: number;
-}
+import { planDownload, type ByteRange, type DownloadPlan } from './plan.js';
+import { readVerified } from './readChunk.js';
+import { transfer } from './transfer.js';
 
 export interface DownloadOptions {
   range?: ByteRange;
@@ -23,54 +16,78 @@ export interface DownloadOptions {
   gauge?: HeldBytes;
   /** Overrides the store's downloadConcurrency for this transfer. */
   concurrency?: number;
+  /**
+   * Lend the transfer's own buffers instead of handing out copies. Each chunk is then a view into a
+   * buffer that is reused once you acknowledge it: with `demand`, by your next credit; without, when
+   * your `next` handler returns. Copy what you keep. Saves a copy per chunk; the gateways use it,
+   * acknowledging each chunk when its socket write completed.
+   */
+  lend?: boolean;
 }
 
-/** Resolves a requested range against a size: inclusive [start, end], or throws 416. */
-export function resolveRange(size: number, range: ByteRange | undefined): { start: number; end: number } | undefined {
-  if (!range) return undefined;
-  const { start, end = Number.MAX_SAFE_INTEGER } = range;
-  if (!Number.isSafeInteger(start) || start < 0) throw new BadRequestError('range.start', `must be a non-negative integer (got ${start})`);
-  if (!Number.isSafeInteger(end) || end < start) throw new BadRequestError('range.end', `must be an integer ≥ range.start (got ${end})`);
-  if (start >= size) throw new RangeNotSatisfiableError(size, `range starts at ${start}, file has ${size} bytes`);
-  return { start, end: Math.min(end, size - 1) };
+interface Piece {
+  bytes: Uint8Array;
+  /** The slab `bytes` views, when lent. */
+  slab?: Slab;
 }
 
 /**
- * The ordered parallel read of a file's chunks (or of those a range overlaps):
+ * The ordered parallel read of a plan's chunks into reusable slabs:
  *
- *   chunks:  0----1----2----3|          (indexes, buffered: they are tiny)
- *   reads:   [0 ][1][2  ][3]            (≤ concurrency in flight or waiting)
+ *   chunks:  0----1----2----3|          (indexes: tiny)
+ *   reads:   [0 ][1][2  ][3]            (≤ concurrency in flight, each read into a slab, verified on a hash thread)
  *   out:     ----0-12----3|             (strictly in order; edges sliced to the range)
+ *
+ * Held: the slabs of reads in flight or waiting for their turn (≤ concurrency), plus the chunk the
+ * consumer has not acknowledged yet: ≤ (concurrency + 1) × chunkSize, counted in the gauge.
  */
-export function downloadManifest(ctx: EngineContext, m: Manifest, options: DownloadOptions = {}): Observable<Uint8Array> {
-  const r = resolveRange(m.size, options.range);
-  const start = r?.start ?? 0;
-  const end = r?.end ?? m.size - 1;
-  if (m.size === 0) return from([]);
-  const first = Math.floor(start / m.chunkSize);
-  const last = Math.floor(end / m.chunkSize);
-  const gauge = new HeldBytes(ctx.gauge, options.gauge);
-  const concurrency = options.concurrency ?? ctx.options.downloadConcurrency;
-  return rxRange(first, last - first + 1).pipe(
-    concatMapEager((i) => readChunk$(ctx.store, m.chunks[i]!, m.id, i, options.signal).pipe(map((data) => ({ i, data }))), concurrency, {
-      demand: options.demand,
-      gauge,
-      weigh: (c) => c.data.byteLength,
-    }),
-    map(({ i, data }) => {
-      const base = i * m.chunkSize;
-      const from = i === first ? start - base : 0;
-      const to = i === last ? end - base + 1 : data.byteLength;
-      return from === 0 && to === data.byteLength ? data : data.subarray(from, to);
-    }),
-    abortable(options.signal),
-    finalize(() => gauge.close()),
-  );
+export function readPlan(ctx: EngineContext, plan: DownloadPlan, options: Omit<DownloadOptions, 'range'> = {}): Observable<Uint8Array> {
+  if (plan.length === 0) return EMPTY;
+  return transfer(ctx, options, (t) => {
+    const m = plan.manifest;
+    const pool = new SlabPool(m.chunkSize, t.gauge);
+    const lend = options.lend === true;
+    const read = async (i: number): Promise<Piece> => {
+      const slab = pool.take();
+      let lent = false;
+      try {
+        const view = await readVerified(ctx.store, m.chunks[i]!, slab, { fileId: m.id, index: i }, t.signal);
+        const base = i * m.chunkSize;
+        const from = i === plan.first ? plan.start - base : 0;
+        const to = i === plan.last ? plan.end - base + 1 : view.byteLength;
+        const bytes = from === 0 && to === view.byteLength ? view : view.subarray(from, to);
+        if (!lend) return { bytes: Buffer.from(bytes) }; // a copy of its own: the slab is reused at once
+        lent = true;
+        return { bytes, slab };
+      } finally {
+        if (!lent) pool.give(slab); // the read settled: nothing writes into it any more
+      }
+    };
+    return from(Array.from({ length: plan.chunks }, (_, k) => plan.first + k)).pipe(
+      concatMapEager(read, options.concurrency ?? ctx.options.downloadConcurrency, {
+        demand: options.demand,
+        // Lent slabs are counted by the pool from take to give; copies by the operator until acknowledged.
+        gauge: lend ? undefined : t.gauge,
+        weigh: (p) => p.bytes.byteLength,
+        release: (p, reusable) => {
+          if (!p.slab) return;
+          if (reusable) pool.give(p.slab);
+          else pool.forget(p.slab); // still lent when the stream ended: a socket may be writing from it
+        },
+      }),
+      map((p) => p.bytes),
+      (bytes$) =>
+        new Observable<Uint8Array>((subscriber) => {
+          subscriber.add(bytes$.subscribe(subscriber));
+          return () => pool.close();
+        }),
+    );
+  });
 }
 
+/** A file by id: its manifest read first (inside the transfer, so an abort stops that too), then its chunks. */
 export function download(ctx: EngineContext, id: string, options: DownloadOptions = {}): Observable<Uint8Array> {
   return defer(() => from(ctx.catalog.readManifest(id, { signal: options.signal }))).pipe(
-    mergeMap((m) => downloadManifest(ctx, m, options)),
-    abortable(options.signal),
+    mergeMap((m) => readPlan(ctx, planDownload(m, options.range), options)),
   );
 }

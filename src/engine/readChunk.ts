@@ -1,34 +1,37 @@
-import type { Observable } from 'rxjs';
 import { IntegrityError } from '../errors.js';
-import { fromAbortable } from '../internal/abort.js';
-import { sha256Hex, sha256HexPooled, usesHashPool } from '../internal/hash.js';
+import { digest } from '../internal/hashing.js';
+import { TAIL, type Slab } from '../internal/slabs.js';
 import { chunkKey } from '../catalog/catalog.js';
 import type { ChunkRef } from '../catalog/schema.js';
 import type { ChunkStore } from '../storage/types.js';
 
-/** Reads one whole chunk and checks it against its key: a wrong byte is never delivered. */
+/** Reads an object from its start into `target`: in place where the backend can, else one copy of what `get` returned. */
+export async function readInto(store: ChunkStore, key: string, target: Uint8Array, signal?: AbortSignal): Promise<number> {
+  const data = await store.get(key, { signal, into: target });
+  if (data.buffer === target.buffer && data.byteOffset === target.byteOffset) return Math.min(data.byteLength, target.byteLength);
+  const n = Math.min(data.byteLength, target.byteLength);
+  target.set(n === data.byteLength ? data : data.subarray(0, n));
+  return n;
+}
+
+/**
+ * Reads one whole chunk into `slab` and checks it against its key before anyone sees it: a wrong
+ * byte is never delivered. One byte more than the chunk is asked for, so a stored object that is
+ * too long is caught as surely as one too short. The hash runs on a hash thread, in place.
+ */
 export async function readVerified(
   store: ChunkStore,
   ref: ChunkRef,
+  slab: Slab,
   where: { fileId?: string; index?: number },
   signal?: AbortSignal,
-): Promise<Uint8Array> {
-  const data = await store.get(chunkKey(ref.key), { signal });
-  if (data.byteLength !== ref.size) {
-    throw new IntegrityError(where.fileId, where.index, ref.key, `size ${data.byteLength}, expected ${ref.size}`);
+): Promise<Buffer> {
+  const n = await readInto(store, chunkKey(ref.key), slab.data(ref.size + TAIL), signal);
+  if (n !== ref.size) {
+    const detail = n > ref.size ? `the stored object is longer than its ${ref.size} bytes` : `size ${n}, expected ${ref.size}`;
+    throw new IntegrityError(where.fileId, where.index, ref.key, detail);
   }
-  if (!usesHashPool(data.byteLength)) {
-    if (sha256Hex(data) !== ref.key) throw new IntegrityError(where.fileId, where.index, ref.key, 'SHA-256 mismatch');
-    return data;
-  }
-  // Opt-in hash pool: the buffer (fresh from the store, ours alone) moves to a worker and back,
-  // so other chunks' reads and deliveries go on while it is hashed.
-  const { hex, data: verified } = await sha256HexPooled(data, { owned: true });
-  if (hex !== ref.key) throw new IntegrityError(where.fileId, where.index, ref.key, 'SHA-256 mismatch');
-  return verified;
-}
-
-/** The same as a cold Observable: subscribing starts the read, unsubscribing aborts it. */
-export function readChunk$(store: ChunkStore, ref: ChunkRef, fileId: string, index: number, signal?: AbortSignal): Observable<Uint8Array> {
-  return fromAbortable((s) => readVerified(store, ref, { fileId, index }, s), signal);
+  const view = slab.data(ref.size);
+  if ((await digest(view)) !== ref.key) throw new IntegrityError(where.fileId, where.index, ref.key, 'SHA-256 mismatch');
+  return view;
 }

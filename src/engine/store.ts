@@ -1,10 +1,9 @@
-import { setMaxListeners } from 'node:events';
 import { Observable, lastValueFrom, toArray } from 'rxjs';
 import type { Readable } from 'node:stream';
 import { Catalog } from '../catalog/catalog.js';
-import { collectGarbage, verifyFiles, type GcOptions, type GcReport, type VerifyReport } from '../catalog/gc.js';
+import { collectGarbage, verifyFiles, type GcOptions, type GcReport, type VerifyReport } from './gc.js';
 import { checkId, fileInfo, isCommittedUpload, type FileInfo, type Manifest, type UploadRecord } from '../catalog/schema.js';
-import { ChunkstreamError, isChunkstreamError } from '../errors.js';
+import { AbortError, isChunkstreamError } from '../errors.js';
 import { HeldBytes } from '../internal/gauge.js';
 import { toReadable } from '../node.js';
 import { fromPull } from '../operators/fromPull.js';
@@ -13,8 +12,9 @@ import { resolveStoreOptions, type ResolvedStoreOptions, type StoreOptions } fro
 import { createFsStore } from '../storage/fs.js';
 import type { CallOptions, ChunkStore } from '../storage/types.js';
 import { markedManifest } from './committed.js';
-import { settled, type EngineContext } from './context.js';
-import { download, downloadManifest, type DownloadOptions } from './download.js';
+import { settled, unpark, type EngineContext } from './context.js';
+import { download, readPlan, type DownloadOptions } from './download.js';
+import { planDownload, type ByteRange, type DownloadPlan } from './plan.js';
 import { upload, type UploadEvent, type UploadOptions, type UploadSource } from './upload.js';
 
 export interface UploadStatus {
@@ -22,6 +22,8 @@ export interface UploadStatus {
   name: string;
   /** Bytes durably stored: a resumed upload's source starts here. */
   offset: number;
+  /** The file's declared size, if one was given (an expected size, a tus Upload-Length). */
+  length?: number;
   chunkSize: number;
   expires: string;
   /** Set once the upload has committed (offset is then the file's size): a resume reports this file. */
@@ -38,6 +40,10 @@ export interface Store {
   uploadStatus(uploadId: string, options?: CallOptions): Promise<UploadStatus>;
   abortUpload(uploadId: string, options?: CallOptions): Promise<void>;
   download(id: string, options?: DownloadOptions): Observable<Uint8Array>;
+  /** What a download of `id` (or of its `range`) will read and hold: decided before any byte moves. */
+  plan(id: string, options?: CallOptions & { range?: ByteRange }): Promise<DownloadPlan>;
+  /** The bytes of a plan, in order (see DownloadOptions: demand, lend, concurrency). */
+  read(plan: DownloadPlan, options?: Omit<DownloadOptions, 'range'>): Observable<Uint8Array>;
   /** Downloads a manifest already read (saves a read when the caller needed it anyway). */
   downloadManifest(manifest: Manifest, options?: DownloadOptions): Observable<Uint8Array>;
   /** A Node Readable with backpressure: one chunk is read ahead per `read()`, within the window. */
@@ -53,7 +59,6 @@ export interface Store {
 }
 
 const LIST_CONCURRENCY = 16;
-const MAX_SIGNAL_LISTENERS = 256;
 
 function committedStatus(found: UploadRecord, m: Manifest): UploadStatus {
   return { uploadId: found.uploadId, name: m.name, offset: m.size, chunkSize: m.chunkSize, expires: found.expires, committed: fileInfo(m) };
@@ -70,34 +75,19 @@ export function openStore(options: StoreOptions = {}): Store {
     gauge: new HeldBytes(),
     live: new Map(),
     settling: new Map(),
+    transfers: new Set(),
+    parked: new Map(),
+    closed: false,
   };
-  // Every transfer gets its own controller, linked to the caller's signal; close() aborts them all.
-  const transfers = new Set<AbortController>();
-  let closed = false;
   const open = () => {
-    if (closed) throw new ChunkstreamError('aborted', 'the store is closed');
+    if (ctx.closed) throw new AbortError('the store is closed');
   };
-  const tracked = <T>(signal: AbortSignal | undefined, make: (signal: AbortSignal) => Observable<T>): Observable<T> =>
-    new Observable<T>((subscriber) => {
-      const controller = new AbortController();
-      // One listener per chunk in flight (≤ 64 by the options' limits), not a leak.
-      setMaxListeners(MAX_SIGNAL_LISTENERS, controller.signal);
-      const onAbort = () => controller.abort(signal?.reason);
-      if (signal?.aborted) onAbort();
-      else signal?.addEventListener('abort', onAbort, { once: true });
-      transfers.add(controller);
-      subscriber.add(() => {
-        transfers.delete(controller);
-        signal?.removeEventListener('abort', onAbort);
-      });
-      subscriber.add(make(controller.signal).subscribe(subscriber));
-    });
 
   const store: Store = {
     options: resolved,
     gauge: ctx.gauge,
     chunkStore,
-    upload: (source, o) => (open(), tracked(o.signal, (signal) => upload(ctx, source, { ...o, signal }))),
+    upload: (source, o) => (open(), upload(ctx, source, o)),
     async uploadStatus(uploadId, o = {}) {
       open();
       await settled(ctx, uploadId);
@@ -105,17 +95,23 @@ export function openStore(options: StoreOptions = {}): Store {
       if (isCommittedUpload(found)) return committedStatus(found, await markedManifest(ctx, found, o));
       const m = found.fileId ? await ctx.catalog.findManifest(found.fileId, o) : undefined; // a commit cut off before its marker
       if (m) return committedStatus(found, m);
-      return { uploadId, name: found.name, offset: found.size, chunkSize: found.chunkSize, expires: found.expires };
+      const offset = found.size + (found.tail?.size ?? 0);
+      return { uploadId, name: found.name, offset, length: found.length, chunkSize: found.chunkSize, expires: found.expires };
     },
     async abortUpload(uploadId, o = {}) {
       open();
       await settled(ctx, uploadId);
+      unpark(ctx, uploadId, -1);
       // A committed upload's marker just goes: the file stays.
       if (isCommittedUpload(await ctx.catalog.loadUpload(uploadId, o))) await ctx.catalog.deleteCommitted(uploadId, o);
       else await ctx.catalog.deleteSession(uploadId, o);
     },
-    download: (id, o = {}) => (open(), checkId(id), tracked(o.signal, (signal) => download(ctx, id, { ...o, signal }))),
-    downloadManifest: (m, o = {}) => (open(), tracked(o.signal, (signal) => downloadManifest(ctx, m, { ...o, signal }))),
+    download: (id, o = {}) => (open(), checkId(id), download(ctx, id, o)),
+    async plan(id, o = {}) {
+      return planDownload(await store.manifest(id, { signal: o.signal }), o.range);
+    },
+    read: (plan, o = {}) => (open(), readPlan(ctx, plan, o)),
+    downloadManifest: (m, o = {}) => (open(), readPlan(ctx, planDownload(m, o.range), o)),
     readable: (id, o = {}) => toReadable((demand$) => store.download(id, { ...o, demand: demand$ })),
     async stat(id, o = {}) {
       return fileInfo(await store.manifest(id, o));
@@ -156,9 +152,11 @@ export function openStore(options: StoreOptions = {}): Store {
     gc: (o = {}) => (open(), collectGarbage(ctx, o)),
     verify: (id, o = {}) => (open(), verifyFiles(ctx, id, o)),
     async close() {
-      if (closed) return;
-      closed = true;
-      for (const c of transfers) c.abort(new ChunkstreamError('aborted', 'the store was closed'));
+      if (ctx.closed) return;
+      ctx.closed = true;
+      for (const c of ctx.transfers) c.abort(new AbortError('the store was closed'));
+      for (const p of ctx.parked.values()) p.hash.drop();
+      ctx.parked.clear();
       // Interrupted uploads record their progress before the backend goes away.
       await Promise.all(ctx.settling.values());
       if (owned) await chunkStore.close?.();

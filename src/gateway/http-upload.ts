@@ -3,7 +3,7 @@ import { lastValueFrom } from 'rxjs';
 import { checkName, type FileInfo } from '../catalog/schema.js';
 import type { Store } from '../engine/store.js';
 import { AbortError, BadRequestError, ChunkstreamError } from '../errors.js';
-import { uploadBound, type TransferBudget } from './budget.js';
+import { uploadBound, type TransferBudget } from '../engine/admission.js';
 import { sendError, sendJson } from './http-util.js';
 
 /**

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import { BadRequestError, RangeNotSatisfiableError, toChunkstreamError } from '../errors.js';
 
 /** JSON body with an exact Content-Length (no chunked encoding for small answers). */
@@ -91,4 +92,14 @@ export function contentDisposition(name: string): string {
   const fallback = name.replace(/[^\x20-\x7e]|["\\%]/g, '_');
   const encoded = encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
+}
+
+/**
+ * Whether a write to `socket` has copied the bytes by the time its callback runs — a kernel
+ * socket (net.Socket, TLSSocket): then the engine may lend its buffers to the write and reuse
+ * them after the callback. An in-process Duplex may keep a reference instead (and calls back at
+ * once), so it gets copies.
+ */
+export function copiesOnWrite(socket: unknown): boolean {
+  return socket instanceof Socket;
 }

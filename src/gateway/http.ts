@@ -3,7 +3,7 @@ import { checkId } from '../catalog/schema.js';
 import type { Store } from '../engine/store.js';
 import { BadRequestError, ChunkstreamError, NotFoundError } from '../errors.js';
 import { bearerToken, createTokenChecker, type TokenChecker } from './auth.js';
-import { resolveBudgetLimit, TransferBudget } from './budget.js';
+import { resolveBudgetLimit, TransferBudget } from '../engine/admission.js';
 import { serveFile } from './http-download.js';
 import { receiveFile } from './http-upload.js';
 import { sendError, sendJson } from './http-util.js';

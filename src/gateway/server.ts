@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { openStore, type Store } from '../engine/store.js';
 import { openChunkStore } from '../storage/open.js';
 import { createTokenChecker } from './auth.js';
-import { resolveBudgetLimit, TransferBudget } from './budget.js';
+import { resolveBudgetLimit, TransferBudget } from '../engine/admission.js';
 import { createHttpHandler } from './http.js';
 import { resolveServerOptions, type ServerOptions } from './server-options.js';
 import { attachWsGateway, WS_DEFAULTS } from './ws-gateway.js';

@@ -12,7 +12,8 @@ import {
 } from '../protocol/errors.js';
 import { FrameType, decodeFrame, type Frame } from '../protocol/frames.js';
 import { MessageRejection, PROTOCOL_VERSION, parseClientMessage, type ClientMessage, type ServerMessage } from '../protocol/messages.js';
-import type { Reservation } from './budget.js';
+import type { Reservation } from '../engine/admission.js';
+import { copiesOnWrite } from './http-util.js';
 import { startDownload } from './ws-download.js';
 import type { GatewayShared, StreamContext, StreamHandle } from './ws-types.js';
 import { startRequest } from './ws-requests.js';
@@ -32,6 +33,7 @@ export class WsConnection {
   private authTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private alive = true;
+  private readonly lend: boolean;
 
   constructor(
     private readonly ws: WebSocket,
@@ -39,6 +41,7 @@ export class WsConnection {
     private authenticated: boolean,
   ) {
     this.out = new Outbox(ws);
+    this.lend = copiesOnWrite((ws as unknown as { _socket?: unknown })._socket); // ws keeps its socket there
     ws.on('error', () => undefined); // ws closes the socket itself (1002, 1007, 1009); 'close' follows
     ws.on('close', () => {
       this.teardown();
@@ -184,9 +187,10 @@ export class WsConnection {
     };
     const ctx: StreamContext = {
       stream,
+      lend: this.lend,
       shared: this.shared,
       send: (msg) => this.send(msg),
-      sendData: (header, payload, sent) => this.out.data(header, payload, sent),
+      sendFrame: (frame, sent) => this.out.frame(frame, sent),
       finish,
       reserve: (bytes) => {
         const r = this.shared.budget.reserve(bytes);

@@ -1,30 +1,32 @@
 import type { Subscription } from 'rxjs';
-import { fileInfo } from '../catalog/schema.js';
-import { resolveRange } from '../engine/download.js';
+import type { DownloadPlan } from '../engine/plan.js';
+import type { Reservation } from '../engine/admission.js';
 import { HeldBytes } from '../internal/gauge.js';
 import { createDemand } from '../operators/demand.js';
-import { FrameType, encodeFrameHeader } from '../protocol/frames.js';
-import { downloadBound, type Reservation } from './budget.js';
+import { FrameType, encodeFrame, frameHeaderBytes, writeFrameHeader } from '../protocol/frames.js';
 import type { ClientMessageOf } from '../protocol/messages.js';
 import type { StreamContext, StreamHandle } from './ws-types.js';
 
 /**
  * A download on one stream: header, chunk frames strictly in order, end.
  *
- *   store.downloadManifest (reads ≤ window chunks ahead) ──one chunk at a time──▶ ws.send
+ *   store.read(plan) (reads ≤ window chunks ahead, lent slabs) ──one chunk at a time──▶ ws.send
  *
- * The next chunk is taken from the store only when the previous one was flushed to the socket
- * (send callback) *and* the client has credit left. A chunk stays counted in the store's gauge
- * until that next request acknowledges it, so per stream the server holds at most
- * window (read ahead) + 1 (being sent) chunks: a slow or stalled reader cannot raise it.
- * That bound is reserved in the server's budget once the manifest is known (`busy` if it does
- * not fit), and released when the stream is over and its last frame has left (sent callback).
+ * Each chunk goes out as one binary message built in place: the frame header is written into the
+ * slab's headroom just before the chunk's bytes (no copy, one fragment for the receiver). The next
+ * chunk is taken from the store only when the previous one was flushed to the socket (send
+ * callback) *and* the client has credit left; that request also hands the flushed slab back for
+ * reuse. So per stream the server holds at most window (read ahead) + 1 (being sent) chunks,
+ * whatever the reader does. That bound is reserved in the server's budget once the plan is known
+ * (`busy` if it does not fit), and released when the stream is over and its last frame has left.
  */
 export function startDownload(ctx: StreamContext, msg: ClientMessageOf<'download'>): StreamHandle {
   const { store, window } = ctx.shared;
   const stream = ctx.stream;
   const controller = new AbortController();
   const demand = createDemand();
+  const type = msg.digests ? FrameType.DOWNLOAD_CHUNK : FrameType.DOWNLOAD_DATA;
+  const head = frameHeaderBytes(type);
   // The last chunk is sent after the store let go of it (completion): counted here until flushed.
   const wire = new HeldBytes(store.gauge);
   let permits = msg.credit ?? 0; // chunks the client still accepts
@@ -42,7 +44,7 @@ export function startDownload(ctx: StreamContext, msg: ClientMessageOf<'download
     if (cancelled || !sub || state !== 'idle' || permits === 0) return;
     permits--;
     state = 'requested';
-    demand.request(1); // acknowledges the flushed chunk and lets the store deliver one more
+    demand.request(1); // acknowledges the flushed chunk (its slab is reused) and lets the store deliver one more
   };
 
   const sent = () => {
@@ -53,54 +55,56 @@ export function startDownload(ctx: StreamContext, msg: ClientMessageOf<'download
     pump();
   };
 
+  const begin = (plan: DownloadPlan) => {
+    reservation = ctx.reserve(plan.bound(window)); // BusyError → `error` busy on this stream
+    const { manifest: m } = plan;
+    ctx.send({ type: 'header', stream, file: plan.file, range: plan.range ?? null, length: plan.length, chunks: plan.chunks });
+    let offset = plan.start;
+    const { lend } = ctx;
+    const s = store.read(plan, { demand: demand.demand$, concurrency: window, signal: controller.signal, lend }).subscribe({
+      next: (data) => {
+        state = 'sending';
+        sending = data.byteLength;
+        const digest = type === FrameType.DOWNLOAD_CHUNK ? Buffer.from(m.chunks[Math.floor(offset / m.chunkSize)]!.key, 'hex') : undefined;
+        let frame: Uint8Array;
+        if (lend) {
+          // A lent chunk has HEADROOM writable bytes before it: the frame starts there.
+          frame = Buffer.from(data.buffer, data.byteOffset - head, head + data.byteLength);
+          writeFrameHeader(frame, type, stream, offset, digest);
+        } else frame = encodeFrame(type, stream, offset, data, digest);
+        ctx.sendFrame(frame, sent);
+        offset += data.byteLength;
+      },
+      error: (err) => {
+        over = true;
+        ctx.fail(err);
+        settle();
+      },
+      complete: () => {
+        // Queued behind the last frame: ws sends in order.
+        ctx.send({ type: 'end', stream, bytes: offset - plan.start });
+        ctx.finish();
+        over = true;
+        settle();
+      },
+    });
+    // Runs after the store's own teardown released the chunk being sent (complete or cancel).
+    s.add(() => {
+      if (state === 'sending' && wire.held === 0) wire.add(sending);
+    });
+    sub = s;
+    if (cancelled) s.unsubscribe();
+    else pump();
+  };
+
   store
-    .manifest(msg.id, { signal: controller.signal })
-    .then(
-      (m) => {
-        if (cancelled) return;
-        const r = resolveRange(m.size, msg.range);
-        const start = r?.start ?? 0;
-        const end = r?.end ?? m.size - 1;
-        const length = m.size === 0 ? 0 : end - start + 1;
-        const chunks = length === 0 ? 0 : Math.floor(end / m.chunkSize) - Math.floor(start / m.chunkSize) + 1;
-        reservation = ctx.reserve(downloadBound(m, r, window)); // BusyError → `error` busy on this stream
-        ctx.send({ type: 'header', stream, file: fileInfo(m), range: r ?? null, length, chunks });
-        let offset = start;
-        const s = store
-          .downloadManifest(m, { range: msg.range, demand: demand.demand$, concurrency: window, signal: controller.signal })
-          .subscribe({
-            next: (data) => {
-              state = 'sending';
-              sending = data.byteLength;
-              ctx.sendData(encodeFrameHeader(FrameType.DOWNLOAD_DATA, stream, offset), data, sent);
-              offset += data.byteLength;
-            },
-            error: (err) => {
-              over = true;
-              ctx.fail(err);
-              settle();
-            },
-            complete: () => {
-              // Queued behind the last frame: ws sends in order.
-              ctx.send({ type: 'end', stream, bytes: offset - start });
-              ctx.finish();
-              over = true;
-              settle();
-            },
-          });
-        // Runs after the store's own teardown released the chunk being sent (complete or cancel).
-        s.add(() => {
-          if (state === 'sending' && wire.held === 0) wire.add(sending);
-        });
-        sub = s;
-        if (cancelled) s.unsubscribe();
-        else pump();
-      },
-      (err) => {
-        if (!cancelled) ctx.fail(err);
-      },
-    )
-    .catch((err) => ctx.fail(err)); // resolveRange throws inside the handler: 400 / 416 for the stream
+    .plan(msg.id, { range: msg.range, signal: controller.signal })
+    .then((plan) => {
+      if (!cancelled) begin(plan);
+    })
+    .catch((err) => {
+      if (!cancelled) ctx.fail(err); // not_found, 400 / 416 for the range, busy
+    });
 
   return {
     kind: 'download',

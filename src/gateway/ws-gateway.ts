@@ -7,7 +7,7 @@ import { parseOptions } from '../options.js';
 import { CloseCode } from '../protocol/errors.js';
 import { FRAME_HEADER_BYTES } from '../protocol/frames.js';
 import { bearerToken, type TokenChecker } from './auth.js';
-import { resolveBudgetLimit, TransferBudget } from './budget.js';
+import { resolveBudgetLimit, TransferBudget } from '../engine/admission.js';
 import { WsConnection } from './ws-connection.js';
 import type { GatewayShared } from './ws-types.js';
 

@@ -33,9 +33,11 @@ export class Outbox {
     }
   }
 
-  /** Two fragments of one binary message: the payload goes out from the store's buffer, never copied. */
-  data(header: Uint8Array, payload: Uint8Array, sent: () => void): void {
-    this.ws.send(header, { binary: true, fin: false });
-    this.ws.send(payload, { binary: true, fin: true }, () => sent());
+  /**
+   * One binary message straight from the store's buffer (never copied); `sent` runs once ws
+   * handed it to the socket, or failed to: only then may the buffer be reused.
+   */
+  frame(frame: Uint8Array, sent: () => void): void {
+    this.ws.send(frame, { binary: true }, () => sent());
   }
 }

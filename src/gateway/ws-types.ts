@@ -2,7 +2,7 @@ import type { Store } from '../engine/store.js';
 import type { Frame } from '../protocol/frames.js';
 import type { ServerMessage } from '../protocol/messages.js';
 import type { TokenChecker } from './auth.js';
-import type { Reservation, TransferBudget } from './budget.js';
+import type { Reservation, TransferBudget } from '../engine/admission.js';
 
 /** What all connections of one gateway share. */
 export interface GatewayShared {
@@ -30,9 +30,11 @@ export interface StreamHandle {
 export interface StreamContext {
   readonly stream: number;
   readonly shared: GatewayShared;
+  /** The socket copies what it writes before the send callback: downloads may send from the engine's own buffers. */
+  readonly lend: boolean;
   send(msg: ServerMessage): void;
-  /** Header + payload as one binary message, the payload not copied; `sent` runs once ws flushed it (or failed). */
-  sendData(header: Uint8Array, payload: Uint8Array, sent: () => void): void;
+  /** A binary frame as one message, not copied; `sent` runs once ws flushed it (or failed). */
+  sendFrame(frame: Uint8Array, sent: () => void): void;
   /** The stream is over: its id may be reused. */
   finish(): void;
   /** Reports `err` on the stream, cancels it and frees its id. */

@@ -3,7 +3,7 @@ import { HeldBytes } from '../internal/gauge.js';
 import { CreditExceededError, MalformedMessageError, ProtocolError, CloseCode } from '../protocol/errors.js';
 import type { Frame } from '../protocol/frames.js';
 import type { ClientMessageOf } from '../protocol/messages.js';
-import { uploadBound } from './budget.js';
+import { uploadBound } from '../engine/admission.js';
 import type { StreamContext, StreamHandle } from './ws-types.js';
 import { Inbox } from './ws-inbox.js';
 
@@ -74,7 +74,7 @@ export function startUpload(ctx: StreamContext, msg: ClientMessageOf<'upload'>):
           ctx.send({ type: 'started', stream, uploadId: e.uploadId, offset: e.offset, credit });
         } else if (e.type === 'progress') {
           ctx.send({ type: 'progress', stream, uploadId: e.uploadId, bytes: e.bytes, chunks: e.chunks });
-        } else {
+        } else if (e.type === 'committed') {
           ctx.send({ type: 'committed', stream, file: e.file });
         }
       },

@@ -19,6 +19,13 @@ export interface FlowControl<R> {
   gauge?: HeldBytes;
   /** Size of a result for the gauge (default: `byteLength` if present, else 0). */
   weigh?: (value: R) => number;
+  /**
+   * Called once per result when the operator lets go of it: `reusable` when the consumer
+   * acknowledged it (with `demand`) or took it synchronously (`next` returned), or when it was
+   * never delivered; not reusable when the stream ended while the consumer still held it. Lets a
+   * producer lend reusable buffers: a buffer is reused only once nobody can still be reading it.
+   */
+  release?: (value: R, reusable: boolean) => void;
 }
 
 interface Slot<R> {
@@ -57,7 +64,7 @@ export function boundedMerge<T, R>(
     const slots: Slot<R>[] = []; // input order; a slot lives until done and drained
     const arrivals: Slot<R>[] = []; // unordered mode: which slot got each value, in arrival order
     const queued: T[] = []; // outer values waiting for a free slot
-    const unacked: number[] = []; // demand mode: weights delivered but not yet acknowledged
+    const unacked: R[] = []; // demand mode: values delivered but not yet acknowledged
     let index = 0;
     let outstanding = 0; // values requested from the source and not yet received
     let sourceDone = false;
@@ -103,10 +110,12 @@ export function boundedMerge<T, R>(
       if (!ordered) arrivals.shift();
       const value = slot.values.shift() as R;
       credit--;
-      const w = weigh(value);
-      if (flow.demand) unacked.push(w);
+      if (flow.demand) unacked.push(value);
       subscriber.next(value);
-      if (!flow.demand) flow.gauge?.release(w);
+      if (!flow.demand) {
+        flow.gauge?.release(weigh(value));
+        flow.release?.(value, true);
+      }
       return true;
     };
 
@@ -159,7 +168,11 @@ export function boundedMerge<T, R>(
               return;
             }
             credit += n;
-            for (let i = 0; i < n && unacked.length > 0; i++) flow.gauge?.release(unacked.shift()!);
+            for (let i = 0; i < n && unacked.length > 0; i++) {
+              const value = unacked.shift() as R;
+              flow.gauge?.release(weigh(value));
+              flow.release?.(value, true);
+            }
             drain();
           },
           error: (err) => subscriber.error(err),
@@ -185,8 +198,16 @@ export function boundedMerge<T, R>(
 
     return () => {
       // A cancelled stream holds nothing.
-      for (const s of slots) for (const v of s.values) flow.gauge?.release(weigh(v));
-      for (const w of unacked) flow.gauge?.release(w);
+      for (const s of slots) {
+        for (const v of s.values) {
+          flow.gauge?.release(weigh(v));
+          flow.release?.(v, true);
+        }
+      }
+      for (const v of unacked) {
+        flow.gauge?.release(weigh(v));
+        flow.release?.(v, false);
+      }
       slots.length = 0;
       arrivals.length = 0;
       queued.length = 0;

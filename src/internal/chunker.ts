@@ -1,63 +1,75 @@
-import type { HeldBytes } from './gauge.js';
+import type { FileHandle } from 'node:fs/promises';
+import type { Slab, SlabPool } from './slabs.js';
 
-export interface Chunk {
+export interface SlabChunk {
+  /** Index of the chunk in the file. */
   index: number;
-  data: Uint8Array;
-  /** Bytes this chunk keeps alive (its buffer), counted in the gauge until released. */
-  held: number;
-  /** The chunker allocated `data`'s buffer (not a view of the caller's bytes): it may be moved. */
-  owned: boolean;
+  slab: Slab;
+  /** Data bytes in the slab. */
+  length: number;
+  /** The source ended inside this chunk (a file's short last chunk, or a segment's tail). */
+  last: boolean;
 }
 
+/** Where chunk bytes come from: pieces to copy in (streams, sockets), or a file read in place. */
+export type SlabSource = { pieces: AsyncIterable<Uint8Array> } | { file: FileHandle; position: number };
+
 /**
- * Cuts a byte stream into `chunkSize` pieces, pulling the source only when the next chunk is
- * asked for. Each input byte is copied at most once: a piece that covers a whole chunk is
- * passed on as a view, others are copied into a chunk buffer. Chunks are counted in `gauge`
- * when their buffer is allocated; the consumer releases them.
+ * Cuts a byte source into chunks of `chunkSize`, each in a slab from `pool`, pulling the source
+ * only when the next chunk is asked for. Pieces are copied into the slab once (the one time their
+ * bytes cross the event loop); a file is read with positional reads straight into the slab (no
+ * copy on this thread at all). `first` continues a slab already holding a chunk's first bytes
+ * (a resumed upload's tail). A slab not handed on (the consumer stopped) goes back to the pool.
  */
-export async function* chunkBytes(
-  source: AsyncIterable<Uint8Array>,
+export async function* slabChunks(
+  source: SlabSource,
+  pool: SlabPool,
   chunkSize: number,
-  gauge: HeldBytes,
-  onBytes?: (n: number) => void,
-): AsyncGenerator<Chunk> {
-  let index = 0;
-  let buf: Uint8Array | undefined;
-  let filled = 0;
+  index: number,
+  first?: { slab: Slab; length: number },
+): AsyncGenerator<SlabChunk> {
+  let slab = first?.slab;
+  let filled = first?.length ?? 0;
   try {
-    for await (const piece of source) {
-      onBytes?.(piece.byteLength);
-      let off = 0;
-      while (off < piece.byteLength) {
-        if (filled === 0 && piece.byteLength - off >= chunkSize) {
-          gauge.add(chunkSize);
-          yield { index: index++, data: piece.subarray(off, off + chunkSize), held: chunkSize, owned: false };
-          off += chunkSize;
-          continue;
-        }
-        if (!buf) {
-          buf = new Uint8Array(chunkSize);
-          gauge.add(chunkSize);
-        }
-        const n = Math.min(chunkSize - filled, piece.byteLength - off);
-        buf.set(piece.subarray(off, off + n), filled);
-        filled += n;
-        off += n;
+    if ('file' in source) {
+      let position = source.position;
+      for (;;) {
+        slab ??= pool.take();
+        const { bytesRead } = await source.file.read(slab.data(chunkSize), filled, chunkSize - filled, position);
+        if (bytesRead === 0) break;
+        position += bytesRead;
+        filled += bytesRead;
         if (filled === chunkSize) {
-          const data = buf;
-          buf = undefined;
+          const full = slab;
+          slab = undefined;
           filled = 0;
-          yield { index: index++, data, held: chunkSize, owned: true };
+          yield { index: index++, slab: full, length: chunkSize, last: false };
+        }
+      }
+    } else {
+      for await (const piece of source.pieces) {
+        let off = 0;
+        while (off < piece.byteLength) {
+          slab ??= pool.take();
+          const n = Math.min(chunkSize - filled, piece.byteLength - off);
+          slab.data(filled + n, filled).set(off === 0 && n === piece.byteLength ? piece : piece.subarray(off, off + n));
+          filled += n;
+          off += n;
+          if (filled === chunkSize) {
+            const full = slab;
+            slab = undefined;
+            filled = 0;
+            yield { index: index++, slab: full, length: chunkSize, last: false };
+          }
         }
       }
     }
-    if (buf && filled > 0) {
-      const data = buf.subarray(0, filled);
-      buf = undefined;
-      yield { index: index++, data, held: chunkSize, owned: true };
+    if (slab && filled > 0) {
+      const end = slab;
+      slab = undefined;
+      yield { index, slab: end, length: filled, last: true };
     }
   } finally {
-    // A partly filled buffer of an abandoned upload is dropped here.
-    if (buf) gauge.release(chunkSize);
+    if (slab) pool.give(slab);
   }
 }

@@ -37,6 +37,8 @@ const download = z
     id: fileId,
     range: rangeSchema.optional(),
     credit: z.number().int().min(0).max(1_000_000).optional(),
+    /** Send type 3 frames: each chunk with its SHA-256, for the client to verify before delivering it. */
+    digests: z.boolean().optional(),
   })
   .strict();
 const credit = z.object({ type: z.literal('credit'), stream, chunks: count }).strict();

@@ -1,107 +1,109 @@
-import { randomBytes } from 'node:crypto';
-import { constants, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import fse from 'fs-extra';
 import { NotFoundError, StorageError, isChunkstreamError } from '../errors.js';
 import { abortError, throwIfAborted } from '../internal/abort.js';
+import { Dirs, eachLimited, readFileInto, readRange, readWhole, syncDir, syncFile, touch, writeTemp } from './fs-io.js';
 import { checkKey } from './util.js';
 import type { CallOptions, ChunkStore, GetOptions, PutOptions, PutResult, StoredObject } from './types.js';
 
 export interface FsStoreOptions {
-  /** fsync files and their directories before a put resolves (default true): what is put survives a crash. */
+  /** fsync files and their directories before a put (or a flush of deferred puts) resolves (default true): what is put survives a crash. */
   fsync?: boolean;
 }
 
 /**
  * One directory holds the store. Writes go to `tmp/`, are fsynced, then linked (ifNotExists,
  * race-free across processes) or renamed into place, so an object is never seen half-written.
+ * A deferred put (an upload's chunks) writes its temp file without a sync; `flush` makes many
+ * durable at once: their data first, then the links, then each directory once — so nothing under
+ * `chunks/` is ever visible before its bytes are on disk, and an upload pays no sync per chunk.
  */
 export function createFsStore(dir: string, options: FsStoreOptions = {}): ChunkStore {
   const root = path.resolve(dir);
   const tmpDir = path.join(root, 'tmp');
   const durable = options.fsync ?? true;
-  const madeDirs = new Set<string>();
+  const dirs = new Dirs();
+  /** Deferred puts: written to tmp/ without a sync, placed by `flush`. */
+  const staged = new Map<string, { tmp: string; file: string; ifNotExists: boolean }>();
 
-  const fail = (what: string, key: string, err: unknown): never => {
+  const fail = (what: string, key: string, err: unknown, signal?: AbortSignal): never => {
+    if (signal?.aborted) throw abortError(signal);
     if (isChunkstreamError(err)) throw err;
     const e = err as NodeJS.ErrnoException;
+    if (e?.code === 'ENOENT' && what === 'get') throw new NotFoundError(`object ${key}`);
     if (e?.name === 'AbortError') throw new StorageError('fs', `${what} ${key} aborted`, { cause: err });
     throw new StorageError('fs', `${what} ${key} failed: ${e?.code ?? ''} ${e?.message ?? String(err)}`, { cause: err });
-  };
-  const ensureDir = async (d: string) => {
-    if (madeDirs.has(d)) return;
-    await fse.ensureDir(d);
-    madeDirs.add(d);
-  };
-  const syncDir = async (d: string) => {
-    if (!durable) return;
-    const h = await fsp.open(d, constants.O_RDONLY);
-    try {
-      await h.sync();
-    } finally {
-      await h.close();
-    }
-  };
-  const touch = async (file: string) => {
-    const now = new Date();
-    await fsp.utimes(file, now, now);
   };
   const fileOf = (key: string) => {
     checkKey('fs', key);
     return path.join(root, ...key.split('/'));
   };
+  /** An existing object for ifNotExists: touched (gc's grace period relies on it), not rewritten. */
+  const touchExisting = async (file: string, key: string): Promise<boolean> => {
+    try {
+      await touch(file);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') fail('put', key, err);
+      return false;
+    }
+  };
+  /** Moves a written temp file into place; returns whether it created the object and which directories changed. */
+  const place = async (tmp: string, file: string, ifNotExists: boolean): Promise<{ created: boolean; changed: string[] }> => {
+    const parent = path.dirname(file);
+    const changed = [...(await dirs.ensure(parent))];
+    if (ifNotExists) {
+      try {
+        await fsp.link(tmp, file);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        await touch(file);
+        return { created: false, changed };
+      } finally {
+        await fsp.rm(tmp, { force: true });
+      }
+      return { created: true, changed: [...changed, parent] };
+    }
+    const existed = await fsp.access(file).then(
+      () => true,
+      () => false,
+    );
+    await fsp.rename(tmp, file);
+    return { created: !existed, changed: existed ? changed : [...changed, parent] };
+  };
+  const syncDirs = async (changed: Iterable<string>) => {
+    if (durable) for (const d of new Set(changed)) await syncDir(d);
+  };
 
-  return {
+  const store: ChunkStore = {
     name: 'fs',
     capabilities: { conditionalPut: true, rangeGet: true },
 
     async put(key: string, data: Uint8Array, opts: PutOptions = {}): Promise<PutResult> {
       const file = fileOf(key);
       throwIfAborted(opts.signal);
-      if (opts.ifNotExists) {
-        try {
-          await touch(file);
-          return { created: false };
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') fail('put', key, err);
-        }
-      }
-      await ensureDir(tmpDir);
-      const tmp = path.join(tmpDir, `${randomBytes(12).toString('hex')}.tmp`);
-      let linked = false;
+      // The same chunk twice in one upload (a file of zeros), or in two at once: staged once.
+      if (opts.defer && opts.ifNotExists && staged.has(key)) return { created: false };
+      if (opts.ifNotExists && (await touchExisting(file, key))) return { created: false };
+      let tmp: string | undefined;
       try {
-        const h = await fsp.open(tmp, 'wx');
-        try {
-          await h.writeFile(data, { signal: opts.signal });
-          if (durable) await h.sync();
-        } finally {
-          await h.close();
+        await dirs.ensure(tmpDir);
+        tmp = await writeTemp(tmpDir, data, durable && !opts.defer, opts.signal);
+        throwIfAborted(opts.signal); // an abandoned put leaves nothing behind
+        if (opts.defer) {
+          const previous = staged.get(key);
+          staged.set(key, { tmp, file, ifNotExists: opts.ifNotExists === true });
+          tmp = undefined;
+          if (previous) await fsp.rm(previous.tmp, { force: true });
+          return { created: true };
         }
-        throwIfAborted(opts.signal);
-        const parent = path.dirname(file);
-        await ensureDir(parent);
-        let created = true;
-        if (opts.ifNotExists) {
-          try {
-            await fsp.link(tmp, file);
-            linked = true;
-          } catch (err) {
-            if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-            await touch(file);
-            created = false;
-          }
-        } else {
-          created = !(await fse.pathExists(file));
-          await fsp.rename(tmp, file);
-          linked = true;
-        }
-        if (created) await syncDir(parent);
+        const { created, changed } = await place(tmp, file, opts.ifNotExists === true);
+        tmp = undefined;
+        await syncDirs(changed);
         return { created };
       } catch (err) {
-        if (opts.signal?.aborted) throw abortError(opts.signal);
-        return fail('put', key, err);
-      } finally {
-        if (!linked || opts.ifNotExists) await fsp.rm(tmp, { force: true }).catch(() => undefined);
+        if (tmp) await fsp.rm(tmp, { force: true }).catch(() => undefined);
+        return fail('put', key, err, opts.signal);
       }
     },
 
@@ -109,30 +111,41 @@ export function createFsStore(dir: string, options: FsStoreOptions = {}): ChunkS
       const file = fileOf(key);
       throwIfAborted(opts.signal);
       try {
-        if (!opts.range) return await fsp.readFile(file, { signal: opts.signal });
-        const { start, end } = opts.range;
-        const h = await fsp.open(file, 'r');
-        try {
-          const size = (await h.stat()).size;
-          const last = Math.min(end, size - 1);
-          if (start > last) return new Uint8Array(0);
-          const buf = Buffer.allocUnsafe(last - start + 1);
-          const { bytesRead } = await h.read(buf, 0, buf.length, start);
-          return buf.subarray(0, bytesRead);
-        } finally {
-          await h.close();
-        }
+        if (opts.range) return await readRange(file, opts.range.start, opts.range.end);
+        if (opts.into) return opts.into.subarray(0, await readFileInto(file, opts.into));
+        return await readWhole(file);
       } catch (err) {
-        if (opts.signal?.aborted) throw abortError(opts.signal);
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`object ${key}`);
-        return fail('get', key, err);
+        return fail('get', key, err, opts.signal);
+      }
+    },
+
+    async flush(keys: readonly string[], opts: CallOptions = {}): Promise<void> {
+      const entries = [...new Set(keys)].flatMap((k) => {
+        const e = staged.get(k);
+        if (e) staged.delete(k);
+        return e ? [e] : [];
+      });
+      if (entries.length === 0) return;
+      try {
+        throwIfAborted(opts.signal);
+        // Data first (the kernel writes many files at once), then the links, then each directory once.
+        if (durable) await eachLimited(entries, 4, (e) => syncFile(e.tmp));
+        const changed: string[] = [];
+        for (const e of entries) changed.push(...(await place(e.tmp, e.file, e.ifNotExists)).changed);
+        await syncDirs(changed);
+      } catch (err) {
+        await Promise.all(entries.map((e) => fsp.rm(e.tmp, { force: true }).catch(() => undefined)));
+        fail('flush', `${entries.length} staged objects`, err, opts.signal);
       }
     },
 
     async has(key: string, opts: CallOptions = {}): Promise<boolean> {
       const file = fileOf(key);
       throwIfAborted(opts.signal);
-      return fse.pathExists(file);
+      return fsp.access(file).then(
+        () => true,
+        () => false,
+      );
     },
 
     async delete(key: string, opts: CallOptions = {}): Promise<void> {
@@ -163,6 +176,7 @@ export function createFsStore(dir: string, options: FsStoreOptions = {}): ChunkS
       return removed;
     },
   };
+  return store;
 }
 
 function isSafeDir(rel: string): boolean {

@@ -21,7 +21,8 @@ export interface LatencyOptions {
  *   and the inner store is never called.
  * - No timer outlives its call: the timer is cleared on abort, the abort listener removed when
  *   the timer fires. A zero delay sets no timer at all.
- * - `has`, `delete`, `list`, `sweep` and `close` pass straight through.
+ * - `has`, `delete`, `list`, `flush`, `sweep` and `close` pass straight through (options, `into`
+ *   and `defer` included, reach the inner store).
  */
 export function withLatency(store: ChunkStore, options: LatencyOptions = {}): ChunkStore {
   const getMs = checkMs('getMs', options.getMs);
@@ -45,6 +46,7 @@ export function withLatency(store: ChunkStore, options: LatencyOptions = {}): Ch
     delete: (key: string, opts?: CallOptions) => store.delete(key, opts),
     list: (prefix: string, opts?: CallOptions): AsyncIterable<StoredObject> => store.list(prefix, opts),
   };
+  if (store.flush) wrapped.flush = store.flush.bind(store);
   if (store.sweep) wrapped.sweep = store.sweep.bind(store);
   if (store.close) wrapped.close = store.close.bind(store);
   return wrapped;

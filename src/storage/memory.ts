@@ -3,6 +3,14 @@ import { throwIfAborted } from '../internal/abort.js';
 import { checkKey, sliceRange } from './util.js';
 import type { CallOptions, ChunkStore, GetOptions, PutOptions, PutResult, StoredObject } from './types.js';
 
+/**
+ * A copy in fresh memory. (`Buffer.prototype.slice` — what `.slice()` is on a Buffer — returns a
+ * view, not a copy: a caller that reused or transferred it would have changed the stored object.)
+ */
+function copy(data: Uint8Array): Buffer {
+  return Buffer.from(data);
+}
+
 /** Keeps everything in process memory: for tests, caches and embedding. Copies in and out, like a real store. */
 export function createMemoryStore(): ChunkStore {
   const objects = new Map<string, { data: Uint8Array; modified: Date }>();
@@ -17,7 +25,7 @@ export function createMemoryStore(): ChunkStore {
         existing.modified = new Date();
         return { created: false };
       }
-      objects.set(key, { data: Uint8Array.prototype.slice.call(data), modified: new Date() });
+      objects.set(key, { data: copy(data), modified: new Date() });
       return { created: !existing };
     },
     async get(key: string, options: GetOptions = {}): Promise<Uint8Array> {
@@ -25,7 +33,12 @@ export function createMemoryStore(): ChunkStore {
       throwIfAborted(options.signal);
       const o = objects.get(key);
       if (!o) throw new NotFoundError(`object ${key}`);
-      return sliceRange(o.data, options.range).slice();
+      if (options.into && !options.range) {
+        const n = Math.min(options.into.byteLength, o.data.byteLength);
+        options.into.set(o.data.subarray(0, n));
+        return options.into.subarray(0, n);
+      }
+      return copy(sliceRange(o.data, options.range));
     },
     async has(key: string, options: CallOptions = {}): Promise<boolean> {
       checkKey('memory', key);

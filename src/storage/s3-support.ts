@@ -80,6 +80,33 @@ export async function readBody(body: unknown, expected: number | undefined, sign
   }
 }
 
+/**
+ * Reads a GetObject body into `target` (a reused chunk buffer) instead of a new one; the body
+ * must hold exactly `expected` bytes (the response's Content-Length) and fit.
+ */
+export async function readBodyInto(body: unknown, target: Uint8Array, expected: number | undefined, signal?: AbortSignal): Promise<number> {
+  if (!body) return 0;
+  const stream = body as Readable;
+  const onAbort = () => stream.destroy?.(abortError(signal!));
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    let n = 0;
+    for await (const part of stream as AsyncIterable<Buffer>) {
+      if (n + part.byteLength > target.byteLength) throw new BodyError(`body longer than the ${target.byteLength} bytes asked for`);
+      target.set(part, n);
+      n += part.byteLength;
+    }
+    if (expected !== undefined && n !== expected) throw new BodyError(`body ended after ${n} of ${expected} bytes`);
+    return n;
+  } catch (err) {
+    if (signal?.aborted) throw abortError(signal);
+    if (err instanceof BodyError) throw err;
+    throw new BodyError(`reading the body failed: ${(err as Error)?.message ?? String(err)}`, err);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
 /** A response body that broke off: worth another attempt, unlike a service error. */
 export class BodyError extends Error {
   constructor(message: string, cause?: unknown) {

@@ -12,7 +12,7 @@ import { InvalidOptionError, RangeNotSatisfiableError } from '../errors.js';
 import { sleep, throwIfAborted } from '../internal/abort.js';
 import { parseOptions } from '../options.js';
 import { conditionalPuts, PROBE_PREFIX } from './s3-conditional.js';
-import { BodyError, isMissing, readBody, statusOf, toStoreError } from './s3-support.js';
+import { BodyError, isMissing, readBody, readBodyInto, statusOf, toStoreError } from './s3-support.js';
 import { checkKey } from './util.js';
 import type { CallOptions, ChunkStore, GetOptions, PutOptions, PutResult, StoredObject } from './types.js';
 
@@ -139,6 +139,34 @@ export function createS3Store(options: S3StoreOptions): S3Store {
     return data.subarray(range.start - first, range.end - first + 1);
   };
 
+  /** The SDK retried failed requests; a body cut off mid-way is retried here, with backoff. */
+  const withBodyRetries = async <T>(key: string, signal: AbortSignal | undefined, read: () => Promise<T>): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await read();
+      } catch (err) {
+        if (!(err instanceof BodyError) || attempt >= o.maxAttempts) throw toStoreError('get', key, err, signal);
+        await sleep(50 * 2 ** attempt, signal);
+      }
+    }
+  };
+
+  /** A whole object into the caller's buffer: ranged, so a corrupt (longer) object never sends more than it holds. */
+  const readInto = (key: string, into: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> => {
+    if (into.byteLength === 0) return Promise.resolve(into);
+    return withBodyRetries(key, signal, async () => {
+      const out = await send('get', key, signal, (so) =>
+        client.send(new GetObjectCommand({ Bucket, Key: full(key), Range: `bytes=0-${into.byteLength - 1}` }), so),
+      );
+      // A server that ignores Range (a 200 with everything) is read only as far as the buffer goes.
+      const n = await readBodyInto(out.Body, into, Math.min(out.ContentLength ?? 0, into.byteLength), signal).catch((err) => {
+        if (err instanceof BodyError && /longer than/.test(err.message)) return into.byteLength;
+        throw err;
+      });
+      return into.subarray(0, n);
+    });
+  };
+
   const store: S3Store = {
     name: 's3',
     bucket: Bucket,
@@ -161,16 +189,14 @@ export function createS3Store(options: S3StoreOptions): S3Store {
     async get(key: string, opts: GetOptions = {}): Promise<Uint8Array> {
       full(key);
       if (opts.range) checkRange(opts.range);
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await getOnce(key, opts);
-        } catch (err) {
-          if (isRangeError(err))
-            throw new RangeNotSatisfiableError(-1, `[s3] range ${opts.range?.start}-${opts.range?.end} of ${key} is outside the object`);
-          // The SDK retried failed requests; a body cut off mid-way is retried here.
-          if (!(err instanceof BodyError) || attempt >= o.maxAttempts) throw toStoreError('get', key, err, opts.signal);
-          await sleep(50 * 2 ** attempt, opts.signal); // backoff between body-read retries
+      if (opts.into && !opts.range) return readInto(key, opts.into, opts.signal);
+      try {
+        return await withBodyRetries(key, opts.signal, () => getOnce(key, opts));
+      } catch (err) {
+        if (isRangeError((err as { cause?: unknown }).cause ?? err)) {
+          throw new RangeNotSatisfiableError(-1, `[s3] range ${opts.range?.start}-${opts.range?.end} of ${key} is outside the object`);
         }
+        throw err;
       }
     },
 

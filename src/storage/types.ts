@@ -14,6 +14,12 @@
  * - `list(prefix)` yields every key starting with `prefix`, in no particular order.
  * - Every call honours its `signal`: once aborted it rejects with an `AbortError` and leaves
  *   no partial object behind.
+ * - Buffers are the caller's: `put` keeps no reference to `data` once it settles, `get` none to
+ *   `into` (the engine reuses both for the next chunk).
+ *
+ * Two fast paths ride on options, so a wrapper that forwards options keeps them and one that
+ * does not stays correct: `get(key, { into })` may read into the caller's buffer, and
+ * `put(key, data, { defer })` may be staged until `flush`.
  */
 export interface ChunkStore {
   /** Short name used in error messages, e.g. `fs`, `memory`, `s3`. */
@@ -21,6 +27,12 @@ export interface ChunkStore {
   readonly capabilities: StoreCapabilities;
   put(key: string, data: Uint8Array, options?: PutOptions): Promise<PutResult>;
   get(key: string, options?: GetOptions): Promise<Uint8Array>;
+  /**
+   * Optional: makes the deferred puts of `keys` durable and visible, all at once (one flush of
+   * many objects costs far less than a sync per object). Keys not staged are left as they are.
+   * Only a store with `flush` is ever asked to defer a put.
+   */
+  flush?(keys: readonly string[], options?: CallOptions): Promise<void>;
   has(key: string, options?: CallOptions): Promise<boolean>;
   delete(key: string, options?: CallOptions): Promise<void>;
   list(prefix: string, options?: CallOptions): AsyncIterable<StoredObject>;
@@ -43,10 +55,22 @@ export interface CallOptions {
 
 export interface PutOptions extends CallOptions {
   ifNotExists?: boolean;
+  /**
+   * The put may be staged: neither durable nor visible until `flush([key])` (stores without
+   * `flush` ignore it). An upload stages its chunks and flushes them before recording them.
+   */
+  defer?: boolean;
 }
 
 export interface GetOptions extends CallOptions {
   range?: { start: number; end: number };
+  /**
+   * A buffer the caller reuses (ignored with `range`): the store may read the object from its
+   * start into it — up to its length — and resolve with a view of it, instead of a new buffer.
+   * Whichever it returns, the result holds the object's first `into.byteLength` bytes at most
+   * when it is a view of `into`, and the whole object otherwise.
+   */
+  into?: Uint8Array;
 }
 
 export interface PutResult {

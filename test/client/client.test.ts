@@ -1,9 +1,8 @@
-import { readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { Subject, lastValueFrom, take, toArray } from 'rxjs';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type Client, type UploadEvent, type WebSocketConstructor } from '../../src/client/index.js';
+import { flipProxy } from '../helpers/flip-proxy.js';
 import { CHUNK, bytes, collect, gate, gateChunkPuts, startHarness, until, type Harness } from '../helpers/ws-harness.js';
 
 let h: Harness;
@@ -35,18 +34,43 @@ async function put(data: Uint8Array, name = 'c.bin') {
 }
 
 describe('client SDK', () => {
-  it('verifies the SHA-256 of a full download: a wrong digest fails with code integrity', async () => {
-    const data = bytes(2 * CHUNK + 9, 71);
+  it('verifies every chunk before delivering it: a byte flipped in transit fails with code integrity, nothing wrong delivered', async () => {
+    const data = bytes(5 * CHUNK + 9, 71);
     const file = await put(data);
-    // The manifest now announces another digest (chunks stay valid, so the server sends them).
-    const manifestPath = path.join(h.dir, 'files', `${file.id}.json`);
-    const manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
-    await writeFile(manifestPath, JSON.stringify({ ...manifest, sha256: 'f'.repeat(64) }));
-    await expect(collect(client.download(file.id))).rejects.toMatchObject({
-      code: 'integrity',
-      message: expect.stringContaining('SHA-256'),
-    });
-    // A range is not the whole file: nothing to verify it against, and it is served.
+    // The 3rd binary message is chunk 2; its byte 48 + 1000 is payload (after the 48-byte frame header).
+    const proxy = await flipProxy(h.port, { nth: 3, at: 48 + 1000 });
+    const c = await connect(proxy.url, { reconnectAttempts: 0 });
+    try {
+      const got: Buffer[] = [];
+      const err = await new Promise<unknown>((resolve) =>
+        c.download(file.id).subscribe({ next: (d) => got.push(Buffer.from(d)), error: resolve, complete: () => resolve(undefined) }),
+      );
+      expect(err).toMatchObject({ code: 'integrity', index: 2, message: expect.stringContaining('SHA-256') });
+      const delivered = Buffer.concat(got);
+      expect(delivered.length).toBeLessThanOrEqual(2 * CHUNK); // chunks 0 and 1 at most, never the bad one
+      expect(delivered.equals(data.subarray(0, delivered.length))).toBe(true);
+      // Without the flip, the same download through the same proxy path is whole.
+      expect((await collect(client.download(file.id))).equals(Buffer.from(data))).toBe(true);
+    } finally {
+      await c.close();
+      await proxy.close();
+    }
+  });
+
+  it('verifies the whole chunks of a range too; edge slices come as the server verified them', async () => {
+    const data = bytes(4 * CHUNK, 72);
+    const file = await put(data);
+    const proxy = await flipProxy(h.port, { nth: 2, at: 48 + 7 }); // message 2: chunk 1, whole inside the range
+    const c = await connect(proxy.url, { reconnectAttempts: 0 });
+    try {
+      await expect(collect(c.download(file.id, { range: { start: 5, end: 3 * CHUNK + 4 } }))).rejects.toMatchObject({
+        code: 'integrity',
+        index: 1,
+      });
+    } finally {
+      await c.close();
+      await proxy.close();
+    }
     expect(Buffer.compare(await collect(client.download(file.id, { range: { start: 5, end: 99 } })), data.subarray(5, 100))).toBe(0);
   });
 

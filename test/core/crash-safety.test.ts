@@ -1,9 +1,12 @@
 import { lastValueFrom, take, tap, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { KiB, createFsStore, openStore, type ChunkStore, type UploadEvent } from '../../src/index.js';
+import { SAVE_EVERY_CHUNKS } from '../../src/engine/upload-session.js';
 import { bytes, collect, put, tempDir, wrapStore } from '../helpers/core.js';
 
 const chunkSize = 64 * KiB;
+// Enough chunks for two progress saves (one every SAVE_EVERY_CHUNKS), so each stage is reached.
+const CHUNKS = 2 * SAVE_EVERY_CHUNKS + 1;
 
 /** Fails the `nth` call (1-based) of `op` on keys with `prefix`. */
 function failing(inner: ChunkStore, op: string, prefix: string, nth: number) {
@@ -30,7 +33,7 @@ describe('crash safety', () => {
     ['storing the first chunk', 'put', 'chunks/', 1, 0],
     ['storing a middle chunk', 'put', 'chunks/', 4, 2],
     ['saving upload progress', 'put', 'uploads/', 3, 1],
-    ['committing the manifest', 'put', 'files/', 1, 9],
+    ['committing the manifest', 'put', 'files/', 1, CHUNKS + 1],
   ];
   for (const [stage, op, prefix, nth, stored] of stages) {
     it(`an upload failing while ${stage} leaves no visible file, and gc then removes only its orphans`, async () => {
@@ -41,7 +44,9 @@ describe('crash safety', () => {
 
       const faulty = failing(fs, op, prefix, nth);
       const store = openStore({ chunkStore: faulty, chunkSize, uploadConcurrency: 2 });
-      const { events, err } = await uploadEvents(store, bytes(8 * chunkSize + 3, 5));
+      const { events, err } = await uploadEvents(store, bytes(CHUNKS * chunkSize + 3, 5));
+      // Its last progress save (recording every chunk it stored) lands before anyone else touches the session.
+      await store.close();
       await faulty.idle(); // cancelled sibling writes may still land: gc must see them
       expect(err).toBeInstanceOf(Error);
       expect(events.some((e) => e.type === 'committed')).toBe(false);

@@ -1,12 +1,15 @@
+import { writeFile, open } from 'node:fs/promises';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { Subject, from, lastValueFrom } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { KiB, createMemoryStore, fromPull, openStore, toReadable, type ByteSource } from '../../src/index.js';
-import { chunkBytes } from '../../src/internal/chunker.js';
+import { slabChunks } from '../../src/internal/chunker.js';
+import { SlabPool } from '../../src/internal/slabs.js';
 import { HeldBytes } from '../../src/internal/gauge.js';
-import { bytes, collect, put } from '../helpers/core.js';
+import { bytes, collect, put, tempDir } from '../helpers/core.js';
 
 const chunkSize = 64 * KiB;
 const data = Buffer.from(bytes(3 * chunkSize + 333, 4));
@@ -73,18 +76,50 @@ describe('upload sources', () => {
 });
 
 describe('chunking', () => {
-  it('passes whole-chunk pieces on as views and copies others once', async () => {
-    const big = bytes(2 * chunkSize, 2);
+  const big = bytes(2 * chunkSize + 100, 2);
+  it('copies pieces once into reusable slabs, in chunk order, and gives back a slab it did not hand on', async () => {
+    const gauge = new HeldBytes();
+    const pool = new SlabPool(chunkSize, gauge);
     async function* src() {
-      yield big; // two whole chunks: no copy
-      yield big.subarray(0, 100); // a partial chunk: copied into a chunk buffer
+      yield big.subarray(0, 1000);
+      yield big.subarray(1000);
     }
-    const out = [];
-    for await (const c of chunkBytes(src(), chunkSize, new HeldBytes())) out.push(c);
-    expect(out.map((c) => c.data.byteLength)).toEqual([chunkSize, chunkSize, 100]);
-    expect(out[0]!.data.buffer).toBe(big.buffer);
-    expect(out[1]!.data.buffer).toBe(big.buffer);
-    expect(out[2]!.data.buffer).not.toBe(big.buffer);
+    const out: Buffer[] = [];
+    for await (const c of slabChunks({ pieces: src() }, pool, chunkSize, 0)) {
+      expect(c.slab.sab).toBeInstanceOf(SharedArrayBuffer);
+      out.push(Buffer.from(c.slab.data(c.length)));
+      expect(c.last).toBe(c.length < chunkSize);
+      pool.give(c.slab);
+    }
+    expect(out.map((c) => c.length)).toEqual([chunkSize, chunkSize, 100]);
+    expect(Buffer.concat(out).equals(Buffer.from(big))).toBe(true);
+    expect(gauge.held).toBe(0);
+    // Stopped after the first chunk: the slab being filled goes back.
+    const it = slabChunks({ pieces: src() }, pool, chunkSize, 0);
+    const first = await it.next();
+    pool.give(first.value!.slab);
+    await it.return(undefined);
+    expect(gauge.held).toBe(0);
+  });
+
+  it('reads a file handle in place from a position, and continues a slab holding a tail', async () => {
+    const dir = await tempDir();
+    await writeFile(path.join(dir, 'f'), big);
+    const handle = await open(path.join(dir, 'f'));
+    const pool = new SlabPool(chunkSize);
+    const tail = pool.take();
+    tail.data(10).set(big.subarray(chunkSize - 10, chunkSize));
+    const out: number[][] = [];
+    for await (const c of slabChunks({ file: handle, position: chunkSize }, pool, chunkSize, 3, { slab: tail, length: 10 })) {
+      out.push([c.index, c.length]);
+      if (c.index === 3)
+        expect(Buffer.from(c.slab.data(c.length)).equals(Buffer.from(big.subarray(chunkSize - 10, 2 * chunkSize - 10)))).toBe(true);
+    }
+    await handle.close();
+    expect(out).toEqual([
+      [3, chunkSize],
+      [4, 110],
+    ]);
   });
 });
 

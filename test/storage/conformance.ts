@@ -66,6 +66,48 @@ export function describeChunkStoreConformance(name: string, factory: () => Promi
       const got = await store.get('copy/x');
       got[1] = 0x5a;
       expect(text(await store.get('copy/x'))).toBe('abcdef');
+      // Node Buffers too: Buffer.prototype.slice returns a view, not a copy.
+      const buf = Buffer.from('ghijkl');
+      await store.put('copy/b', buf);
+      buf[0] = 0x5a;
+      const back = await store.get('copy/b');
+      back.fill(0x5a);
+      expect(text(await store.get('copy/b'))).toBe('ghijkl');
+    });
+
+    it('get({ into }) reads into the caller’s buffer, or returns the whole object as its own', async () => {
+      const data = randomBytes(1000);
+      await store.put('into/k', data);
+      for (const into of [new Uint8Array(2000), Buffer.from(new SharedArrayBuffer(1001)), new Uint8Array(10)]) {
+        into.fill(0);
+        const got = await store.get('into/k', { into });
+        if (got.buffer === into.buffer) {
+          // In place: the object's first into.byteLength bytes, at the start of the buffer.
+          expect(got.byteOffset).toBe(into.byteOffset);
+          expect(Buffer.from(got).equals(data.subarray(0, Math.min(1000, into.byteLength)))).toBe(true);
+        } else expect(Buffer.from(got).equals(data)).toBe(true);
+      }
+      expect(await codeOf(store.get('into/missing', { into: new Uint8Array(8) }))).toBe('not_found');
+      // `into` does not apply to ranges.
+      expect(text(await store.get('into/k', { range: { start: 2, end: 4 }, into: new Uint8Array(100) }))).toBe(text(data.subarray(2, 5)));
+    });
+
+    it('a deferred put is durable and visible once flushed (at once on a store without flush)', async () => {
+      const data = randomBytes(5000);
+      await store.put('defer/a', data, { defer: true, ifNotExists: true });
+      await store.put('defer/a', data, { defer: true, ifNotExists: true }); // the same chunk twice: fine
+      if (store.flush) {
+        expect(await store.has('defer/a')).toBe(false); // nothing unflushed is ever visible
+        expect(await codeOf(store.get('defer/a'))).toBe('not_found');
+        await store.flush(['defer/a', 'defer/never-put']); // keys not staged are left as they are
+      }
+      expect(Buffer.from(await store.get('defer/a')).equals(data)).toBe(true);
+      expect((await collect(store.list('defer/'))).map((o) => o.key)).toEqual(['defer/a']);
+      // An existing object is touched, not staged: visible without a flush.
+      expect(await store.put('defer/a', randomBytes(10), { defer: true, ifNotExists: true })).toEqual({ created: false });
+      expect(Buffer.from(await store.get('defer/a')).equals(data)).toBe(true);
+      await store.flush?.(['defer/a']);
+      expect(Buffer.from(await store.get('defer/a')).equals(data)).toBe(true);
     });
 
     it('replaces an existing object on a plain put', async () => {

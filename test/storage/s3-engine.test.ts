@@ -4,7 +4,7 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/engine/store.js';
 import { chunkKey } from '../../src/catalog/catalog.js';
-import { sha256Hex } from '../../src/internal/hash.js';
+import { sha256Hex } from '../../src/internal/hashing.js';
 import type { FileInfo } from '../../src/catalog/schema.js';
 import type { UploadEvent } from '../../src/engine/upload.js';
 import type { ChunkStore } from '../../src/storage/types.js';

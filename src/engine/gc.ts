@@ -1,9 +1,10 @@
 import { isChunkstreamError, toChunkstreamError } from '../errors.js';
+import { isChunkObjectKey, parseManifest } from '../catalog/catalog.js';
+import { checkId } from '../catalog/schema.js';
+import { SlabPool } from '../internal/slabs.js';
 import type { CallOptions } from '../storage/types.js';
-import type { EngineContext } from '../engine/context.js';
-import { readVerified } from '../engine/readChunk.js';
-import { isChunkObjectKey, parseManifest } from './catalog.js';
-import { checkId } from './schema.js';
+import type { EngineContext } from './context.js';
+import { readVerified } from './readChunk.js';
 
 export interface GcOptions extends CallOptions {
   /** Only chunks older than this are candidates (default: the store's gcGraceMs). */
@@ -57,6 +58,7 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
         continue;
       }
       for (const c of s.chunks) marked.add(c.key);
+      if (s.tail) marked.add(s.tail.key);
     } catch (err) {
       if (isChunkstreamError(err) && (err.code === 'not_found' || err.code === 'corrupt_manifest')) continue;
       throw err;
@@ -135,9 +137,11 @@ export async function verifyFiles(ctx: EngineContext, id?: string, options: Call
       report.problems.push({ id: fid, code: e.code, message: e.message });
       continue;
     }
+    const pool = new SlabPool(manifest.chunkSize);
+    const slab = pool.take();
     for (const [index, ref] of manifest.chunks.entries()) {
       try {
-        await readVerified(ctx.store, ref, { fileId: fid, index }, options.signal);
+        await readVerified(ctx.store, ref, slab, { fileId: fid, index }, options.signal);
         report.chunks++;
         report.bytes += ref.size;
       } catch (err) {
@@ -146,6 +150,8 @@ export async function verifyFiles(ctx: EngineContext, id?: string, options: Call
         report.problems.push({ id: fid, code: e.code === 'not_found' ? 'missing_chunk' : e.code, message: e.message, index, key: ref.key });
       }
     }
+    pool.give(slab);
+    pool.close();
   }
   return report;
 }

@@ -1,0 +1,245 @@
+import { lastValueFrom, from } from 'rxjs';
+import { BadRequestError, TooLargeError } from '../errors.js';
+import { newId } from '../catalog/catalog.js';
+import { checkName, isCommittedUpload, type ChunkRef, type Manifest, type Session } from '../catalog/schema.js';
+import { streamHash, type StreamHash } from '../internal/hashing.js';
+import { SlabPool, type Slab } from '../internal/slabs.js';
+import { concatMapEager } from '../operators/concatMapEager.js';
+import { checkExpected, markCommitted, markedManifest } from './committed.js';
+import { dropLive, settle, settled, unpark, type EngineContext } from './context.js';
+import { readVerified } from './readChunk.js';
+import type { Transfer } from './transfer.js';
+import type { ChunkWriter, OpenUpload, UploadOptions } from './upload-types.js';
+
+/**
+ * Progress is saved (staged chunks flushed, then the session) once SAVE_EVERY_CHUNKS more chunks
+ * are stored or SAVE_EVERY_MS passed since the last save, and when an upload is interrupted. So a
+ * resume after a crash (no chance to save) resends at most SAVE_EVERY_CHUNKS + uploadConcurrency
+ * chunks, or about a second of data; after a clean interruption, only chunks that were in flight.
+ */
+export const SAVE_EVERY_CHUNKS = 8;
+export const SAVE_EVERY_MS = 1000;
+
+type Opened = OpenUpload | { uploadId: string; manifest: Manifest };
+
+/** A new session, or the one `uploadId` names (re-reading its stored prefix for the file hash), or its committed file. */
+export async function openUpload(ctx: EngineContext, options: UploadOptions, t: Transfer): Promise<Opened> {
+  const { signal } = t;
+  if (options.expectedSize !== undefined && options.expectedSize > ctx.options.maxFileSize) {
+    throw new TooLargeError(
+      'size',
+      ctx.options.maxFileSize,
+      `file of ${options.expectedSize} bytes exceeds maxFileSize (${ctx.options.maxFileSize})`,
+    );
+  }
+  const now = Date.now();
+  const expires = new Date(now + ctx.options.uploadTtlMs).toISOString();
+  let session: Session;
+  if (options.uploadId) {
+    await settled(ctx, options.uploadId);
+    const found = await ctx.catalog.loadUpload(options.uploadId, { signal });
+    // Already committed: a caller expecting other bytes is told so, else it gets the file.
+    const done = (manifest: Manifest) => (checkExpected(options, manifest.size, manifest.sha256), { uploadId: found.uploadId, manifest });
+    if (isCommittedUpload(found)) return done(await markedManifest(ctx, found, { signal }));
+    const manifest = found.fileId ? await ctx.catalog.findManifest(found.fileId, { signal }) : undefined;
+    if (manifest) {
+      await settle(ctx, found.uploadId, markCommitted(ctx, found.uploadId, manifest.id)); // finish a commit cut off before its marker
+      return done(manifest);
+    }
+    const length = options.expectedSize ?? found.length;
+    if (found.length !== undefined && length !== found.length) {
+      throw new BadRequestError('size', `upload ${found.uploadId} was declared ${found.length} bytes, not ${length}`);
+    }
+    // Older sessions reserve their file id now (saved below with the new expiry).
+    session = { ...found, fileId: found.fileId ?? newId(), expires, ...(length !== undefined ? { length } : {}) };
+  } else {
+    const name = checkName(options.name);
+    const created = new Date(now).toISOString();
+    session = {
+      version: 1,
+      uploadId: newId(),
+      name,
+      chunkSize: ctx.options.chunkSize,
+      size: 0,
+      chunks: [],
+      created,
+      expires,
+      fileId: newId(),
+    };
+    if (options.expectedSize !== undefined) session.length = options.expectedSize;
+  }
+  const offset = session.size + (session.tail?.size ?? 0);
+  if (session.length !== undefined && offset > session.length) {
+    throw new BadRequestError('size', `upload ${session.uploadId} holds ${offset} bytes, more than its declared ${session.length}`);
+  }
+  const hash = unpark(ctx, session.uploadId, session.size) ?? (await rehash(ctx, session, t));
+  let first: OpenUpload['first'];
+  try {
+    if (session.tail) first = await readTail(ctx, session.tail, session.chunkSize, t);
+    await ctx.catalog.saveSession(session, { signal });
+  } catch (err) {
+    hash.drop();
+    throw err;
+  }
+  return tracker(ctx, session, offset, hash, first, signal);
+}
+
+/** The running file hash did not survive the interruption: hash the stored prefix again (verified, in order). */
+async function rehash(ctx: EngineContext, session: Session, t: Transfer): Promise<StreamHash> {
+  const hash = streamHash();
+  if (session.chunks.length === 0) return hash;
+  const pool = new SlabPool(session.chunkSize, t.gauge);
+  try {
+    await lastValueFrom(
+      from(session.chunks).pipe(
+        concatMapEager(async (ref: ChunkRef, index: number) => {
+          const slab = pool.take();
+          return {
+            slab,
+            view: await readVerified(ctx.store, ref, slab, { index }, t.signal).catch((err) => (pool.give(slab), Promise.reject(err))),
+          };
+        }, ctx.options.uploadConcurrency),
+        concatMapEager(async ({ slab, view }) => {
+          try {
+            await hash.update(view);
+          } finally {
+            pool.give(slab);
+          }
+        }, 1),
+      ),
+      { defaultValue: undefined },
+    );
+    return hash;
+  } catch (err) {
+    hash.drop();
+    throw err;
+  } finally {
+    pool.close();
+  }
+}
+
+async function readTail(ctx: EngineContext, tail: ChunkRef, chunkSize: number, t: Transfer): Promise<{ slab: Slab; length: number }> {
+  const pool = new SlabPool(chunkSize, t.gauge);
+  const slab = pool.take();
+  try {
+    await readVerified(ctx.store, tail, slab, { index: -1 }, t.signal);
+    return { slab, length: tail.size };
+  } catch (err) {
+    pool.give(slab);
+    throw err;
+  }
+}
+
+function tracker(
+  ctx: EngineContext,
+  session: Session,
+  offset: number,
+  hash: StreamHash,
+  first: OpenUpload['first'],
+  signal: AbortSignal,
+): OpenUpload {
+  const writer = chunkWriter(ctx);
+  let saving: Promise<void> | undefined;
+  let dirty = false;
+  let failure: unknown;
+  let savedChunks = session.chunks.length;
+  let savedAt = Date.now();
+  let over = false;
+  let timer: NodeJS.Timeout | undefined;
+  const snapshot = (): Session => ({ ...session, chunks: [...session.chunks] });
+  const write = async (s: Session, sig?: AbortSignal) => {
+    await writer.flush(sig);
+    await ctx.catalog.saveSession(s, { signal: sig });
+    savedChunks = s.chunks.length;
+    savedAt = Date.now();
+  };
+  const open: OpenUpload = {
+    session,
+    offset,
+    writer,
+    hash,
+    first,
+    keys: [],
+    advanced() {
+      if (over) return;
+      const wait = savedAt + SAVE_EVERY_MS - Date.now();
+      if (session.chunks.length - savedChunks < SAVE_EVERY_CHUNKS && wait > 0) {
+        // A source that stalls must not leave stored chunks out of the session (its lease) for long.
+        timer ??= setTimeout(() => ((timer = undefined), open.advanced()), wait).unref();
+        return;
+      }
+      clearTimeout(timer);
+      timer = undefined;
+      dirty = true;
+      saving ??= (async () => {
+        while (dirty) {
+          dirty = false;
+          await write(snapshot(), signal);
+        }
+      })()
+        .catch((err) => {
+          failure ??= err;
+          if (!over) open.onError?.(err);
+        })
+        .finally(() => (saving = undefined));
+    },
+    async idle() {
+      while (saving) await saving;
+      if (failure) throw failure;
+    },
+    async save() {
+      await open.idle();
+      await write(snapshot(), signal);
+    },
+    settle() {
+      over = true;
+      clearTimeout(timer);
+    },
+    interrupted() {
+      clearTimeout(timer);
+      const release = () => {
+        for (const key of open.keys.splice(0)) dropLive(ctx, key);
+      };
+      open.first = undefined; // its slab is garbage now: nothing reads it
+      if (over) return release();
+      over = true;
+      hash.drop();
+      const s = snapshot();
+      const progressed = s.chunks.length > savedChunks;
+      // Not abortable (the transfer's signal is aborted now): a resume must find what was stored.
+      // Chunks stored out of order are flushed too (durable orphans for gc): no staged write lingers.
+      const record = (async () => {
+        await saving?.catch(() => undefined);
+        if (progressed) await write(s);
+        await writer.flush();
+      })()
+        .catch(() => undefined)
+        .finally(release); // gc spares the chunks until they are recorded
+      void settle(ctx, session.uploadId, record);
+    },
+  };
+  return open;
+}
+
+/**
+ * Chunk puts are deferred when the store can flush (fs: no sync per chunk) and flushed together
+ * before a session save or the commit names them; on any other store each put is durable at once.
+ */
+function chunkWriter(ctx: EngineContext): ChunkWriter {
+  const { store } = ctx;
+  if (!store.flush) return { put: (key, data, options) => store.put(key, data, options), flush: async () => undefined };
+  const pending = new Set<string>();
+  return {
+    async put(key, data, options) {
+      const r = await store.put(key, data, { ...options, defer: true });
+      pending.add(key);
+      return r;
+    },
+    async flush(signal) {
+      if (pending.size === 0) return;
+      const keys = [...pending];
+      pending.clear();
+      await store.flush!(keys, { signal });
+    },
+  };
+}

@@ -1,0 +1,78 @@
+import type { FileHandle } from 'node:fs/promises';
+import type { FileInfo, Session } from '../catalog/schema.js';
+import type { HeldBytes } from '../internal/gauge.js';
+import type { StreamHash } from '../internal/hashing.js';
+import type { Slab } from '../internal/slabs.js';
+import type { ByteSource } from '../internal/source.js';
+import type { PutOptions, PutResult } from '../storage/types.js';
+
+/** The upload's public types, and what its steps (session, chunks, commit) share. */
+
+export interface UploadOptions {
+  /** File name (metadata only). Required unless resuming. */
+  name?: string;
+  /** Resume this unfinished upload: the source must start at the offset it reports. */
+  uploadId?: string;
+  signal?: AbortSignal;
+  /** Also counts this transfer's held bytes (the store's gauge always does). */
+  gauge?: HeldBytes;
+  /** Refuse to commit unless the file has exactly this many bytes (kept with the upload: a resume need not repeat it). */
+  expectedSize?: number;
+  /** Refuse to commit unless the file's SHA-256 (hex) is this. */
+  expectedSha256?: string;
+  /** Overrides the store's uploadConcurrency for this transfer. */
+  concurrency?: number;
+  /**
+   * The source is one segment of the file (a tus PATCH): when it ends before the file's declared
+   * size (`expectedSize`, now or from an earlier segment) — or the size is not known yet — the
+   * upload is not committed but paused: everything received is made durable, a partial last chunk
+   * included, and the Observable completes with `paused` at that exact offset. A segment whose
+   * source fails (a dropped connection) pauses the same way, keeping what arrived.
+   */
+  segment?: boolean;
+}
+
+export type UploadEvent =
+  /** `alreadyCommitted`: a resume of an upload that had committed; `committed` follows at once. */
+  | { type: 'started'; uploadId: string; offset: number; alreadyCommitted?: true }
+  | { type: 'progress'; uploadId: string; bytes: number; chunks: number; held: number; peakHeld: number }
+  /** A segment ended before the file did: `offset` bytes are durable; resume with the same uploadId. */
+  | { type: 'paused'; uploadId: string; offset: number; interrupted?: true }
+  | { type: 'committed'; file: FileInfo };
+
+/** A source, or a function of the offset to start from (for resumed uploads). A FileHandle is read from that offset. */
+export type UploadSource = ByteSource | FileHandle | ((offset: number) => ByteSource | FileHandle);
+
+/** An upload in progress: its session (the durable state), staged chunk writes, and file hash. */
+export interface OpenUpload {
+  readonly session: Session;
+  /** Bytes stored so far (whole chunks + tail): where the source starts. */
+  readonly offset: number;
+  readonly writer: ChunkWriter;
+  readonly hash: StreamHash;
+  /** The tail of an earlier segment, read back into a slab: the next chunk continues it. */
+  first?: { slab: Slab; length: number };
+  /** Chunk keys this upload holds live (gc spares them). */
+  readonly keys: string[];
+  /** A segment's source failed (its client went away): the upload pauses with what arrived. */
+  interruptedSource?: boolean;
+  /** Set by the upload: a save that fails in the background fails the upload. */
+  onError?: (err: unknown) => void;
+  /** The prefix grew: saves if due (at once, or within SAVE_EVERY_MS). */
+  advanced(): void;
+  /** Waits for the save in flight, if any (rejects if it failed). */
+  idle(): Promise<void>;
+  /** Flushes staged chunks and saves the session now. */
+  save(): Promise<void>;
+  /** Committed or paused: nothing to record on teardown. */
+  settle(): void;
+  /** Teardown: records the stored prefix (best effort, awaited by status/resume/close), releases the rest. */
+  interrupted(): void;
+}
+
+/** An upload's chunk puts: deferred where the store can flush, and flushed before they are recorded. */
+export interface ChunkWriter {
+  put(key: string, data: Uint8Array, options: PutOptions): Promise<PutResult>;
+  /** Makes every chunk put so far durable and visible. */
+  flush(signal?: AbortSignal): Promise<void>;
+}

@@ -1,0 +1,122 @@
+import { randomBytes } from 'node:crypto';
+import { constants, promises as fsp } from 'node:fs';
+import path from 'node:path';
+
+/** The file-system work behind the fs store: temp files, syncs, links and positional reads. */
+
+/** fsync of a directory: its new entries (a linked or renamed file, a new subdirectory) survive a crash. */
+export async function syncDir(dir: string): Promise<void> {
+  const h = await fsp.open(dir, constants.O_RDONLY);
+  try {
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+}
+
+/** fsync of a file's data and size (opened again: the writer closed it long ago). */
+export async function syncFile(file: string): Promise<void> {
+  const h = await fsp.open(file, constants.O_RDONLY);
+  try {
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+}
+
+export async function touch(file: string): Promise<void> {
+  const now = new Date();
+  await fsp.utimes(file, now, now);
+}
+
+/**
+ * `mkdir -p` that remembers what exists, returning the directories whose entries changed (the
+ * parents of every directory it created): those must be synced before anything in them is durable.
+ */
+export class Dirs {
+  private readonly made = new Set<string>();
+
+  async ensure(dir: string): Promise<string[]> {
+    if (this.made.has(dir)) return [];
+    const first = await fsp.mkdir(dir, { recursive: true });
+    this.made.add(dir);
+    if (first === undefined) return [];
+    const changed: string[] = [];
+    for (let d = dir; d.length >= first.length; d = path.dirname(d)) changed.push(path.dirname(d));
+    return changed;
+  }
+}
+
+/** Writes `data` to a new temp file in `tmpDir` (fsynced if `sync`); returns its path. */
+export async function writeTemp(tmpDir: string, data: Uint8Array, sync: boolean, signal?: AbortSignal): Promise<string> {
+  const tmp = path.join(tmpDir, `${randomBytes(12).toString('hex')}.tmp`);
+  const h = await fsp.open(tmp, 'wx');
+  try {
+    await h.writeFile(data, { signal });
+    if (sync) await h.sync();
+  } catch (err) {
+    await h.close().catch(() => undefined);
+    await fsp.rm(tmp, { force: true }).catch(() => undefined);
+    throw err;
+  }
+  await h.close();
+  return tmp;
+}
+
+/** Reads from the start of `file` into `target` with positional reads: one read for a chunk in the page cache. */
+export async function readFileInto(file: string, target: Uint8Array): Promise<number> {
+  const h = await fsp.open(file, 'r');
+  try {
+    let n = 0;
+    while (n < target.byteLength) {
+      const { bytesRead } = await h.read(target, n, target.byteLength - n, n);
+      if (bytesRead === 0) break;
+      n += bytesRead;
+    }
+    return n;
+  } finally {
+    await h.close();
+  }
+}
+
+/** The whole file in one buffer of its size (readFile reads in 512 KiB pieces). */
+export async function readWhole(file: string): Promise<Buffer> {
+  const h = await fsp.open(file, 'r');
+  try {
+    const { size } = await h.stat();
+    const buf = Buffer.allocUnsafe(size);
+    let n = 0;
+    while (n < size) {
+      const { bytesRead } = await h.read(buf, n, size - n, n);
+      if (bytesRead === 0) break;
+      n += bytesRead;
+    }
+    return n === size ? buf : buf.subarray(0, n);
+  } finally {
+    await h.close();
+  }
+}
+
+/** Bytes [start, end] of `file` (inclusive; clamped to its size). */
+export async function readRange(file: string, start: number, end: number): Promise<Buffer> {
+  const h = await fsp.open(file, 'r');
+  try {
+    const size = (await h.stat()).size;
+    const last = Math.min(end, size - 1);
+    if (start > last) return Buffer.alloc(0);
+    const buf = Buffer.allocUnsafe(last - start + 1);
+    const { bytesRead } = await h.read(buf, 0, buf.length, start);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await h.close();
+  }
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time (the thread pool has 4 threads). */
+export async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
