@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, stat, unlink } from 'node:fs/promises';
+import { open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -8,7 +8,7 @@ import { ChunkstreamError, IntegrityError } from '../errors.js';
 import { bool, checkRangeArg, integer, noExtra, str, UsageError, type Parsed } from './args.js';
 import { location } from './flags.js';
 import { openLocal, type Backend } from './backend.js';
-import { fmtBytes, progressMeter } from './progress.js';
+import { fmtBytes, progressLine, progressMeter } from './progress.js';
 import { openRemote } from './remote.js';
 
 /** `--server URL` → the HTTP API; otherwise the store named by --dir/--store, opened here. */
@@ -35,10 +35,23 @@ export async function put(p: Parsed, b: Backend): Promise<void> {
   const st = fromStdin ? undefined : await stat(file);
   const size = st?.isFile() ? st.size : undefined;
   const name = str(p, 'name') ?? (fromStdin ? 'stdin' : basename(file));
-  const source: Readable = fromStdin ? process.stdin : createReadStream(file);
-  const meter = progressMeter(`put ${name}`, size);
-  source.on('error', (err) => meter.destroy(err)); // a pipe is not a pipeline: forward read errors
-  const info = await b.put(source.pipe(meter), name, size);
+  const meter = progressLine(`put ${name}`, size);
+  let info;
+  if (size !== undefined) {
+    // A regular file is read in place with positional reads, straight into the engine's buffers.
+    const handle = await open(file, 'r');
+    try {
+      info = await b.put(handle, name, size, (n) => meter.update(n));
+    } finally {
+      await handle.close();
+    }
+  } else {
+    const source: Readable = fromStdin ? process.stdin : createReadStream(file);
+    const counted = progressMeter(`put ${name}`, size);
+    source.on('error', (err) => counted.destroy(err)); // a pipe is not a pipeline: forward read errors
+    info = await b.put(source.pipe(counted), name, size);
+  }
+  if (size !== undefined) meter.done();
   out(info.id);
 }
 

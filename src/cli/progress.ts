@@ -6,6 +6,22 @@ import { Transform } from 'node:stream';
  * through untouched, so it adds no buffering beyond one Transform's highWaterMark.
  */
 export function progressMeter(label: string, total: number | undefined, stream: NodeJS.WriteStream = process.stderr): Transform {
+  const meter = progressLine(label, total, stream);
+  let bytes = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      meter.update((bytes += chunk.byteLength));
+      cb(null, chunk);
+    },
+    flush(cb) {
+      meter.done();
+      cb();
+    },
+  });
+}
+
+/** The same line, fed with a byte count (an upload's progress events) instead of a stream. */
+export function progressLine(label: string, total: number | undefined, stream: NodeJS.WriteStream = process.stderr) {
   const enabled = stream.isTTY === true;
   const started = Date.now();
   let bytes = 0;
@@ -17,20 +33,18 @@ export function progressMeter(label: string, total: number | undefined, stream: 
     const of = total !== undefined ? ` / ${fmtBytes(total)}` : '';
     stream.write(`\r\x1b[K${label} ${fmtBytes(bytes)}${of}  ${fmtBytes(rate)}/s${eta}${final ? '\n' : ''}`);
   };
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      bytes += chunk.byteLength;
+  return {
+    update(n: number) {
+      bytes = n;
       if (enabled && Date.now() - drawn >= 200) {
         drawn = Date.now();
         draw(false);
       }
-      cb(null, chunk);
     },
-    flush(cb) {
+    done() {
       if (enabled) draw(true);
-      cb();
     },
-  });
+  };
 }
 
 export function fmtBytes(n: number): string {

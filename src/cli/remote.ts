@@ -10,6 +10,8 @@ import type { Backend } from './backend.js';
  * The same commands through the HTTP API. node:http rather than fetch: request and response
  * bodies are streams with backpressure both ways, so put/get never hold a whole file.
  */
+const isStream = (s: unknown): s is Readable => typeof (s as Readable).pipe === 'function';
+
 export function openRemote(server: string, token: string | undefined): Backend {
   let base: URL;
   try {
@@ -49,10 +51,13 @@ export function openRemote(server: string, token: string | undefined): Backend {
   const filePath = (id: string) => `/v1/files/${encodeURIComponent(id)}`;
 
   return {
-    async put(source, name, size) {
+    async put(source, name, size, onBytes) {
       const headers: Record<string, string | number> = { 'Content-Type': 'application/octet-stream' };
       if (size !== undefined) headers['Content-Length'] = size;
-      const res = await call('PUT', `/v1/files?name=${encodeURIComponent(name)}`, { headers, body: source });
+      const stream = isStream(source) ? source : source.createReadStream({ start: 0, autoClose: false });
+      let sent = 0;
+      if (onBytes) stream.on('data', (d: Buffer) => onBytes((sent += d.byteLength)));
+      const res = await call('PUT', `/v1/files?name=${encodeURIComponent(name)}`, { headers, body: stream });
       return JSON.parse(await text(res)) as FileInfo;
     },
     async get(id, range) {
