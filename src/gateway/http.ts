@@ -4,7 +4,9 @@ import type { Store } from '../engine/store.js';
 import { BadRequestError, ChunkstreamError, NotFoundError } from '../errors.js';
 import { bearerToken, createTokenChecker, type TokenChecker } from './auth.js';
 import { resolveBudgetLimit, TransferBudget } from './budget.js';
+import { evaluatePreconditions } from './http-conditional.js';
 import { serveFile } from './http-download.js';
+import { validators } from './http-representation.js';
 import { receiveFile } from './http-upload.js';
 import { sendError, sendJson } from './http-util.js';
 
@@ -44,8 +46,8 @@ const noBody = async ({ res }: Ctx) => void res.writeHead(204).end();
  *   GET  /healthz                 open even with auth on (load balancers)
  *   GET  /v1/files                { files: FileInfo[] }
  *   PUT  /v1/files?name=NAME      streamed body → 201 FileInfo
- *   GET|HEAD /v1/files/:id        bytes (Range, ETag, If-None-Match)
- *   DELETE /v1/files/:id          204
+ *   GET|HEAD /v1/files/:id        bytes (conditional, Range, multipart)
+ *   DELETE /v1/files/:id          204 (If-Match, If-Unmodified-Since)
  *   GET  /v1/files/:id/meta       FileInfo
  *   POST /v1/files/:id/verify     VerifyReport of one file
  *   POST /v1/verify, POST /v1/gc  whole-store maintenance (for `chunkstream --server`)
@@ -87,10 +89,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
       id,
       route: {
         allow: ['GET', 'HEAD', 'DELETE'],
-        run: async (c) =>
-          c.req.method === 'DELETE'
-            ? (await c.store.remove(id, { signal: c.signal }), noBody(c))
-            : serveFile(c.store, id, c.req, c.res, c.signal, budget),
+        run: async (c) => (c.req.method === 'DELETE' ? remove(c, id) : serveFile(c.store, id, c.req, c.res, c.signal, { budget })),
       },
     };
   };
@@ -108,6 +107,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
 
   const handle = async (req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> => {
     const url = parseUrl(req.url ?? '/');
+    const method = req.method ?? 'GET';
     if (url.pathname !== '/healthz' && !auth.check(bearerToken(req.headers.authorization))) {
       const error = req.headers.authorization ? 'invalid_token' : undefined;
       const message = error ? 'the bearer token is not valid' : 'an Authorization: Bearer <token> header is required';
@@ -118,7 +118,6 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     }
     const found = route(url.pathname);
     if (!found) throw new NotFoundError(`route ${url.pathname.slice(0, 200)}`);
-    const method = req.method ?? 'GET';
     if (!found.route.allow.includes(method)) {
       sendError(res, new ChunkstreamError('method_not_allowed', `${method} is not allowed on ${url.pathname.slice(0, 200)}`), {
         Allow: found.route.allow.join(', '),
@@ -126,6 +125,16 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
       return;
     }
     await found.route.run({ store, url, id: found.id, req, res, signal });
+  };
+
+  // If-Match / If-Unmodified-Since / If-None-Match hold or the file stays (412).
+  const remove = async (c: Ctx, id: string) => {
+    const m = await c.store.manifest(id, { signal: c.signal });
+    if (evaluatePreconditions('DELETE', c.req.headers, validators(m)) !== 'proceed') {
+      throw new ChunkstreamError('precondition_failed', 'the file has another ETag or changed after the date: it was not deleted');
+    }
+    await c.store.remove(id, { signal: c.signal });
+    noBody(c);
   };
 
   // ?graceMs=N&dryRun=1 mirror `chunkstream gc --grace-ms N --dry-run`.
