@@ -24,6 +24,10 @@ export const SERVE_FLAGS = {
   'tokens-file': { type: 'string' },
   insecure: { type: 'boolean' },
   'max-transfer-bytes': { type: 'string' },
+  'allow-host': { type: 'string', multiple: true },
+  'allow-origin': { type: 'string', multiple: true },
+  'cors-origin': { type: 'string', multiple: true },
+  'public-url': { type: 'string' },
 } as const;
 
 /** The store location and tuning flags, as openChunkStore / openStore options. */

@@ -47,6 +47,15 @@ Each flag also from CHUNKSTREAM_<FLAG> (CHUNKSTREAM_PORT, CHUNKSTREAM_TOKEN, …
   --insecure                 allow a non-loopback --host without tokens
   --max-transfer-bytes SIZE  memory budget of all transfers in flight, e.g. 2GiB (default
                              1GiB); beyond it new transfers get 503 / error code busy
+  --allow-host NAME          also answer for this Host name (repeatable; .example.com for
+                             subdomains, * for any). On a loopback --host only loopback
+                             names are answered by default (DNS rebinding guard)
+  --allow-origin ORIGIN      web pages of this origin may use the API and the WebSocket
+                             (repeatable; e.g. https://app.example). Same-origin always may
+  --cors-origin ORIGIN       send CORS headers to this origin, answer its preflights
+                             (repeatable, * for any); also allows it like --allow-origin
+  --public-url URL           the URL clients reach the server by (behind a proxy): its
+                             host and origin count as the server's own
 
 ${WHERE}  -h, --help                 this help
 `,

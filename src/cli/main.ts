@@ -53,7 +53,11 @@ const COMMANDS: Record<string, Command> = {
 };
 
 /** Flags that may also come from CHUNKSTREAM_* variables: where the store is, and auth. */
-const ENV_FLAGS = [...Object.keys(LOCATION_FLAGS), 'server', 'token', 'host', 'port', 'tokens-file', 'insecure', 'max-transfer-bytes'];
+const ENV_FLAGS = [
+  ...Object.keys(LOCATION_FLAGS),
+  ...['server', 'token', 'host', 'port', 'tokens-file', 'insecure', 'max-transfer-bytes'],
+  ...['allow-host', 'allow-origin', 'cors-origin', 'public-url'],
+];
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -22,6 +22,15 @@ async function readTokens(p: Parsed): Promise<string[]> {
   return [...given, ...lines.filter((l) => l !== '' && !l.startsWith('#'))];
 }
 
+/** A repeatable flag; each value (and its CHUNKSTREAM_* variable) may also list several, comma-separated. */
+function list(p: Parsed, flag: string): string[] {
+  const given = (p.values[flag] as string[] | undefined) ?? [];
+  return given
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+}
+
 /** `serve` flags → ServerOptions, validated here so a bad value fails before the server loads. */
 export async function serveOptions(p: Parsed): Promise<ServerOptions> {
   const loc = location(p);
@@ -39,6 +48,10 @@ export async function serveOptions(p: Parsed): Promise<ServerOptions> {
     tokens: await readTokens(p),
     insecure: bool(p, 'insecure'),
     maxTransferBytes: integer(p, 'max-transfer-bytes', true),
+    allowHosts: list(p, 'allow-host'),
+    allowOrigins: list(p, 'allow-origin'),
+    corsOrigins: list(p, 'cors-origin'),
+    publicUrl: str(p, 'public-url'),
   };
   const o = resolveServerOptions(options);
   // The budget must fit one transfer at these settings: say so before the server loads.

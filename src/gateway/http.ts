@@ -5,7 +5,9 @@ import { BadRequestError, ChunkstreamError, NotFoundError } from '../errors.js';
 import { bearerToken, createTokenChecker, type TokenChecker } from './auth.js';
 import { resolveBudgetLimit, TransferBudget } from './budget.js';
 import { evaluatePreconditions } from './http-conditional.js';
+import { applyCors } from './http-cors.js';
 import { serveFile } from './http-download.js';
+import type { RequestGuard } from './http-guard.js';
 import { validators } from './http-representation.js';
 import { receiveFile } from './http-upload.js';
 import { sendError, sendJson } from './http-util.js';
@@ -20,6 +22,8 @@ export interface HttpHandlerOptions {
   bodyIdleTimeoutMs?: number;
   /** The server-wide transfer budget (shared with the WebSocket gateway); default: its own, 1 GiB. */
   budget?: TransferBudget;
+  /** Host / Origin / CORS policy (http-guard.ts), shared with the WebSocket gateway; none: no checks. */
+  guard?: RequestGuard;
 }
 
 export type HttpHandler = ((req: IncomingMessage, res: ServerResponse) => void) & {
@@ -58,7 +62,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
   const auth = options.auth ?? createTokenChecker(options.tokens ?? []);
   const inFlight = new Set<AbortController>();
   const budget = options.budget ?? new TransferBudget(resolveBudgetLimit(undefined, { ...store.options, window: 0 }));
-
+  const { guard } = options;
   const route = (path: string): { route: Route; id?: string } | undefined => {
     if (path === '/healthz') return { route: { allow: ['GET', 'HEAD'], run: async ({ res }) => sendJson(res, 200, { ok: true }) } };
     if (path === '/v1/files') {
@@ -106,6 +110,10 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> => {
+    // Browser defences first, on every route: a refused request learns nothing else.
+    const refused = guard?.checkHost(req.headers.host) ?? guard?.checkOrigin(req.headers.origin, req.headers.host);
+    if (refused) return sendError(res, refused);
+    if (guard && applyCors(guard, req, res)) return; // a preflight, answered
     const url = parseUrl(req.url ?? '/');
     const method = req.method ?? 'GET';
     if (url.pathname !== '/healthz' && !auth.check(bearerToken(req.headers.authorization))) {

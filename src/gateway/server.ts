@@ -5,6 +5,7 @@ import { openChunkStore } from '../storage/open.js';
 import { createTokenChecker } from './auth.js';
 import { resolveBudgetLimit, TransferBudget } from './budget.js';
 import { createHttpHandler } from './http.js';
+import { createRequestGuard } from './http-guard.js';
 import { resolveServerOptions, type ServerOptions } from './server-options.js';
 import { attachWsGateway, WS_DEFAULTS } from './ws-gateway.js';
 
@@ -59,7 +60,20 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     throw err;
   }
   const auth = createTokenChecker(o.tokens);
-  const handler = createHttpHandler({ store, auth, bodyIdleTimeoutMs: o.bodyIdleTimeoutMs, budget });
+  const guard = createRequestGuard({
+    listenHost: o.host,
+    allowHosts: o.allowHosts,
+    allowOrigins: o.allowOrigins,
+    corsOrigins: o.corsOrigins,
+    publicUrl: o.publicUrl,
+  });
+  const handler = createHttpHandler({
+    store,
+    auth,
+    bodyIdleTimeoutMs: o.bodyIdleTimeoutMs,
+    budget,
+    guard,
+  });
   // No whole-request deadline (Node's default is 5 minutes): a large upload on a slow link is
   // legitimate, and it is paced by storage anyway. headersTimeout must be explicit: Node
   // defaults it to min(60 s, requestTimeout), i.e. 0 (off) here, which let a client hold a
@@ -74,7 +88,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     },
     handler,
   );
-  const ws = attachWsGateway(server, { store, tokens: auth, path: '/v1/ws', budget });
+  const ws = attachWsGateway(server, { store, tokens: auth, path: '/v1/ws', budget, guard });
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
