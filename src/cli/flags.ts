@@ -28,6 +28,8 @@ export const SERVE_FLAGS = {
   'allow-origin': { type: 'string', multiple: true },
   'cors-origin': { type: 'string', multiple: true },
   'public-url': { type: 'string' },
+  'link-secret': { type: 'string' },
+  'link-secret-file': { type: 'string' },
 } as const;
 
 /** The store location and tuning flags, as openChunkStore / openStore options. */

@@ -105,7 +105,7 @@ async function text(res: IncomingMessage, limit = Infinity): Promise<string> {
 }
 
 /** The server's `{ error: { code, message } }`, or a description of whatever it sent instead. */
-async function errorOf(res: IncomingMessage): Promise<ChunkstreamError> {
+export async function errorOf(res: IncomingMessage): Promise<ChunkstreamError> {
   const body = await text(res, ERROR_BODY_LIMIT).catch(() => '');
   try {
     const e = (JSON.parse(body) as { error?: { code?: string; message?: string } }).error;

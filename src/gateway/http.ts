@@ -8,9 +8,11 @@ import { evaluatePreconditions } from './http-conditional.js';
 import { applyCors } from './http-cors.js';
 import { serveFile } from './http-download.js';
 import type { RequestGuard } from './http-guard.js';
+import { authorizeLink, createLink, type LinkContext } from './http-links.js';
 import { validators } from './http-representation.js';
 import { receiveFile } from './http-upload.js';
 import { sendError, sendJson } from './http-util.js';
+import { linkSecretProvider } from './link-secret.js';
 
 export interface HttpHandlerOptions {
   store: Store;
@@ -24,6 +26,12 @@ export interface HttpHandlerOptions {
   budget?: TransferBudget;
   /** Host / Origin / CORS policy (http-guard.ts), shared with the WebSocket gateway; none: no checks. */
   guard?: RequestGuard;
+  /** HMAC key of signed links; default: generated once and kept in the store (link-secret.ts). */
+  linkSecret?: () => Promise<Uint8Array>;
+  /** Base of signed link URLs (`--public-url`); default `http://` + the request's Host. */
+  publicUrl?: string;
+  /** The server's own URL, for link URLs when a request has no Host header. */
+  serverUrl?: () => string | undefined;
 }
 
 export type HttpHandler = ((req: IncomingMessage, res: ServerResponse) => void) & {
@@ -50,8 +58,9 @@ const noBody = async ({ res }: Ctx) => void res.writeHead(204).end();
  *   GET  /healthz                 open even with auth on (load balancers)
  *   GET  /v1/files                { files: FileInfo[] }
  *   PUT  /v1/files?name=NAME      streamed body → 201 FileInfo
- *   GET|HEAD /v1/files/:id        bytes (conditional, Range, multipart)
+ *   GET|HEAD /v1/files/:id        bytes (conditional, Range, multipart); a signed link needs no token
  *   DELETE /v1/files/:id          204 (If-Match, If-Unmodified-Since)
+ *   POST /v1/files/:id/links      { expiresIn } → { url, expires }: a signed link
  *   GET  /v1/files/:id/meta       FileInfo
  *   POST /v1/files/:id/verify     VerifyReport of one file
  *   POST /v1/verify, POST /v1/gc  whole-store maintenance (for `chunkstream --server`)
@@ -63,6 +72,13 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
   const inFlight = new Set<AbortController>();
   const budget = options.budget ?? new TransferBudget(resolveBudgetLimit(undefined, { ...store.options, window: 0 }));
   const { guard } = options;
+  const links: LinkContext = {
+    store,
+    secret: options.linkSecret ?? linkSecretProvider(store.chunkStore),
+    publicUrl: options.publicUrl,
+    serverUrl: options.serverUrl,
+  };
+
   const route = (path: string): { route: Route; id?: string } | undefined => {
     if (path === '/healthz') return { route: { allow: ['GET', 'HEAD'], run: async ({ res }) => sendJson(res, 200, { ok: true }) } };
     if (path === '/v1/files') {
@@ -78,7 +94,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     if (path === '/v1/verify') {
       return { route: { allow: ['POST'], run: async (c) => sendJson(c.res, 200, await c.store.verify(undefined, { signal: c.signal })) } };
     }
-    const m = /^\/v1\/files\/([^/]*)(\/meta|\/verify)?$/.exec(path);
+    const m = /^\/v1\/files\/([^/]*)(\/meta|\/verify|\/links)?$/.exec(path);
     if (!m) return undefined;
     // Split before decoding: an encoded "/" (`..%2F..%2Fetc`) stays inside the id and fails checkId.
     const id = checkId(decode(m[1]!));
@@ -89,6 +105,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
       };
     if (m[2] === '/verify')
       return { id, route: { allow: ['POST'], run: async (c) => sendJson(c.res, 200, await c.store.verify(id, { signal: c.signal })) } };
+    if (m[2] === '/links') return { id, route: { allow: ['POST'], run: async (c) => createLink(links, id, c.req, c.res, c.signal) } };
     return {
       id,
       route: {
@@ -116,6 +133,8 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     if (guard && applyCors(guard, req, res)) return; // a preflight, answered
     const url = parseUrl(req.url ?? '/');
     const method = req.method ?? 'GET';
+    const link = await authorizeLink(links, url, method); // 403 for an expired or forged link
+    if (link) return serveFile(store, link.id, req, res, signal, { budget, maxAgeS: link.remainingS });
     if (url.pathname !== '/healthz' && !auth.check(bearerToken(req.headers.authorization))) {
       const error = req.headers.authorization ? 'invalid_token' : undefined;
       const message = error ? 'the bearer token is not valid' : 'an Authorization: Bearer <token> header is required';

@@ -78,11 +78,13 @@ export const serverOptionsSchema = z
     allowOrigins: z.array(originSchema),
     /** Origins that get CORS headers (and are allowed, as with allowOrigins). */
     corsOrigins: z.array(originSchema),
-    /** The URL clients use (behind a proxy): its origin and host are the server's own. */
+    /** The URL clients use (behind a proxy): base of signed links, and its origin and host are the server's own. */
     publicUrl: z
       .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
       .refine((u) => !/[?#]/.test(u), 'must not have a query or fragment')
       .optional(),
+    /** HMAC key of signed links (≥ 32 characters); default: generated and kept in the store. */
+    linkSecret: z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)').optional(),
   })
   .strict();
 

@@ -6,6 +6,7 @@ import { createTokenChecker } from './auth.js';
 import { resolveBudgetLimit, TransferBudget } from './budget.js';
 import { createHttpHandler } from './http.js';
 import { createRequestGuard } from './http-guard.js';
+import { linkSecretProvider } from './link-secret.js';
 import { resolveServerOptions, type ServerOptions } from './server-options.js';
 import { attachWsGateway, WS_DEFAULTS } from './ws-gateway.js';
 
@@ -67,12 +68,16 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     corsOrigins: o.corsOrigins,
     publicUrl: o.publicUrl,
   });
+  let url: string | undefined;
   const handler = createHttpHandler({
     store,
     auth,
     bodyIdleTimeoutMs: o.bodyIdleTimeoutMs,
     budget,
     guard,
+    linkSecret: linkSecretProvider(store.chunkStore, o.linkSecret),
+    publicUrl: o.publicUrl,
+    serverUrl: () => url,
   });
   // No whole-request deadline (Node's default is 5 minutes): a large upload on a slow link is
   // legitimate, and it is paced by storage anyway. headersTimeout must be explicit: Node
@@ -107,8 +112,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   let closing: Promise<void> | undefined;
   const s = store;
+  url = `http://${host}:${address.port}`;
   return {
-    url: `http://${host}:${address.port}`,
+    url,
     port: address.port,
     host: address.address,
     store: s,

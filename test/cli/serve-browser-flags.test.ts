@@ -1,9 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, cli, serve } from '../helpers/http-cli.js';
-import { request } from '../helpers/http-server.js';
+import { linkQuery } from '../../src/gateway/links.js';
+import { request, upload } from '../helpers/http-server.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -56,5 +57,37 @@ describe('serve: browser-facing flags, from flags or CHUNKSTREAM_* variables', (
     const s = await serve(['--port', '0', '--dir', dir, '--cors-origin', '*']);
     const { stderr } = await s.stop();
     expect(stderr).toContain('any web page may use this server');
+  });
+});
+
+describe('serve: the link secret', () => {
+  const secret = 'f'.repeat(64);
+  it('--link-secret-file (first line) or CHUNKSTREAM_LINK_SECRET signs links; a link signed with it elsewhere works', async () => {
+    const file = path.join(dir, 'link-secret');
+    await writeFile(file, `${secret}\n# comment\n`);
+    for (const [args, env] of [
+      [['--link-secret-file', file], {}],
+      [[], { CHUNKSTREAM_LINK_SECRET: secret }],
+    ] as const) {
+      const s = await serve(['--port', '0', '--dir', dir, '--token', 't0k', ...args], env);
+      try {
+        const { id } = await upload(s.url, 'l.txt', Buffer.from('linked'), { Authorization: 'Bearer t0k' });
+        const expires = Math.floor(Date.now() / 1000) + 60;
+        const r = await request(`${s.url}/v1/files/${id}?${linkQuery(Buffer.from(secret), id, expires)}`);
+        expect(r.body.toString()).toBe('linked');
+      } finally {
+        await s.stop();
+      }
+    }
+  });
+
+  it.each([
+    [['--link-secret', 'x'.repeat(40), '--link-secret-file', 'f'], '--link-secret-file', 'not both'],
+    [['--link-secret', 'short'], '--link-secret', 'at least 32'],
+    [['--link-secret-file', '/nonexistent/secret'], '--link-secret-file', 'cannot read'],
+  ])('%j → exit 2 naming %s', async (args, flag, message) => {
+    const r = await cli(['serve', '--port', '0', '--dir', dir, ...args]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`^chunkstream: invalid_option: ${flag}: .*${message}`));
   });
 });
