@@ -89,7 +89,9 @@ export function attachWsGateway(server: http.Server, options: WsGatewayOptions):
     if (closing) return refuse(socket, 503, 'Service Unavailable');
     // A page on any site may open a WebSocket to 127.0.0.1 (browsers apply no CORS to it) and
     // would drive the whole API: refuse before any socket exists.
-    const refused = o.guard?.checkHost(req.headers.host) ?? o.guard?.checkOrigin(req.headers.origin, req.headers.host);
+    // Protocol version 8 (pre-RFC 6455, which `ws` still accepts) names it Sec-WebSocket-Origin.
+    const origin = req.headers.origin ?? (req.headers['sec-websocket-origin'] as string | undefined);
+    const refused = o.guard?.checkHost(req.headers.host) ?? o.guard?.checkOrigin(origin, req.headers.host);
     if (refused) return refuseCoded(socket, refused);
     const header = req.headers.authorization;
     const token = bearerToken(header);

@@ -14,9 +14,13 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 /** A real `ws` client: resolves 'open' once `ready` arrived, or the refusal's status and body. */
-function openWs(headers: Record<string, string>, p = port): Promise<{ open: true } | { open: false; status: number; body: string }> {
+function openWs(
+  headers: Record<string, string>,
+  p = port,
+  o: WebSocket.ClientOptions = {},
+): Promise<{ open: true } | { open: false; status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${p}/v1/ws`, { headers });
+    const ws = new WebSocket(`ws://127.0.0.1:${p}/v1/ws`, { headers, ...o });
     ws.on('message', (d) => {
       if (JSON.parse(String(d)).type !== 'ready') return;
       ws.close();
@@ -57,6 +61,11 @@ describe('cross-site WebSocket hijacking', () => {
       expect(r, origin).toMatchObject({ open: false, status: 403 });
       expect(JSON.parse((r as { body: string }).body).error.code).toBe('forbidden');
     }
+  });
+
+  it('also for the old protocol version 8, which sends Sec-WebSocket-Origin', async () => {
+    expect(await openWs({}, port, { protocolVersion: 8, origin: 'http://evil.example' })).toMatchObject({ open: false, status: 403 });
+    expect(await openWs({}, port, { protocolVersion: 8, origin: 'http://app.example:3000' })).toEqual({ open: true });
   });
 
   it('same-origin, origin-less and --allow-origin upgrades work', async () => {
