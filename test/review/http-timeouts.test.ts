@@ -94,7 +94,9 @@ describe('review: HTTP timeouts', () => {
     const c = connect(r.port);
     await c.opened;
     const piece = Buffer.alloc(10_000, 1);
-    c.sock.write(`PUT /v1/files?name=slow.bin HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: ${piece.length * 8}\r\n\r\n`);
+    c.sock.write(
+      `PUT /v1/files?name=slow.bin HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: ${piece.length * 8}\r\n\r\n`,
+    );
     for (let i = 0; i < 8; i++) {
       c.sock.write(piece);
       await new Promise((resolve) => setTimeout(resolve, 100)); // well under the idle limit each time
