@@ -23,7 +23,13 @@ export type ErrorCode =
   /** The WebSocket connection dropped and the transfer could not be resumed (client SDK). */
   | 'connection_lost'
   /** The server's transfer budget (maxTransferBytes) is spent: retry later. */
-  | 'busy';
+  | 'busy'
+  /** An If-Match / If-Unmodified-Since / If-None-Match condition did not hold (HTTP 412). */
+  | 'precondition_failed'
+  /** Refused whatever the credentials: a foreign Origin, an expired or forged signed link (HTTP 403). */
+  | 'forbidden'
+  /** The Host header names a server this one does not answer for (DNS rebinding guard, HTTP 421). */
+  | 'misdirected';
 
 const STATUS: Record<ErrorCode, number> = {
   invalid_option: 400,
@@ -43,6 +49,9 @@ const STATUS: Record<ErrorCode, number> = {
   timeout: 408,
   connection_lost: 503,
   busy: 503,
+  precondition_failed: 412,
+  forbidden: 403,
+  misdirected: 421,
 };
 
 export class ChunkstreamError extends Error {

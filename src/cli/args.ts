@@ -117,7 +117,12 @@ export function flagFor(option: string, origin: Map<string, string>): string {
   if (option.startsWith('--') || option.startsWith('CHUNKSTREAM_')) return option;
   const base = option.split('.')[0]!;
   const flag =
-    ({ storeUrl: 'store', tokens: 'token' } as Record<string, string>)[base] ?? base.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    (
+      { storeUrl: 'store', tokens: 'token', allowHosts: 'allow-host', allowOrigins: 'allow-origin', corsOrigins: 'cors-origin' } as Record<
+        string,
+        string
+      >
+    )[base] ?? base.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
   return origin.get(flag) ?? `--${flag}`;
 }
 

@@ -24,6 +24,12 @@ export const SERVE_FLAGS = {
   'tokens-file': { type: 'string' },
   insecure: { type: 'boolean' },
   'max-transfer-bytes': { type: 'string' },
+  'allow-host': { type: 'string', multiple: true },
+  'allow-origin': { type: 'string', multiple: true },
+  'cors-origin': { type: 'string', multiple: true },
+  'public-url': { type: 'string' },
+  'link-secret': { type: 'string' },
+  'link-secret-file': { type: 'string' },
 } as const;
 
 /** The store location and tuning flags, as openChunkStore / openStore options. */

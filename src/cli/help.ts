@@ -28,6 +28,7 @@ Commands:
   rm <id>                    remove a file (its chunks go at the next gc)
   gc                         delete chunks no file references
   verify [<id>]              re-read and check every chunk
+  link <id> [--expires 1h]   print a signed download link (needs --server)
 
 Run "chunkstream <command> --help" for a command's options.
 Errors print one line "chunkstream: <code>: <message>"; exit code 2 for bad usage, 1 otherwise.
@@ -47,8 +48,29 @@ Each flag also from CHUNKSTREAM_<FLAG> (CHUNKSTREAM_PORT, CHUNKSTREAM_TOKEN, …
   --insecure                 allow a non-loopback --host without tokens
   --max-transfer-bytes SIZE  memory budget of all transfers in flight, e.g. 2GiB (default
                              1GiB); beyond it new transfers get 503 / error code busy
+  --allow-host NAME          also answer for this Host name (repeatable; .example.com for
+                             subdomains, * for any). On a loopback --host only loopback
+                             names are answered by default (DNS rebinding guard)
+  --allow-origin ORIGIN      web pages of this origin may use the API and the WebSocket
+                             (repeatable; e.g. https://app.example). Same-origin always may
+  --cors-origin ORIGIN       send CORS headers to this origin, answer its preflights
+                             (repeatable, * for any); also allows it like --allow-origin
+  --public-url URL           the URL clients reach the server by (behind a proxy): base of
+                             signed links; its host and origin count as the server's own
+  --link-secret SECRET       HMAC key of signed links (32+ characters); default: generated
+  --link-secret-file FILE    once and kept in the store (config/link-secret.json)
 
 ${WHERE}  -h, --help                 this help
+`,
+  link: `Usage: chunkstream link <id> [--expires DURATION] --server URL [--token TOKEN]
+
+Prints a signed link to one file: anyone with the URL may download it (GET/HEAD, ranges
+included) without a token until it expires. The server signs it with its link secret.
+
+  --expires DURATION         how long it works: 90s, 15m, 1h, 7d (default 1h, at most 7d)
+  --server URL               e.g. http://127.0.0.1:8080 (CHUNKSTREAM_SERVER)
+  --token TOKEN              bearer token (CHUNKSTREAM_TOKEN)
+  -h, --help                 this help
 `,
   put: client(
     'put <file|-> [--name NAME] [options]',

@@ -3,6 +3,7 @@ import { checkRangeArg, describe, noExtra, parse, str, UsageError, type Parsed }
 import { resolveStoreOptions } from '../options.js';
 import { CLIENT_FLAGS, LOCATION_FLAGS, SERVE_FLAGS, location } from './flags.js';
 import { HELP, USAGE } from './help.js';
+import { LINK_COMMAND } from './link-command.js';
 
 type Flags = Parameters<typeof parse>[1];
 type Name = 'put' | 'get' | 'ls' | 'statCmd' | 'rm' | 'gc' | 'verify';
@@ -50,10 +51,15 @@ const COMMANDS: Record<string, Command> = {
   rm: { flags: CLIENT_FLAGS, run: client('rm') },
   gc: { flags: { ...CLIENT_FLAGS, 'grace-ms': { type: 'string' }, 'dry-run': { type: 'boolean' } }, run: client('gc') },
   verify: { flags: CLIENT_FLAGS, run: client('verify') },
+  link: LINK_COMMAND,
 };
 
 /** Flags that may also come from CHUNKSTREAM_* variables: where the store is, and auth. */
-const ENV_FLAGS = [...Object.keys(LOCATION_FLAGS), 'server', 'token', 'host', 'port', 'tokens-file', 'insecure', 'max-transfer-bytes'];
+const ENV_FLAGS = [
+  ...Object.keys(LOCATION_FLAGS),
+  ...['server', 'token', 'host', 'port', 'tokens-file', 'insecure', 'max-transfer-bytes'],
+  ...['allow-host', 'allow-origin', 'cors-origin', 'public-url', 'link-secret', 'link-secret-file'],
+];
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type { FileInfo } from '../catalog/schema.js';
 import { ChunkstreamError, InvalidOptionError, type ErrorCode } from '../errors.js';
 import type { Backend } from './backend.js';
+import { resumable, resumed, resumeHeaders } from './resume.js';
 
 /**
  * The same commands through the HTTP API. node:http rather than fetch: request and response
@@ -75,7 +76,11 @@ export function openRemote(server: string, token: string | undefined): Backend {
           `range ${range}: the server answered ${res.statusCode} with the whole file instead of 206`,
         );
       }
-      return { body: res, length, size: total ? Number(total) : length, sha256: partial ? undefined : etag };
+      // A cut download continues from where it stopped, or fails with the server's code (integrity).
+      const body = resumable(res, length, async (n) =>
+        resumed(await call('GET', filePath(id), { headers: resumeHeaders(res, n) }), res, n),
+      );
+      return { body, length, size: total ? Number(total) : length, sha256: partial ? undefined : etag };
     },
     list: async () => (await json<{ files: FileInfo[] }>('GET', '/v1/files')).files,
     stat: (id) => json('GET', `${filePath(id)}/meta`),
@@ -110,7 +115,7 @@ async function text(res: IncomingMessage, limit = Infinity): Promise<string> {
 }
 
 /** The server's `{ error: { code, message } }`, or a description of whatever it sent instead. */
-async function errorOf(res: IncomingMessage): Promise<ChunkstreamError> {
+export async function errorOf(res: IncomingMessage): Promise<ChunkstreamError> {
   const body = await text(res, ERROR_BODY_LIMIT).catch(() => '');
   try {
     const e = (JSON.parse(body) as { error?: { code?: string; message?: string } }).error;

@@ -22,6 +22,34 @@ async function readTokens(p: Parsed): Promise<string[]> {
   return [...given, ...lines.filter((l) => l !== '' && !l.startsWith('#'))];
 }
 
+/** A repeatable flag; each value (and its CHUNKSTREAM_* variable) may also list several, comma-separated. */
+function list(p: Parsed, flag: string): string[] {
+  const given = (p.values[flag] as string[] | undefined) ?? [];
+  return given
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+}
+
+/** --link-secret, or the first line of --link-secret-file; not both. */
+async function readLinkSecret(p: Parsed): Promise<string | undefined> {
+  const given = str(p, 'link-secret');
+  const file = str(p, 'link-secret-file');
+  const fileFlag = p.origin.get('link-secret-file') ?? '--link-secret-file';
+  if (file === undefined) return given;
+  if (given !== undefined) throw new InvalidOptionError(fileFlag, `give --link-secret or --link-secret-file, not both`);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new InvalidOptionError(fileFlag, `cannot read ${file}: ${(err as Error).message}`);
+  }
+  const secret = text.split(/\r?\n/)[0]!.trim();
+  if (secret.length < 32)
+    throw new InvalidOptionError(fileFlag, `${file}: the secret must be at least 32 characters (e.g. openssl rand -hex 32)`);
+  return secret;
+}
+
 /** `serve` flags → ServerOptions, validated here so a bad value fails before the server loads. */
 export async function serveOptions(p: Parsed): Promise<ServerOptions> {
   const loc = location(p);
@@ -39,6 +67,11 @@ export async function serveOptions(p: Parsed): Promise<ServerOptions> {
     tokens: await readTokens(p),
     insecure: bool(p, 'insecure'),
     maxTransferBytes: integer(p, 'max-transfer-bytes', true),
+    allowHosts: list(p, 'allow-host'),
+    allowOrigins: list(p, 'allow-origin'),
+    corsOrigins: list(p, 'cors-origin'),
+    publicUrl: str(p, 'public-url'),
+    linkSecret: await readLinkSecret(p),
   };
   const o = resolveServerOptions(options);
   // The budget must fit one transfer at these settings: say so before the server loads.

@@ -23,6 +23,10 @@ export async function serve(options: ServerOptions): Promise<void> {
     const where = isLoopback(running.host) ? '' : ' (non-loopback host: --insecure given)';
     process.stderr.write(`chunkstream: warning: no tokens configured, anyone who can connect may read and write${where}\n`);
   }
+  const anyOrigin = [...(options.allowOrigins ?? []), ...(options.corsOrigins ?? [])].includes('*');
+  if (anyOrigin && (options.tokens ?? []).length === 0) {
+    process.stderr.write('chunkstream: warning: any web page may use this server (origin * without tokens)\n');
+  }
   process.stdout.write(`chunkstream listening on ${running.url}\n`);
   await closed;
 }

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
-import { BadRequestError, RangeNotSatisfiableError, toChunkstreamError } from '../errors.js';
+import { RangeNotSatisfiableError, toChunkstreamError } from '../errors.js';
 
 /** JSON body with an exact Content-Length (no chunked encoding for small answers). */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -38,61 +38,9 @@ export function sendError(res: ServerResponse, err: unknown, headers: Record<str
   sendJson(res, status, { error: { code: e.code, message: e.message } }, extra);
 }
 
-/**
- * Parses a `Range` header against a size. Returns undefined for "serve the whole file": no
- * header, a non-`bytes` unit is an error, and several ranges are served as a plain 200 (we do
- * not produce multipart/byteranges; RFC 9110 allows ignoring Range). A malformed single range
- * (`bytes=x`, `bytes=5-2`) is a 400; a well-formed one outside the file a 416.
- */
-export function parseRangeHeader(header: string | undefined, size: number): { start: number; end: number } | undefined {
-  if (header === undefined) return undefined;
-  const m = /^\s*bytes\s*=\s*(.+)$/i.exec(header);
-  if (!m) throw new BadRequestError('range', `unsupported Range ${JSON.stringify(header.slice(0, 80))} (expected bytes=START-END)`);
-  const specs = m[1]!.split(',').map((s) => s.trim());
-  const parsed = specs.map((spec) => {
-    const r = /^(\d*)-(\d*)$/.exec(spec);
-    if (!r || (r[1] === '' && r[2] === '')) throw new BadRequestError('range', `malformed range ${JSON.stringify(spec.slice(0, 80))}`);
-    // Digits past 2^53 are still a well-formed range (RFC 9110 § 14.1.1): no file is that large,
-    // so such a bound means "beyond the end": an end is clamped, a start is unsatisfiable (416),
-    // a suffix covers the whole file. Capping keeps every comparison below exact.
-    const bound = (digits: string) => (digits === '' ? undefined : Math.min(Number(digits), Number.MAX_SAFE_INTEGER));
-    const a = bound(r[1]!);
-    const b = bound(r[2]!);
-    if (a !== undefined && b !== undefined && b < a) throw new BadRequestError('range', `range end ${b} before start ${a}`);
-    return { a, b };
-  });
-  if (parsed.length > 1) return undefined;
-  const { a, b } = parsed[0]!;
-  if (a === undefined) {
-    // Suffix range: the last b bytes (all of them if the file is shorter).
-    if (b === 0 || size === 0) throw new RangeNotSatisfiableError(size, `suffix range of ${b} bytes on a file of ${size} bytes`);
-    return { start: Math.max(0, size - b!), end: size - 1 };
-  }
-  if (a >= size) throw new RangeNotSatisfiableError(size, `range starts at ${a}, file has ${size} bytes`);
-  return { start: a, end: Math.min(b ?? size - 1, size - 1) };
-}
-
-/** True when an `If-None-Match` list names `etag` (weak comparison, as RFC 9110 requires for it). */
-export function etagMatches(header: string | undefined, etag: string): boolean {
-  if (!header) return false;
-  if (header.trim() === '*') return true;
-  const strip = (t: string) => t.trim().replace(/^W\//, '');
-  return header.split(',').some((t) => strip(t) === etag);
-}
-
-/**
- * `attachment; filename="ascii"; filename*=UTF-8''percent-encoded` (RFC 6266 / 8187): old
- * clients get a safe ASCII fallback, modern ones the exact UTF-8 name. Names never contain
- * control characters or slashes (the catalog refuses them), but may contain `"` and `\`.
- */
-export function contentDisposition(name: string): string {
-  // A lone UTF-16 surrogate (JSON "\ud800" over WebSocket) is a valid JS string but makes
-  // encodeURIComponent throw "URI malformed": the file could never be downloaded over HTTP.
-  name = name.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
-  const fallback = name.replace(/[^\x20-\x7e]|["\\%]/g, '_');
-  const encoded = encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-  return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
-}
+// Moved to their own modules; re-exported for the CLI's local backend and older imports.
+export { parseRangeHeader } from './http-ranges.js';
+export { contentDisposition } from './http-representation.js';
 
 /**
  * Whether a write to `socket` has copied the bytes by the time its callback runs — a kernel

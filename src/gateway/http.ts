@@ -4,9 +4,15 @@ import type { Store } from '../engine/store.js';
 import { BadRequestError, ChunkstreamError, NotFoundError } from '../errors.js';
 import { bearerToken, createTokenChecker, type TokenChecker } from './auth.js';
 import { resolveBudgetLimit, TransferBudget } from '../engine/admission.js';
+import { evaluatePreconditions } from './http-conditional.js';
+import { applyCors } from './http-cors.js';
 import { serveFile } from './http-download.js';
+import type { RequestGuard } from './http-guard.js';
+import { authorizeLink, createLink, type LinkContext } from './http-links.js';
+import { validators } from './http-representation.js';
 import { receiveFile } from './http-upload.js';
 import { sendError, sendJson } from './http-util.js';
+import { linkSecretProvider } from './link-secret.js';
 
 export interface HttpHandlerOptions {
   store: Store;
@@ -18,6 +24,14 @@ export interface HttpHandlerOptions {
   bodyIdleTimeoutMs?: number;
   /** The server-wide transfer budget (shared with the WebSocket gateway); default: its own, 1 GiB. */
   budget?: TransferBudget;
+  /** Host / Origin / CORS policy (http-guard.ts), shared with the WebSocket gateway; none: no checks. */
+  guard?: RequestGuard;
+  /** HMAC key of signed links; default: generated once and kept in the store (link-secret.ts). */
+  linkSecret?: () => Promise<Uint8Array>;
+  /** Base of signed link URLs (`--public-url`); default `http://` + the request's Host. */
+  publicUrl?: string;
+  /** The server's own URL, for link URLs when a request has no Host header. */
+  serverUrl?: () => string | undefined;
 }
 
 export type HttpHandler = ((req: IncomingMessage, res: ServerResponse) => void) & {
@@ -44,8 +58,9 @@ const noBody = async ({ res }: Ctx) => void res.writeHead(204).end();
  *   GET  /healthz                 open even with auth on (load balancers)
  *   GET  /v1/files                { files: FileInfo[] }
  *   PUT  /v1/files?name=NAME      streamed body → 201 FileInfo
- *   GET|HEAD /v1/files/:id        bytes (Range, ETag, If-None-Match)
- *   DELETE /v1/files/:id          204
+ *   GET|HEAD /v1/files/:id        bytes (conditional, Range, multipart); a signed link needs no token
+ *   DELETE /v1/files/:id          204 (If-Match, If-Unmodified-Since)
+ *   POST /v1/files/:id/links      { expiresIn } → { url, expires }: a signed link
  *   GET  /v1/files/:id/meta       FileInfo
  *   POST /v1/files/:id/verify     VerifyReport of one file
  *   POST /v1/verify, POST /v1/gc  whole-store maintenance (for `chunkstream --server`)
@@ -56,6 +71,13 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
   const auth = options.auth ?? createTokenChecker(options.tokens ?? []);
   const inFlight = new Set<AbortController>();
   const budget = options.budget ?? new TransferBudget(resolveBudgetLimit(undefined, { ...store.options, window: 0 }));
+  const { guard } = options;
+  const links: LinkContext = {
+    store,
+    secret: options.linkSecret ?? linkSecretProvider(store.chunkStore),
+    publicUrl: options.publicUrl,
+    serverUrl: options.serverUrl,
+  };
 
   const route = (path: string): { route: Route; id?: string } | undefined => {
     if (path === '/healthz') return { route: { allow: ['GET', 'HEAD'], run: async ({ res }) => sendJson(res, 200, { ok: true }) } };
@@ -72,7 +94,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     if (path === '/v1/verify') {
       return { route: { allow: ['POST'], run: async (c) => sendJson(c.res, 200, await c.store.verify(undefined, { signal: c.signal })) } };
     }
-    const m = /^\/v1\/files\/([^/]*)(\/meta|\/verify)?$/.exec(path);
+    const m = /^\/v1\/files\/([^/]*)(\/meta|\/verify|\/links)?$/.exec(path);
     if (!m) return undefined;
     // Split before decoding: an encoded "/" (`..%2F..%2Fetc`) stays inside the id and fails checkId.
     const id = checkId(decode(m[1]!));
@@ -83,14 +105,12 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
       };
     if (m[2] === '/verify')
       return { id, route: { allow: ['POST'], run: async (c) => sendJson(c.res, 200, await c.store.verify(id, { signal: c.signal })) } };
+    if (m[2] === '/links') return { id, route: { allow: ['POST'], run: async (c) => createLink(links, id, c.req, c.res, c.signal) } };
     return {
       id,
       route: {
         allow: ['GET', 'HEAD', 'DELETE'],
-        run: async (c) =>
-          c.req.method === 'DELETE'
-            ? (await c.store.remove(id, { signal: c.signal }), noBody(c))
-            : serveFile(c.store, id, c.req, c.res, c.signal, budget),
+        run: async (c) => (c.req.method === 'DELETE' ? remove(c, id) : serveFile(c.store, id, c.req, c.res, c.signal, { budget })),
       },
     };
   };
@@ -107,7 +127,14 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> => {
+    // Browser defences first, on every route: a refused request learns nothing else.
+    const refused = guard?.checkHost(req.headers.host) ?? guard?.checkOrigin(req.headers.origin, req.headers.host);
+    if (refused) return sendError(res, refused);
+    if (guard && applyCors(guard, req, res)) return; // a preflight, answered
     const url = parseUrl(req.url ?? '/');
+    const method = req.method ?? 'GET';
+    const link = await authorizeLink(links, url, method); // 403 for an expired or forged link
+    if (link) return serveFile(store, link.id, req, res, signal, { budget, maxAgeS: link.remainingS });
     if (url.pathname !== '/healthz' && !auth.check(bearerToken(req.headers.authorization))) {
       const error = req.headers.authorization ? 'invalid_token' : undefined;
       const message = error ? 'the bearer token is not valid' : 'an Authorization: Bearer <token> header is required';
@@ -118,7 +145,6 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     }
     const found = route(url.pathname);
     if (!found) throw new NotFoundError(`route ${url.pathname.slice(0, 200)}`);
-    const method = req.method ?? 'GET';
     if (!found.route.allow.includes(method)) {
       sendError(res, new ChunkstreamError('method_not_allowed', `${method} is not allowed on ${url.pathname.slice(0, 200)}`), {
         Allow: found.route.allow.join(', '),
@@ -126,6 +152,16 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
       return;
     }
     await found.route.run({ store, url, id: found.id, req, res, signal });
+  };
+
+  // If-Match / If-Unmodified-Since / If-None-Match hold or the file stays (412).
+  const remove = async (c: Ctx, id: string) => {
+    const m = await c.store.manifest(id, { signal: c.signal });
+    if (evaluatePreconditions('DELETE', c.req.headers, validators(m)) !== 'proceed') {
+      throw new ChunkstreamError('precondition_failed', 'the file has another ETag or changed after the date: it was not deleted');
+    }
+    await c.store.remove(id, { signal: c.signal });
+    noBody(c);
   };
 
   // ?graceMs=N&dryRun=1 mirror `chunkstream gc --grace-ms N --dry-run`.

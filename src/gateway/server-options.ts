@@ -12,7 +12,36 @@ export const SERVER_DEFAULTS = {
   insecure: false,
   headersTimeoutMs: 60_000,
   bodyIdleTimeoutMs: 120_000,
+  allowHosts: [] as string[],
+  allowOrigins: [] as string[],
+  corsOrigins: [] as string[],
 } as const;
+
+/** A host name for --allow-host: `files.example.com`, `.example.com` (and subdomains), an IP, or `*`. */
+const hostSchema = z
+  .string()
+  .regex(
+    /^(\*|\.?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?|\[[0-9A-Fa-f:.]+\])$/,
+    'must be a host name without a port (files.example.com, .example.com for it and its subdomains, an IP address, or *)',
+  );
+
+/** A serialized origin (`https://app.example`, `http://localhost:5173`) or `*`. */
+const originSchema = z.string().refine((s) => {
+  if (s === '*') return true;
+  try {
+    const u = new URL(s);
+    return (
+      ['http:', 'https:'].includes(u.protocol) &&
+      u.pathname === '/' &&
+      !u.search &&
+      !u.hash &&
+      !u.username &&
+      !/\/./.test(s.slice(u.protocol.length + 2))
+    );
+  } catch {
+    return false;
+  }
+}, 'must be an origin: scheme://host[:port] with no path (https://app.example, http://localhost:5173), or *');
 
 export const serverOptionsSchema = z
   .object({
@@ -40,6 +69,22 @@ export const serverOptionsSchema = z
      * (raised to fit one transfer); a smaller value must still fit one.
      */
     maxTransferBytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+    /**
+     * More Host names to answer for. On a loopback host only loopback names are answered by
+     * default (DNS rebinding guard); elsewhere any, unless this narrows it.
+     */
+    allowHosts: z.array(hostSchema),
+    /** Origins whose web pages may use the API and the WebSocket (besides same-origin ones). */
+    allowOrigins: z.array(originSchema),
+    /** Origins that get CORS headers (and are allowed, as with allowOrigins). */
+    corsOrigins: z.array(originSchema),
+    /** The URL clients use (behind a proxy): base of signed links, and its origin and host are the server's own. */
+    publicUrl: z
+      .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+      .refine((u) => !/[?#]/.test(u), 'must not have a query or fragment')
+      .optional(),
+    /** HMAC key of signed links (≥ 32 characters); default: generated and kept in the store. */
+    linkSecret: z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)').optional(),
   })
   .strict();
 

@@ -5,6 +5,8 @@ import { openChunkStore } from '../storage/open.js';
 import { createTokenChecker } from './auth.js';
 import { resolveBudgetLimit, TransferBudget } from '../engine/admission.js';
 import { createHttpHandler } from './http.js';
+import { createRequestGuard } from './http-guard.js';
+import { linkSecretProvider } from './link-secret.js';
 import { resolveServerOptions, type ServerOptions } from './server-options.js';
 import { attachWsGateway, WS_DEFAULTS } from './ws-gateway.js';
 
@@ -59,7 +61,24 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     throw err;
   }
   const auth = createTokenChecker(o.tokens);
-  const handler = createHttpHandler({ store, auth, bodyIdleTimeoutMs: o.bodyIdleTimeoutMs, budget });
+  const guard = createRequestGuard({
+    listenHost: o.host,
+    allowHosts: o.allowHosts,
+    allowOrigins: o.allowOrigins,
+    corsOrigins: o.corsOrigins,
+    publicUrl: o.publicUrl,
+  });
+  let url: string | undefined;
+  const handler = createHttpHandler({
+    store,
+    auth,
+    bodyIdleTimeoutMs: o.bodyIdleTimeoutMs,
+    budget,
+    guard,
+    linkSecret: linkSecretProvider(store.chunkStore, o.linkSecret),
+    publicUrl: o.publicUrl,
+    serverUrl: () => url,
+  });
   // No whole-request deadline (Node's default is 5 minutes): a large upload on a slow link is
   // legitimate, and it is paced by storage anyway. headersTimeout must be explicit: Node
   // defaults it to min(60 s, requestTimeout), i.e. 0 (off) here, which let a client hold a
@@ -74,7 +93,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     },
     handler,
   );
-  const ws = attachWsGateway(server, { store, tokens: auth, path: '/v1/ws', budget });
+  const ws = attachWsGateway(server, { store, tokens: auth, path: '/v1/ws', budget, guard });
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -93,8 +112,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   let closing: Promise<void> | undefined;
   const s = store;
+  url = `http://${host}:${address.port}`;
   return {
-    url: `http://${host}:${address.port}`,
+    url,
     port: address.port,
     host: address.address,
     store: s,

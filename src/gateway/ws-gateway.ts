@@ -1,13 +1,16 @@
 import type http from 'node:http';
+import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
 import type { Store } from '../engine/store.js';
+import type { ChunkstreamError } from '../errors.js';
 import { parseOptions } from '../options.js';
 import { CloseCode } from '../protocol/errors.js';
 import { FRAME_HEADER_BYTES } from '../protocol/frames.js';
 import { bearerToken, type TokenChecker } from './auth.js';
 import { resolveBudgetLimit, TransferBudget } from '../engine/admission.js';
+import type { RequestGuard } from './http-guard.js';
 import { WsConnection } from './ws-connection.js';
 import type { GatewayShared } from './ws-types.js';
 
@@ -24,6 +27,8 @@ export interface WsGatewayOptions {
   budget?: TransferBudget;
   /** Without `budget`: the size of this gateway's own budget (default 1 GiB, at least one transfer). */
   maxTransferBytes?: number;
+  /** Host and Origin checks (cross-site WebSocket hijacking, DNS rebinding), shared with HTTP. */
+  guard?: RequestGuard;
 }
 
 export interface WsGateway {
@@ -47,6 +52,7 @@ const optionsSchema = z
     window: z.number().int().min(1).max(64),
     budget: z.custom<TransferBudget>((b) => b instanceof TransferBudget, 'must be a TransferBudget').optional(),
     maxTransferBytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+    guard: z.custom<RequestGuard>((g) => typeof (g as RequestGuard)?.checkOrigin === 'function', 'must be a RequestGuard').optional(),
   })
   .strict();
 
@@ -81,6 +87,12 @@ export function attachWsGateway(server: http.Server, options: WsGatewayOptions):
       return;
     }
     if (closing) return refuse(socket, 503, 'Service Unavailable');
+    // A page on any site may open a WebSocket to 127.0.0.1 (browsers apply no CORS to it) and
+    // would drive the whole API: refuse before any socket exists.
+    // Protocol version 8 (pre-RFC 6455, which `ws` still accepts) names it Sec-WebSocket-Origin.
+    const origin = req.headers.origin ?? (req.headers['sec-websocket-origin'] as string | undefined);
+    const refused = o.guard?.checkHost(req.headers.host) ?? o.guard?.checkOrigin(origin, req.headers.host);
+    if (refused) return refuseCoded(socket, refused);
     const header = req.headers.authorization;
     const token = bearerToken(header);
     // A header that is present must be valid; without one, the first message may authenticate.
@@ -113,6 +125,18 @@ export function attachWsGateway(server: http.Server, options: WsGatewayOptions):
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
+}
+
+/** The HTTP API's `{ error: { code, message } }`, on the raw socket of a refused upgrade. */
+function refuseCoded(socket: Duplex, err: ChunkstreamError): void {
+  const body = JSON.stringify({ error: { code: err.code, message: err.message } });
+  const reason = STATUS_CODES[err.status] ?? 'Error';
+  if (!socket.writable) return void socket.destroy();
+  socket.once('finish', () => socket.destroy());
+  socket.end(
+    `HTTP/1.1 ${err.status} ${reason}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Cache-Control: no-store\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }
 
 function refuse(socket: Duplex, status: number, text: string, extra = ''): void {

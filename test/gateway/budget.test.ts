@@ -165,7 +165,7 @@ describe('transfer budget: WebSocket', () => {
 function stalledGet(): Promise<{ client: PairEnd; head: string; body: () => Promise<string> }> {
   const [client, serverSide] = socketPair();
   s.server.emit('connection', serverSide);
-  client.write(`GET /v1/files/${id} HTTP/1.1\r\nHost: x\r\n\r\n`);
+  client.write(`GET /v1/files/${id} HTTP/1.1\r\nHost: localhost\r\n\r\n`);
   return new Promise((resolve, reject) => {
     let got = Buffer.alloc(0);
     const onData = (d: Buffer) => {

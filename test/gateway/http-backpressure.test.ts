@@ -47,7 +47,7 @@ describe('HTTP download backpressure', () => {
     const [client, serverSide] = socketPair();
     t.running.server.emit('connection', serverSide);
     const firstReads = settledReads(N + 1);
-    client.write(`GET /v1/files/${id} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    client.write(`GET /v1/files/${id} HTTP/1.1\r\nHost: localhost\r\n\r\n`);
     await firstReads;
     // Deliveries of the settled reads ran before onSettled (it is scheduled with setImmediate):
     // a server ignoring write()'s return would already have started more reads than this.

@@ -12,7 +12,7 @@ import { CHUNK, request, startTestServer, upload, type TestServer } from '../hel
 function raw(url: string, head: string, body = ''): Promise<{ status: number; body: string }> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
-    const sock = net.connect(Number(port), hostname, () => sock.write(`${head}\r\nHost: x\r\nConnection: close\r\n\r\n${body}`));
+    const sock = net.connect(Number(port), hostname, () => sock.write(`${head}\r\nHost: localhost\r\nConnection: close\r\n\r\n${body}`));
     let text = '';
     sock.setEncoding('utf8').on('data', (d: string) => (text += d));
     sock
@@ -58,7 +58,6 @@ describe('HTTP bad input', () => {
   it.each([
     ['inverted range', 'bytes=9-2', 400, 'bad_request'],
     ['garbage range', 'bytes=abc', 400, 'bad_request'],
-    ['other unit', 'items=0-1', 400, 'bad_request'],
     ['past the end', 'bytes=5000-', 416, 'range_not_satisfiable'],
   ])('%s (%s) → %i %s', async (_label, range, status, code) => {
     const r = await request(`${t.url}/v1/files/${id}`, { headers: { Range: range } });

@@ -53,7 +53,7 @@ describe('HTTP uploads cut short, and shutdown', () => {
       const [client, serverSide] = socketPair();
       const reading = new Promise<void>((resolve) => (t.reads.onSettled = () => ((t.reads.onSettled = undefined), resolve())));
       t.running.server.emit('connection', serverSide);
-      client.write(`GET /v1/files/${kept.id} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      client.write(`GET /v1/files/${kept.id} HTTP/1.1\r\nHost: localhost\r\n\r\n`);
       const download = new Promise<string>((resolve) => client.once('close', () => resolve('cut')));
       await reading;
       // … and an upload halfway through its body.

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Duplex } from 'node:stream';
 import { createFsStore, openStore, type ChunkStore, type Store } from '../../src/index.js';
-import { startServer, type RunningServer } from '../../src/gateway/server.js';
+import { startServer, type RunningServer, type ServerOptions } from '../../src/gateway/server.js';
 
 export const CHUNK = 64 * 1024;
 
@@ -59,13 +59,20 @@ function logged(inner: ChunkStore, log: ReadLog): ChunkStore {
   };
 }
 
-/** A real server on 127.0.0.1:0 over a temp fs store with 64 KiB chunks. */
-export async function startTestServer(o: { tokens?: string[]; downloadConcurrency?: number } = {}): Promise<TestServer> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'chunkstream-http-'));
+/** A real server on 127.0.0.1:0 over a temp fs store with 64 KiB chunks (`dir`: reuse a store directory). */
+export async function startTestServer(
+  o: {
+    tokens?: string[];
+    downloadConcurrency?: number;
+    dir?: string;
+    server?: Omit<ServerOptions, 'store' | 'port' | 'host' | 'tokens'>;
+  } = {},
+): Promise<TestServer> {
+  const dir = o.dir ?? (await mkdtemp(path.join(tmpdir(), 'chunkstream-http-')));
   const reads: ReadLog = { started: 0, settled: 0, inflight: new Set() };
   const chunkStore = logged(createFsStore(dir, { fsync: false }), reads);
   const store = openStore({ chunkStore, chunkSize: CHUNK, downloadConcurrency: o.downloadConcurrency ?? 2 });
-  const running = await startServer({ store, port: 0, host: '127.0.0.1', tokens: o.tokens });
+  const running = await startServer({ ...o.server, store, port: 0, host: '127.0.0.1', tokens: o.tokens });
   return {
     running,
     url: running.url,
@@ -75,7 +82,7 @@ export async function startTestServer(o: { tokens?: string[]; downloadConcurrenc
     async close() {
       await running.close();
       await store.close();
-      await rm(dir, { recursive: true, force: true });
+      if (!o.dir) await rm(dir, { recursive: true, force: true });
     },
   };
 }

@@ -42,7 +42,7 @@ describe('review: HTTP timeouts', () => {
     expect(r.server.headersTimeout).toBe(200); // Node's default with requestTimeout 0 was 0: off
     const c = connect(r.port);
     await c.opened;
-    c.sock.write('GET /healthz HTTP/1.1\r\nHost: x\r\n'); // never the blank line
+    c.sock.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\n'); // never the blank line
     // Keep trickling header bytes until the server gives up (bounded: fails if it never does).
     let cut = false;
     void c.closed.then(() => (cut = true));
@@ -68,7 +68,7 @@ describe('review: HTTP timeouts', () => {
     // A prompt request on a fresh socket is unaffected.
     const ok = connect(r.port);
     await ok.opened;
-    ok.sock.write('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    ok.sock.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
     await ok.closed;
     expect(ok.received()).toMatch(/^HTTP\/1\.1 200/);
   });
@@ -77,7 +77,7 @@ describe('review: HTTP timeouts', () => {
     const r = await start({ bodyIdleTimeoutMs: 300 });
     const c = connect(r.port);
     await c.opened;
-    c.sock.write('PUT /v1/files?name=stalled.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n');
+    c.sock.write('PUT /v1/files?name=stalled.bin HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000000\r\n\r\n');
     c.sock.write(Buffer.alloc(100_000, 7)); // then nothing more, socket left open
     await Promise.race([c.closed, new Promise((resolve) => setTimeout(resolve, 10_000))]);
     expect(c.sock.destroyed || c.received().length > 0).toBe(true);
@@ -94,7 +94,9 @@ describe('review: HTTP timeouts', () => {
     const c = connect(r.port);
     await c.opened;
     const piece = Buffer.alloc(10_000, 1);
-    c.sock.write(`PUT /v1/files?name=slow.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: ${piece.length * 8}\r\n\r\n`);
+    c.sock.write(
+      `PUT /v1/files?name=slow.bin HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: ${piece.length * 8}\r\n\r\n`,
+    );
     for (let i = 0; i < 8; i++) {
       c.sock.write(piece);
       await new Promise((resolve) => setTimeout(resolve, 100)); // well under the idle limit each time

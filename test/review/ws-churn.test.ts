@@ -23,7 +23,7 @@ function session(kind: number): Promise<void> {
     // Half a handshake on a raw socket, then a reset.
     return new Promise((resolve) => {
       const s = net.connect(t.running.port, '127.0.0.1', () => {
-        s.write('GET /v1/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n');
+        s.write('GET /v1/ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n');
         s.resetAndDestroy();
       });
       s.on('error', () => undefined).on('close', () => resolve());

@@ -124,6 +124,18 @@ describe('two gateways over one bucket', () => {
     expect(await listIds(a!.url)).not.toContain(file.id);
   });
 
+  it('a signed link made on A downloads via B: the generated secret is an object in the bucket', async () => {
+    const data = randomBytes(CHUNK + 7);
+    const file = await putFile(a!.url, 'linked.bin', data);
+    const made = await fetch(`${a!.url}/v1/files/${file.id}/links`, { method: 'POST', body: '{"expiresIn":60}' });
+    expect(made.status).toBe(200);
+    const { url } = (await made.json()) as { url: string };
+    expect(await direct.has('config/link-secret.json')).toBe(true);
+    const viaB = await fetch(url.replace(a!.url, b!.url), { headers: { range: 'bytes=0-9' } });
+    expect(viaB.status).toBe(206);
+    expect(Buffer.from(await viaB.arrayBuffer()).equals(data.subarray(0, 10))).toBe(true);
+  });
+
   it('gc from another process (grace 0) during an upload on A breaks nothing; it sweeps only orphans', async () => {
     // An orphan for gc to find: uploaded via A, deleted via B.
     const orphan = await putFile(a!.url, 'orphan.bin', randomBytes(2 * CHUNK));

@@ -1,0 +1,39 @@
+import http from 'node:http';
+import https from 'node:https';
+import { InvalidOptionError } from '../errors.js';
+import { str, type Parsed } from './args.js';
+import { parseExpires } from './link-command.js';
+import { errorOf } from './remote.js';
+
+/**
+ * `chunkstream link ID [--expires 1h] --server URL [--token T]`: asks the server for a signed
+ * link (POST /v1/files/ID/links) and prints its URL. Whoever has the URL may download that file
+ * (GET/HEAD, ranges) without a token until it expires.
+ */
+export async function link(p: Parsed): Promise<void> {
+  const id = p.positionals[0]!;
+  const expiresIn = parseExpires(str(p, 'expires'), p.origin.get('expires'));
+  let base: URL;
+  try {
+    base = new URL(str(p, 'server')!);
+  } catch {
+    throw new InvalidOptionError(p.origin.get('server') ?? '--server', 'must be a URL like http://127.0.0.1:8080');
+  }
+  if (base.protocol !== 'http:' && base.protocol !== 'https:')
+    throw new InvalidOptionError(p.origin.get('server') ?? '--server', 'must be an http:// or https:// URL');
+  const url = new URL(`/v1/files/${encodeURIComponent(id)}/links`, base);
+  const body = JSON.stringify({ expiresIn });
+  const token = str(p, 'token');
+  const headers: Record<string, string | number> = { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+    const req = (url.protocol === 'https:' ? https : http).request(url, { method: 'POST', headers, agent: false }, resolve);
+    req.once('error', reject);
+    req.end(body);
+  });
+  if ((res.statusCode ?? 500) >= 400) throw await errorOf(res);
+  let text = '';
+  for await (const piece of res.setEncoding('utf8')) text += piece;
+  const answer = JSON.parse(text) as { url: string; expires: string };
+  process.stdout.write(`${answer.url}\n`);
+}
