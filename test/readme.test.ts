@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from './helpers/core.js';
+import { S3RVER_ENV, startS3rver } from './helpers/s3rver.js';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '..');
@@ -29,6 +30,40 @@ describe('README', () => {
       expect(stdout).toContain('removedChunks: 1');
     } finally {
       await rm(file, { force: true });
+    }
+  });
+
+  it('the S3 example runs as written from a consumer package that depends on chunkstream', async () => {
+    const readme = await readFile(path.join(root, 'README.md'), 'utf8');
+    const code = /```js\n(\/\/ s3-demo\.mjs[\s\S]*?)```/.exec(readme)?.[1];
+    expect(code).toBeDefined();
+    // The package as npm would publish it (`files`, `exports`), installed where a user's project has it.
+    const consumer = await tempDir();
+    await run('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', consumer], { cwd: root });
+    const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
+    const installed = path.join(consumer, 'node_modules', 'chunkstream');
+    await mkdir(installed, { recursive: true });
+    await run('tar', ['-xzf', path.join(consumer, `chunkstream-${pkg.version}.tgz`), '-C', installed, '--strip-components=1']);
+    // Its dependencies, as an install would place them beside it (the registry is not needed for that).
+    for (const dep of Object.keys(pkg.dependencies)) {
+      await mkdir(path.dirname(path.join(consumer, 'node_modules', dep)), { recursive: true });
+      await symlink(path.join(root, 'node_modules', dep), path.join(consumer, 'node_modules', dep));
+    }
+    const deps = { chunkstream: `file:chunkstream-${pkg.version}.tgz`, rxjs: pkg.dependencies.rxjs };
+    await writeFile(
+      path.join(consumer, 'package.json'),
+      JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: deps }),
+    );
+    await writeFile(path.join(consumer, 's3-demo.mjs'), code!);
+    const s3 = await startS3rver();
+    try {
+      const env: NodeJS.ProcessEnv = { ...process.env, ...S3RVER_ENV, S3_ENDPOINT: s3.endpoint, S3_BUCKET: s3.bucket };
+      delete env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
+      const { stdout, stderr } = await run(process.execPath, ['s3-demo.mjs'], { cwd: consumer, env });
+      expect(stdout).toBe('committed hello.txt 10\n');
+      expect(stderr).toBe(''); // no NodeVersionSupportWarning either
+    } finally {
+      await s3.close();
     }
   });
 });
