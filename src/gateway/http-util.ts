@@ -82,9 +82,12 @@ export function etagMatches(header: string | undefined, etag: string): boolean {
 /**
  * `attachment; filename="ascii"; filename*=UTF-8''percent-encoded` (RFC 6266 / 8187): old
  * clients get a safe ASCII fallback, modern ones the exact UTF-8 name. Names never contain
- * control characters or slashes (the catalog refuses them), but may contain `"` and `\`.
+ * control characters or backslashes (the catalog refuses them), but may contain `"`. A name
+ * with folders (`photos/a.jpg`) is offered as its last segment: RFC 6266 § 4.3 has recipients
+ * drop path information anyway, and a client that did not would be led to write elsewhere.
  */
 export function contentDisposition(name: string): string {
+  name = name.slice(name.lastIndexOf('/') + 1) || name;
   // A lone UTF-16 surrogate (JSON "\ud800" over WebSocket) is a valid JS string but makes
   // encodeURIComponent throw "URI malformed": the file could never be downloaded over HTTP.
   name = name.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
