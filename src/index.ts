@@ -1,6 +1,7 @@
 // The public API, by name. Nothing under internal/ is public.
 export { openStore, type Store, type UploadStatus } from './engine/store.js';
 export type { UploadOptions, UploadEvent, UploadSource } from './engine/upload.js';
+export type { UploadInfo } from './engine/uploads.js';
 export type { DownloadOptions, ByteRange } from './engine/download.js';
 export { resolveRange } from './engine/download.js';
 export type { FileInfo, Manifest, ChunkRef } from './catalog/schema.js';

@@ -16,6 +16,7 @@ import { markedManifest } from './committed.js';
 import { settled, type EngineContext } from './context.js';
 import { download, downloadManifest, type DownloadOptions } from './download.js';
 import { upload, type UploadEvent, type UploadOptions, type UploadSource } from './upload.js';
+import { listUploads, type UploadInfo } from './uploads.js';
 
 export interface UploadStatus {
   uploadId: string;
@@ -37,6 +38,8 @@ export interface Store {
   upload(source: UploadSource, options: UploadOptions): Observable<UploadEvent>;
   uploadStatus(uploadId: string, options?: CallOptions): Promise<UploadStatus>;
   abortUpload(uploadId: string, options?: CallOptions): Promise<void>;
+  /** Unfinished uploads (id, name, offset, age), oldest first. */
+  listUploads(options?: CallOptions): Promise<UploadInfo[]>;
   download(id: string, options?: DownloadOptions): Observable<Uint8Array>;
   /** Downloads a manifest already read (saves a read when the caller needed it anyway). */
   downloadManifest(manifest: Manifest, options?: DownloadOptions): Observable<Uint8Array>;
@@ -114,6 +117,7 @@ export function openStore(options: StoreOptions = {}): Store {
       if (isCommittedUpload(await ctx.catalog.loadUpload(uploadId, o))) await ctx.catalog.deleteCommitted(uploadId, o);
       else await ctx.catalog.deleteSession(uploadId, o);
     },
+    listUploads: (o = {}) => (open(), listUploads(ctx, o)),
     download: (id, o = {}) => (open(), checkId(id), tracked(o.signal, (signal) => download(ctx, id, { ...o, signal }))),
     downloadManifest: (m, o = {}) => (open(), tracked(o.signal, (signal) => downloadManifest(ctx, m, { ...o, signal }))),
     readable: (id, o = {}) => toReadable((demand$) => store.download(id, { ...o, demand: demand$ })),

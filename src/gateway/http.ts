@@ -6,6 +6,7 @@ import { bearerToken, createTokenChecker, type TokenChecker } from './auth.js';
 import { resolveBudgetLimit, TransferBudget } from './budget.js';
 import { serveFile } from './http-download.js';
 import { receiveFile } from './http-upload.js';
+import { uploadsRoute } from './http-uploads.js';
 import { sendError, sendJson } from './http-util.js';
 
 export interface HttpHandlerOptions {
@@ -49,6 +50,7 @@ const noBody = async ({ res }: Ctx) => void res.writeHead(204).end();
  *   GET  /v1/files/:id/meta       FileInfo
  *   POST /v1/files/:id/verify     VerifyReport of one file
  *   POST /v1/verify, POST /v1/gc  whole-store maintenance (for `chunkstream --server`)
+ *   GET /v1/uploads, GET|DELETE /v1/uploads/:id   unfinished uploads (http-uploads.ts)
  */
 export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
   const { store } = options;
@@ -69,6 +71,8 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
       };
     }
     if (path === '/v1/gc') return { route: { allow: ['POST'], run: gc } };
+    const uploads = uploadsRoute(path);
+    if (uploads) return { route: uploads };
     if (path === '/v1/verify') {
       return { route: { allow: ['POST'], run: async (c) => sendJson(c.res, 200, await c.store.verify(undefined, { signal: c.signal })) } };
     }
