@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -66,4 +67,61 @@ describe('README', () => {
       await s3.close();
     }
   });
+
+  it('the CLI examples run as written (npx chunkstream = the built CLI)', async () => {
+    const block = await shBlock('## CLI');
+    const cwd = await tempDir();
+    for (const f of ['README.md', 'package.json', 'src']) await cp(path.join(root, f), path.join(cwd, f), { recursive: true });
+    const { stdout } = await run('bash', ['-e', '-c', block], { cwd, env: await npxEnv(cwd) });
+    expect(stdout).toMatch(/^[0-9a-z]{29}\n/); // put README.md
+    expect(stdout).toMatch(/^[0-9a-z]{29} {2}cli\/main\.ts$/m); // put -r src
+    expect(stdout).toContain('"problems": []'); // verify
+    expect(await readFile(path.join(cwd, 'copy.json'), 'utf8')).toBe(await readFile(path.join(root, 'package.json'), 'utf8'));
+    expect(await readFile(path.join(cwd, 'restored', 'cli', 'main.ts'), 'utf8')).toBe(
+      await readFile(path.join(root, 'src', 'cli', 'main.ts'), 'utf8'),
+    );
+  });
+
+  it('the curl examples run as written (on a free port instead of 8080)', async () => {
+    const port = await freePort();
+    const block = (await shBlock('## Server')).replaceAll('8080', String(port));
+    const cwd = await tempDir();
+    await cp(path.join(root, 'README.md'), path.join(cwd, 'README.md'));
+    const { stdout } = await run('bash', ['-e', '-c', block], { cwd, env: await npxEnv(cwd) });
+    const readme = await readFile(path.join(root, 'README.md'), 'utf8');
+    expect(stdout).toContain('{"files":[{"id":');
+    expect(stdout).toContain(readme.slice(0, 100));
+    expect(stdout).toContain('{"uploads":[]}');
+    expect(stdout).toMatch(/\{"error":\{"code":"not_found","message":"file [0-9a-z]+ not found"\}\}exit 22\n$/);
+  });
 });
+
+/** The first ```sh block after a heading. */
+async function shBlock(heading: string): Promise<string> {
+  const readme = await readFile(path.join(root, 'README.md'), 'utf8');
+  const block = /```sh\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf(`${heading}\n`)))?.[1];
+  expect(block).toBeDefined();
+  return block!;
+}
+
+/** PATH with an `npx` that runs this checkout's CLI for `npx chunkstream` (a temp dir has none to find). */
+async function npxEnv(cwd: string): Promise<NodeJS.ProcessEnv> {
+  const bin = path.join(cwd, '.bin');
+  await mkdir(bin);
+  const main = path.join(root, 'dist', 'cli', 'main.js');
+  await writeFile(
+    path.join(bin, 'npx'),
+    `#!/bin/sh\n[ "$1" = chunkstream ] || exit 127\nshift\nexec "${process.execPath}" "${main}" "$@"\n`,
+  );
+  await chmod(path.join(bin, 'npx'), 0o755);
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CHUNKSTREAM_')));
+  return { ...env, PATH: `${bin}:${process.env.PATH}`, CHUNKSTREAM_STATE_DIR: path.join(cwd, '.state') };
+}
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as net.AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}
