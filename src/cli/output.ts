@@ -1,6 +1,6 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, rename, rm } from 'node:fs/promises';
+import { chmod, lstat, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -52,6 +52,9 @@ export async function saveFile(target: string, r: SaveRequest, resume: boolean):
     const got = hash.digest('hex');
     if (got !== r.sha256) throw new IntegrityError(r.id, undefined, r.sha256, `whole-file SHA-256 of the download is ${got}`);
     progress.finish();
+    // Replacing a file keeps its permissions, as cp does.
+    const old = await lstat(target).catch(() => undefined);
+    if (old?.isFile()) await chmod(part, old.mode & 0o7777);
     await rename(part, target);
   } catch (err) {
     const written = await lstat(part).then(

@@ -17,26 +17,31 @@ const errno = (err: unknown) => (err as NodeJS.ErrnoException).code;
 /** `-o X`: what X is decides how it is written. A symlink is followed: its target is what gets written. */
 export async function resolveTarget(output: string): Promise<Target> {
   if (output === '-') return { kind: 'stdout' };
-  if (output.endsWith('/')) {
-    await mkdir(output, { recursive: true });
-    return { kind: 'dir', path: output };
-  }
+  if (output.endsWith('/')) return { kind: 'dir', path: output }; // created when the first file is saved
   const st = await lstat(output).catch((err) => {
     if (errno(err) === 'ENOENT') return undefined;
     throw err;
   });
-  if (!st) return { kind: 'file', path: output };
+  if (!st) return newFile(output);
   if (st.isSymbolicLink()) {
     try {
       return await resolveTarget(await realpath(output));
     } catch (err) {
       // A dangling link: create what it points to, as `curl -o link` would.
-      if (errno(err) === 'ENOENT') return { kind: 'file', path: path.resolve(path.dirname(output), await readlink(output)) };
+      if (errno(err) === 'ENOENT') return newFile(path.resolve(path.dirname(output), await readlink(output)));
       throw err;
     }
   }
   if (st.isDirectory()) return { kind: 'dir', path: output };
   return st.isFile() ? { kind: 'file', path: output } : { kind: 'through', path: output };
+}
+
+/** A file to create: its directory must exist (said plainly, not as an error about the partial file). */
+async function newFile(file: string): Promise<Target> {
+  const dir = path.dirname(file);
+  const st = await lstat(dir).catch(() => undefined);
+  if (!st) throw new ChunkstreamError('not_found', `cannot write ${file}: ${dir} does not exist (-o DIR/ creates a directory)`);
+  return { kind: 'file', path: file };
 }
 
 /**
@@ -49,6 +54,7 @@ export async function pathUnder(dir: string, name: string): Promise<string> {
   const segments = name.split('/');
   const refuse = (why: string) => new ChunkstreamError('bad_request', `refusing to save ${JSON.stringify(name)} under ${dir}: ${why}`);
   if (segments.some((s) => s === '' || s === '.' || s === '..' || /[\\\u0000]/.test(s))) throw refuse('not a safe relative name');
+  await mkdir(dir, { recursive: true });
   let current = path.resolve(dir);
   for (const [i, segment] of segments.entries()) {
     current = path.join(current, segment);
