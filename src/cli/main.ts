@@ -80,7 +80,8 @@ async function main(argv: string[]): Promise<number> {
     }
     const where = resolveWhere(p); // conflicting or misplaced flags fail before anything is opened
     const run = await RUN[name]!();
-    interrupt = interruptible();
+    // put and get clean up after themselves (partial files, upload sessions); the others just stop.
+    interrupt = name === 'put' || name === 'get' ? interruptible() : new AbortController();
     const ctx: RunContext = {
       open: () => (backend ??= openBackend(where, def.mode ?? 'read', p.origin)),
       signal: interrupt.signal,
