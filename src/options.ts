@@ -19,13 +19,19 @@ export const DEFAULTS = {
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 
+/** Inclusive bounds of the numeric options (the CLI states them in its own terms). */
+export const LIMITS = {
+  chunkSize: [64 * KiB, 64 * MiB],
+  concurrency: [1, 64],
+} as const;
+
 export const storeOptionsSchema = z
   .object({
     dir: z.string().min(1),
     chunkStore: z.custom<ChunkStore>(isChunkStore, 'must implement put, get, has, delete and list').optional(),
-    chunkSize: int(64 * KiB, 64 * MiB),
-    uploadConcurrency: int(1, 64),
-    downloadConcurrency: int(1, 64),
+    chunkSize: int(...LIMITS.chunkSize),
+    uploadConcurrency: int(...LIMITS.concurrency),
+    downloadConcurrency: int(...LIMITS.concurrency),
     uploadTtlMs: int(1000, 365 * 24 * 3600_000),
     gcGraceMs: int(0, 365 * 24 * 3600_000),
     maxFileSize: int(0, Number.MAX_SAFE_INTEGER),

@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { chmod, copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { chmod, cp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from './helpers/core.js';
+import { S3RVER_ENV, startS3rver } from './helpers/s3rver.js';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '..');
@@ -33,34 +34,98 @@ describe('README', () => {
     }
   });
 
-  it("the Server section's shell example runs as written (curl and the built CLI, on a free port)", async () => {
+  it('the S3 example runs as written from a consumer package that depends on chunkstream', async () => {
     const readme = await readFile(path.join(root, 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('## Server'), readme.indexOf('## CLI'));
-    const script = /```sh\n(chunkstream serve --port 8080[\s\S]*?)```/.exec(section)?.[1];
-    expect(script).toBeDefined();
-    const port = await new Promise<number>((resolve) => {
-      const probe = createServer().listen(0, '127.0.0.1', () => {
-        const { port } = probe.address() as { port: number };
-        probe.close(() => resolve(port));
-      });
-    });
+    const code = /```js\n(\/\/ s3-demo\.mjs[\s\S]*?)```/.exec(readme)?.[1];
+    expect(code).toBeDefined();
+    // The package as npm would publish it (`files`, `exports`), installed where a user's project has it.
+    const consumer = await tempDir();
+    await run('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', consumer], { cwd: root });
+    const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
+    const installed = path.join(consumer, 'node_modules', 'chunkstream');
+    await mkdir(installed, { recursive: true });
+    await run('tar', ['-xzf', path.join(consumer, `chunkstream-${pkg.version}.tgz`), '-C', installed, '--strip-components=1']);
+    // Its dependencies, as an install would place them beside it (the registry is not needed for that).
+    for (const dep of Object.keys(pkg.dependencies)) {
+      await mkdir(path.dirname(path.join(consumer, 'node_modules', dep)), { recursive: true });
+      await symlink(path.join(root, 'node_modules', dep), path.join(consumer, 'node_modules', dep));
+    }
+    const deps = { chunkstream: `file:chunkstream-${pkg.version}.tgz`, rxjs: pkg.dependencies.rxjs };
+    await writeFile(
+      path.join(consumer, 'package.json'),
+      JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: deps }),
+    );
+    await writeFile(path.join(consumer, 's3-demo.mjs'), code!);
+    const s3 = await startS3rver();
+    try {
+      const env: NodeJS.ProcessEnv = { ...process.env, ...S3RVER_ENV, S3_ENDPOINT: s3.endpoint, S3_BUCKET: s3.bucket };
+      delete env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
+      const { stdout, stderr } = await run(process.execPath, ['s3-demo.mjs'], { cwd: consumer, env });
+      expect(stdout).toBe('committed hello.txt 10\n');
+      expect(stderr).toBe(''); // no NodeVersionSupportWarning either
+    } finally {
+      await s3.close();
+    }
+  });
+
+  it('the CLI examples run as written (npx chunkstream = the built CLI)', async () => {
+    const block = await shBlock('## CLI');
     const cwd = await tempDir();
-    const bin = path.join(cwd, 'bin');
-    await mkdir(bin);
-    await writeFile(path.join(bin, 'chunkstream'), `#!/bin/sh\nexec "${process.execPath}" "${path.join(root, 'dist/cli/main.js')}" "$@"\n`);
-    await chmod(path.join(bin, 'chunkstream'), 0o755);
-    await copyFile(path.join(root, 'README.md'), path.join(cwd, 'README.md'));
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CHUNKSTREAM_')));
-    // The trap stops the example's background server even when a line of it fails.
-    const guarded = `trap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n${script!.replaceAll('8080', String(port))}`;
-    const { stdout } = await run('bash', ['-e', '-o', 'pipefail', '-c', guarded], {
-      cwd,
-      env: { ...env, PATH: `${bin}:${process.env.PATH}` },
-    });
-    const original = await readFile(path.join(cwd, 'README.md'));
-    expect((await readFile(path.join(cwd, 'copy.md'))).equals(original)).toBe(true); // through the signed link
-    expect((await readFile(path.join(cwd, 'notes.md'))).equals(original)).toBe(true); // curl -OJ named it
+    for (const f of ['README.md', 'package.json', 'src']) await cp(path.join(root, f), path.join(cwd, f), { recursive: true });
+    const { stdout } = await run('bash', ['-e', '-c', block], { cwd, env: await npxEnv(cwd) });
+    expect(stdout).toMatch(/^[0-9a-z]{29}\n/); // put README.md
+    expect(stdout).toMatch(/^[0-9a-z]{29} {2}cli\/main\.ts$/m); // put -r src
+    expect(stdout).toContain('"problems": []'); // verify
+    expect(await readFile(path.join(cwd, 'copy.json'), 'utf8')).toBe(await readFile(path.join(root, 'package.json'), 'utf8'));
+    expect(await readFile(path.join(cwd, 'restored', 'cli', 'main.ts'), 'utf8')).toBe(
+      await readFile(path.join(root, 'src', 'cli', 'main.ts'), 'utf8'),
+    );
+  });
+
+  it('the curl examples run as written (on a free port instead of 8080)', async () => {
+    const port = await freePort();
+    const block = (await shBlock('## Server')).replaceAll('8080', String(port));
+    const cwd = await tempDir();
+    await cp(path.join(root, 'README.md'), path.join(cwd, 'README.md'));
+    const { stdout } = await run('bash', ['-e', '-c', block], { cwd, env: await npxEnv(cwd) });
+    const readme = await readFile(path.join(root, 'README.md'), 'utf8');
+    expect(stdout).toContain('{"files":[{"id":');
+    expect(stdout).toContain(readme.slice(0, 100));
+    expect(stdout).toContain('{"uploads":[]}');
+    expect(stdout).toMatch(/\{"error":\{"code":"not_found","message":"file [0-9a-z]+ not found"\}\}exit 22\n$/);
     expect(stdout).toContain('Content-Type: text/markdown'); // a part header of the multipart answer
-    expect(stdout).toContain('"files":[');
+    const original = await readFile(path.join(cwd, 'README.md'));
+    expect((await readFile(path.join(cwd, 'notes.md'))).equals(original)).toBe(true); // curl -OJ named it
+    expect((await readFile(path.join(cwd, 'copy.md'))).equals(original)).toBe(true); // through the signed link
   });
 });
+
+/** The first ```sh block after a heading. */
+async function shBlock(heading: string): Promise<string> {
+  const readme = await readFile(path.join(root, 'README.md'), 'utf8');
+  const block = /```sh\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf(`${heading}\n`)))?.[1];
+  expect(block).toBeDefined();
+  return block!;
+}
+
+/** PATH with an `npx` that runs this checkout's CLI for `npx chunkstream` (a temp dir has none to find). */
+async function npxEnv(cwd: string): Promise<NodeJS.ProcessEnv> {
+  const bin = path.join(cwd, '.bin');
+  await mkdir(bin);
+  const main = path.join(root, 'dist', 'cli', 'main.js');
+  await writeFile(
+    path.join(bin, 'npx'),
+    `#!/bin/sh\n[ "$1" = chunkstream ] || exit 127\nshift\nexec "${process.execPath}" "${main}" "$@"\n`,
+  );
+  await chmod(path.join(bin, 'npx'), 0o755);
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CHUNKSTREAM_')));
+  return { ...env, PATH: `${bin}:${process.env.PATH}`, CHUNKSTREAM_STATE_DIR: path.join(cwd, '.state') };
+}
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as net.AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}

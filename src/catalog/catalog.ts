@@ -142,6 +142,14 @@ export class Catalog {
     return this.idsUnder(UPLOADS, options);
   }
 
+  /** Unfinished uploads' ids, with when their session was last saved (their last progress). */
+  async *sessionEntries(options: CallOptions = {}): AsyncGenerator<{ id: string; modified: Date }> {
+    for await (const o of this.store.list(UPLOADS, options)) {
+      const id = o.key.slice(UPLOADS.length, -'.json'.length);
+      if (o.key.endsWith('.json') && ID.test(id)) yield { id, modified: o.modified };
+    }
+  }
+
   private async putJson(prefix: string, id: string, value: unknown, options: CallOptions): Promise<void> {
     await this.store.put(`${prefix}${id}.json`, encoder.encode(JSON.stringify(value)), options);
   }

@@ -9,18 +9,26 @@ export const chunkRefSchema = z.object({ key: z.string().regex(SHA256), size: z.
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
-/** Names are metadata (never paths): no separators, no control characters, not `.` or `..`. */
+/**
+ * Names are metadata, never paths in the store. `/` separates folders (`photos/2024/a.jpg`,
+ * as `put -r` records them, and `get -O` recreates them), so every segment must be a plain
+ * name: none empty (no leading, trailing or doubled `/`), none `.` or `..`. No backslash, no control
+ * characters.
+ */
 export const nameSchema = z
   .string()
   .min(1)
   .max(255)
-  .refine((n) => !/[\u0000-\u001f\u007f-\u009f/\\]/.test(n), 'must not contain "/", "\\" or control characters')
+  .refine((n) => !/[\u0000-\u001f\u007f-\u009f\\]/.test(n), 'must not contain "\\" or control characters')
+  .refine(
+    (n) => n.split('/').every((s) => s !== '' && s !== '.' && s !== '..'),
+    'must be names separated by "/": no leading, trailing or double "/", no "." or ".." segments',
+  )
   // Names are printed by `ls` and sent in headers: no terminal escapes, no spoofing by bidi overrides.
   .refine(
     (n) => !LONE_SURROGATE.test(n) && !/[\u202a-\u202e\u2066-\u2069]/.test(n),
     'must be well-formed Unicode without bidirectional overrides',
-  )
-  .refine((n) => n !== '.' && n !== '..', 'must not be "." or ".."');
+  );
 
 export const manifestSchema = z
   .object({

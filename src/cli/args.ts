@@ -1,7 +1,6 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
 import { ChunkstreamError, InvalidOptionError, isChunkstreamError } from '../errors.js';
-
-type Spec = NonNullable<ParseArgsConfig['options']>;
+import type { Spec } from './flags.js';
 
 /** A command line the user got wrong (unknown flag, missing argument): exit code 2. */
 export class UsageError extends ChunkstreamError {
@@ -79,34 +78,6 @@ function envBool(name: string, v: string): boolean {
   if (/^(1|true|yes|on)$/i.test(v)) return true;
   if (/^(0|false|no|off)$/i.test(v)) return false;
   throw new InvalidOptionError(name, `must be true or false (got ${JSON.stringify(v)})`);
-}
-
-const UNITS: Record<string, number> = {
-  '': 1,
-  k: 1024,
-  kb: 1024,
-  kib: 1024,
-  m: 1024 ** 2,
-  mb: 1024 ** 2,
-  mib: 1024 ** 2,
-  g: 1024 ** 3,
-  gb: 1024 ** 3,
-  gib: 1024 ** 3,
-};
-
-/** An integer flag; sizes may carry a binary unit (`64KiB`, `4m`). Range checks are zod's job. */
-export function integer(p: Parsed, flag: string, sizes = false): number | undefined {
-  const v = p.values[flag];
-  if (v === undefined) return undefined;
-  const m = /^\s*(\d+)\s*([a-z]*)\s*$/i.exec(String(v));
-  const unit = m?.[2]?.toLowerCase() ?? '';
-  if (!m || !(unit in UNITS) || (!sizes && unit !== '')) {
-    throw new InvalidOptionError(
-      p.origin.get(flag) ?? flag,
-      `must be an integer${sizes ? ' (optionally with KiB, MiB or GiB)' : ''} (got ${JSON.stringify(v)})`,
-    );
-  }
-  return Number(m[1]) * UNITS[unit]!;
 }
 
 export const str = (p: Parsed, flag: string) => (typeof p.values[flag] === 'string' ? (p.values[flag] as string) : undefined);

@@ -1,37 +1,70 @@
-import type { FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { lastValueFrom, tap } from 'rxjs';
 import type { GcOptions, GcReport, VerifyReport } from '../engine/gc.js';
 import type { FileInfo } from '../catalog/schema.js';
-import { openStore, type Store } from '../engine/store.js';
+import { openStore, type Store, type UploadStatus } from '../engine/store.js';
+import type { UploadInfo } from '../engine/uploads.js';
 import { ChunkstreamError } from '../errors.js';
 import { parseRangeHeader } from '../gateway/http-util.js';
-import { openChunkStore, type StoreLocation } from '../storage/open.js';
+import { openChunkStore } from '../storage/open.js';
+import type { LocalLocation } from './location.js';
+
+/** One upload, as `put` asks for it. */
+export interface PutSpec {
+  name: string;
+  /** Known up front for regular files: the store refuses to commit anything else. */
+  size?: number;
+  /** Set on a resume: the store refuses to commit unless the whole file hashes to it. */
+  sha256?: string;
+  /** Resume this upload. */
+  uploadId?: string;
+  /** The bytes from `offset` (where the store says the upload stands). */
+  source: (offset: number) => Readable;
+  /**
+   * A regular file's path: a local store reads it in place instead of `source`, with positional
+   * reads straight into its chunk buffers (from the offset a resume starts at).
+   */
+  file?: string;
+  /** Bytes stored so far, when the backend reads `file` itself (progress). */
+  onStored?: (bytes: number) => void;
+  signal: AbortSignal;
+  /** The store accepted the upload: its id, and the offset it continues from. */
+  onStarted?: (uploadId: string, offset: number) => void;
+}
+
+export interface Download {
+  body: Readable;
+  /** Bytes this response carries. */
+  length: number;
+  /** The whole file's size. */
+  size: number;
+  /** For whole-file answers: what the bytes must hash to. */
+  sha256?: string;
+  /** The stored name (its last segment, over HTTP), for progress. */
+  name?: string;
+}
 
 /** What every command needs, from a local store or from a server (same semantics either way). */
 export interface Backend {
-  /** A regular file comes as a FileHandle (read in place, positionally); anything else as a stream. `onBytes` reports bytes stored so far. */
-  put(source: Readable | FileHandle, name: string, size?: number, onBytes?: (stored: number) => void): Promise<FileInfo>;
-  /**
-   * `range` is the HTTP form without its unit (`A-B`, `A-`, `-N`). `sha256` is set when the
-   * caller must check the whole body against it; a local store's bytes come verified chunk by chunk.
-   */
-  get(id: string, range?: string): Promise<{ body: Readable; length: number; size: number; sha256?: string }>;
+  /** Which store, for keys of the resume state: `local:/abs/dir`, `server:http://host:port`. */
+  readonly where: string;
+  put(spec: PutSpec): Promise<FileInfo>;
+  /** `range` is the HTTP form without its unit (`A-B`, `A-`, `-N`). */
+  get(id: string, range?: string, signal?: AbortSignal): Promise<Download>;
   list(): Promise<FileInfo[]>;
   stat(id: string): Promise<FileInfo>;
   remove(id: string): Promise<void>;
   gc(options: Pick<GcOptions, 'graceMs' | 'dryRun'>): Promise<GcReport>;
   verify(id?: string): Promise<VerifyReport>;
+  uploads(): Promise<UploadInfo[]>;
+  uploadStatus(uploadId: string): Promise<UploadStatus>;
+  abortUpload(uploadId: string): Promise<void>;
   close(): Promise<void>;
 }
 
-export interface LocalOptions extends StoreLocation {
-  chunkSize?: number;
-  uploadConcurrency?: number;
-  downloadConcurrency?: number;
-}
-
-export async function openLocal(o: LocalOptions): Promise<Backend> {
+export async function openLocal(o: LocalLocation): Promise<Backend> {
   const chunkStore = await openChunkStore({ ...o, concurrency: (o.uploadConcurrency ?? 4) + (o.downloadConcurrency ?? 4) });
   let store: Store;
   try {
@@ -46,24 +79,52 @@ export async function openLocal(o: LocalOptions): Promise<Backend> {
     throw err;
   }
   return {
-    async put(source, name, size, onBytes) {
-      const events = store.upload(source, { name, expectedSize: size }).pipe(tap((e) => e.type === 'progress' && onBytes?.(e.bytes)));
-      const last = await lastValueFrom(events);
-      if (last.type !== 'committed') throw new ChunkstreamError('internal', 'upload ended without a commit');
-      return last.file;
+    where: o.store?.startsWith('s3://') ? `local:${o.store}` : `local:${path.resolve(o.store?.slice('file://'.length) ?? o.dir)}`,
+    async put(spec) {
+      // A regular file is read in place (positional reads into the engine's buffers), else the stream.
+      const handle = spec.file !== undefined ? await open(spec.file, 'r') : undefined;
+      try {
+        const events = store.upload(handle ?? spec.source, {
+          name: spec.name,
+          uploadId: spec.uploadId,
+          expectedSize: spec.size,
+          expectedSha256: spec.sha256,
+          signal: spec.signal,
+        });
+        const last = await lastValueFrom(
+          events.pipe(
+            tap((e) => {
+              if (e.type === 'started') spec.onStarted?.(e.uploadId, e.offset);
+              if (e.type === 'progress') spec.onStored?.(e.bytes);
+            }),
+          ),
+        );
+        if (last.type !== 'committed') throw new ChunkstreamError('internal', 'upload ended without a commit');
+        return last.file;
+      } finally {
+        await handle?.close();
+      }
     },
-    async get(id, range) {
+    async get(id, range, signal) {
       const info = await store.stat(id);
       const r = range === undefined ? undefined : parseRangeHeader(`bytes=${range}`, info.size);
       const length = r ? r.end - r.start + 1 : info.size;
-      // Every chunk is checked against its SHA-256 before the engine hands it on: no second pass.
-      return { body: store.readable(id, { range: r }), length, size: info.size };
+      return {
+        body: store.readable(id, { range: r, signal }),
+        length,
+        size: info.size,
+        sha256: r ? undefined : info.sha256,
+        name: info.name,
+      };
     },
     list: () => store.list(),
     stat: (id) => store.stat(id),
     remove: async (id) => void (await store.remove(id)),
     gc: (opts) => store.gc(opts),
     verify: (id) => store.verify(id),
+    uploads: () => store.listUploads(),
+    uploadStatus: (id) => store.uploadStatus(id),
+    abortUpload: (id) => store.abortUpload(id),
     async close() {
       await store.close();
       await chunkStore.close?.();

@@ -1,8 +1,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import { InvalidOptionError } from '../errors.js';
-import { str, type Parsed } from './args.js';
-import { parseExpires } from './link-command.js';
+import { str, UsageError, type Parsed } from './args.js';
+import { parseExpires } from './durations.js';
 import { errorOf } from './remote.js';
 
 /**
@@ -11,6 +11,9 @@ import { errorOf } from './remote.js';
  * (GET/HEAD, ranges) without a token until it expires.
  */
 export async function link(p: Parsed): Promise<void> {
+  if (p.positionals.length !== 1)
+    throw new UsageError(p.positionals.length ? `unexpected argument ${JSON.stringify(p.positionals[1])}` : 'missing <id>');
+  if (!str(p, 'server')) throw new UsageError('link needs --server URL (or CHUNKSTREAM_SERVER): the server signs the link');
   const id = p.positionals[0]!;
   const expiresIn = parseExpires(str(p, 'expires'), p.origin.get('expires'));
   let base: URL;

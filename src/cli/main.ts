@@ -1,97 +1,117 @@
 #!/usr/bin/env node
-import { checkRangeArg, describe, noExtra, parse, str, UsageError, type Parsed } from './args.js';
-import { resolveStoreOptions } from '../options.js';
-import { CLIENT_FLAGS, LOCATION_FLAGS, SERVE_FLAGS, location } from './flags.js';
-import { HELP, USAGE } from './help.js';
-import { LINK_COMMAND } from './link-command.js';
+import { readFileSync } from 'node:fs';
+import { ChunkstreamError } from '../errors.js';
+import { describe, noExtra, parse, UsageError, type Parsed } from './args.js';
+import type { Backend } from './backend.js';
+import type { RunContext } from './context.js';
+import { envFlags, specOf } from './flags.js';
+import { helpFor, USAGE } from './help.js';
+import { resolveWhere, type Where } from './location.js';
+import { endProgressLine } from './progress.js';
+import { COMMANDS, type Mode } from './registry.js';
 
-type Flags = Parameters<typeof parse>[1];
-type Name = 'put' | 'get' | 'ls' | 'statCmd' | 'rm' | 'gc' | 'verify';
-interface Command {
-  flags: Flags;
-  /** Argument checks that need no store: they fail before anything is opened. */
-  check?: (p: Parsed) => void;
-  run: (p: Parsed) => Promise<void>;
-}
-
-/** Store tuning flags are validated before a store is opened (or a server is called). */
-function checkStore(p: Parsed): void {
-  const { chunkSize, uploadConcurrency, downloadConcurrency } = location(p);
-  resolveStoreOptions({ chunkSize, uploadConcurrency, downloadConcurrency });
-}
-
-// Command modules are imported on use: --help and usage errors never load the engine.
-const client = (name: Name) => async (p: Parsed) => {
-  const cmd = await import('./commands.js');
-  const b = await cmd.backendFor(p);
-  try {
-    await cmd[name](p, b);
-  } finally {
-    await b.close();
-  }
+// Command modules are imported on use: --help, --version and usage errors never load the engine.
+const RUN: Record<string, () => Promise<(p: Parsed, ctx: RunContext) => Promise<void>>> = {
+  put: async () => (await import('./put.js')).put,
+  get: async () => (await import('./get.js')).get,
+  ls: async () => (await import('./ls.js')).ls,
+  stat: async () => (await import('./commands.js')).stat,
+  rm: async () => (await import('./commands.js')).rm,
+  gc: async () => (await import('./commands.js')).gc,
+  verify: async () => (await import('./commands.js')).verify,
+  uploads: async () => (await import('./commands.js')).uploads,
+  link: async () => (await import('./link.js')).link,
 };
 
-const COMMANDS: Record<string, Command> = {
-  serve: {
-    flags: SERVE_FLAGS,
-    run: async (p) => {
-      noExtra(p, 0);
-      const options = await (await import('./serve-options.js')).serveOptions(p);
-      await (await import('./serve.js')).serve(options);
-    },
-  },
-  put: { flags: { ...CLIENT_FLAGS, name: { type: 'string' } }, run: client('put') },
-  get: {
-    flags: { ...CLIENT_FLAGS, output: { type: 'string', short: 'o' }, range: { type: 'string' } },
-    check: (p) => (checkStore(p), void checkRangeArg(str(p, 'range'))),
-    run: client('get'),
-  },
-  ls: { flags: { ...CLIENT_FLAGS, json: { type: 'boolean' } }, run: client('ls') },
-  stat: { flags: CLIENT_FLAGS, run: client('statCmd') },
-  rm: { flags: CLIENT_FLAGS, run: client('rm') },
-  gc: { flags: { ...CLIENT_FLAGS, 'grace-ms': { type: 'string' }, 'dry-run': { type: 'boolean' } }, run: client('gc') },
-  verify: { flags: CLIENT_FLAGS, run: client('verify') },
-  link: LINK_COMMAND,
-};
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
 
-/** Flags that may also come from CHUNKSTREAM_* variables: where the store is, and auth. */
-const ENV_FLAGS = [
-  ...Object.keys(LOCATION_FLAGS),
-  ...['server', 'token', 'host', 'port', 'tokens-file', 'insecure', 'max-transfer-bytes'],
-  ...['allow-host', 'allow-origin', 'cors-origin', 'public-url', 'link-secret', 'link-secret-file'],
-];
+async function openBackend(where: Where, mode: Mode, origin: Map<string, string>): Promise<Backend> {
+  if (where.mode === 'remote') return (await import('./remote.js')).openRemote(where.server, where.token);
+  const check = await import('./store-check.js');
+  // A read command on a path holding no store says so, and creates nothing there.
+  if (mode === 'read') await check.checkStoreExists(where.local);
+  else await check.checkStorePlace(where.local, origin);
+  return (await import('./backend.js')).openLocal(where.local);
+}
+
+/** Ctrl-C (or SIGTERM) aborts the command, which cleans up and says what it left; a second one exits at once. */
+function interruptible(): AbortController {
+  const controller = new AbortController();
+  const on = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(signal === 'SIGINT' ? 130 : 143);
+    endProgressLine();
+    controller.abort(new ChunkstreamError('aborted', signal === 'SIGINT' ? 'interrupted (Ctrl-C)' : 'terminated (SIGTERM)'));
+  };
+  process.on('SIGINT', on).on('SIGTERM', on);
+  return controller;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V' || name === 'version') {
+    process.stdout.write(`chunkstream ${version()}\n`);
+    return 0;
+  }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    const topic = name === 'help' ? rest[0] : undefined;
+    const topic = name === 'help' && rest[0] !== undefined ? helpFor(rest[0]) : undefined;
     // No command at all is a usage error: the usage goes to stderr, stdout stays empty.
-    (name === undefined ? process.stderr : process.stdout).write(topic && HELP[topic] ? HELP[topic] : USAGE);
+    (name === undefined ? process.stderr : process.stdout).write(topic ?? USAGE);
     return name === undefined ? 2 : 0;
   }
-  const command = COMMANDS[name];
-  const check = command?.check ?? (name === 'serve' ? undefined : checkStore);
+  const def = COMMANDS[name];
   let parsed: Parsed | undefined;
+  let backend: Promise<Backend> | undefined;
+  let interrupt: AbortController | undefined;
   try {
-    if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)} (try chunkstream --help)`);
-    parsed = parse(
-      rest,
-      command.flags,
-      ENV_FLAGS.filter((f) => f in command.flags),
-    );
+    if (!def) throw new UsageError(`unknown command ${JSON.stringify(name)} (try chunkstream --help)`);
+    parsed = parse(rest, specOf(def), envFlags(def));
     if (parsed.values.help) {
-      process.stdout.write(HELP[name]!);
+      process.stdout.write(helpFor(name)!);
       return 0;
     }
-    check?.(parsed);
-    await command.run(parsed);
+    const p = parsed;
+    if (name === 'serve') {
+      noExtra(p, 0);
+      const options = await (await import('./serve-options.js')).serveOptions(p);
+      await (await import('./serve.js')).serve(options);
+      return Number(process.exitCode ?? 0);
+    }
+    const where = resolveWhere(p); // conflicting or misplaced flags fail before anything is opened
+    const run = await RUN[name]!();
+    // put and get clean up after themselves (partial files, upload sessions); the others just stop.
+    interrupt = name === 'put' || name === 'get' ? interruptible() : new AbortController();
+    const ctx: RunContext = {
+      open: () => (backend ??= openBackend(where, def.mode ?? 'read', p.origin)),
+      signal: interrupt.signal,
+      out: (line) => void process.stdout.write(`${line}\n`),
+      note: (line) => {
+        endProgressLine();
+        process.stderr.write(`chunkstream: ${line}\n`);
+      },
+    };
+    await run(p, ctx);
     return Number(process.exitCode ?? 0);
   } catch (err) {
+    endProgressLine();
+    if (interrupt?.signal.aborted) {
+      const reason = interrupt.signal.reason as ChunkstreamError;
+      process.stderr.write(`chunkstream: aborted: ${reason.message}\n`);
+      return reason.message.startsWith('interrupted') ? 130 : 143;
+    }
     const { line, exitCode } = describe(err, parsed?.origin);
     process.stderr.write(`${line}\n`);
     return exitCode;
+  } finally {
+    const b = await backend?.catch(() => undefined);
+    await b?.close().catch(() => undefined);
   }
 }
+
+// A reader that went away (`chunkstream ls | head`) ends the command quietly, as SIGPIPE would.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => process.exit(err.code === 'EPIPE' ? 141 : 1));
 
 const code = await main(process.argv.slice(2));
 // Let stdout drain, then exit: a remote command's keep-alive sockets must not keep us alive.

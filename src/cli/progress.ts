@@ -1,64 +1,77 @@
 import { Transform } from 'node:stream';
+import { fmtBytes, fmtClock } from './units.js';
+
+/** A progress line is on screen without its newline: whoever writes to stderr next ends it first. */
+let open: NodeJS.WriteStream | undefined;
+
+/** Ends a progress line left open (Ctrl-C, an error), so the next message starts on its own line. */
+export function endProgressLine(): void {
+  open?.write('\n');
+  open = undefined;
+}
 
 /**
- * Counts bytes passing through and redraws one stderr line (bytes, rate, ETA) at most 5 times a
- * second. Only on a TTY: piped or redirected stderr stays clean for scripts. Passes chunks
- * through untouched, so it adds no buffering beyond one Transform's highWaterMark.
+ * One stderr line per transfer, redrawn at most 5 times a second: the file name, percent,
+ * bytes, rate, elapsed time and ETA. Only on a TTY: piped or redirected stderr stays clean for
+ * scripts. `start` is where a resumed transfer begins (counted, but not in the rate).
  */
-export function progressMeter(label: string, total: number | undefined, stream: NodeJS.WriteStream = process.stderr): Transform {
-  const meter = progressLine(label, total, stream);
-  let bytes = 0;
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      meter.update((bytes += chunk.byteLength));
-      cb(null, chunk);
-    },
-    flush(cb) {
-      meter.done();
-      cb();
-    },
-  });
-}
+export class Progress {
+  private readonly enabled: boolean;
+  private readonly started = Date.now();
+  private bytes: number;
+  private drawn = 0;
 
-/** The same line, fed with a byte count (an upload's progress events) instead of a stream. */
-export function progressLine(label: string, total: number | undefined, stream: NodeJS.WriteStream = process.stderr) {
-  const enabled = stream.isTTY === true;
-  const started = Date.now();
-  let bytes = 0;
-  let drawn = 0;
-  const draw = (final: boolean) => {
-    const secs = Math.max((Date.now() - started) / 1000, 0.001);
-    const rate = bytes / secs;
-    const eta = total !== undefined && rate > 0 && !final ? `  ETA ${fmtTime((total - bytes) / rate)}` : '';
-    const of = total !== undefined ? ` / ${fmtBytes(total)}` : '';
-    stream.write(`\r\x1b[K${label} ${fmtBytes(bytes)}${of}  ${fmtBytes(rate)}/s${eta}${final ? '\n' : ''}`);
-  };
-  return {
-    update(n: number) {
-      bytes = n;
-      if (enabled && Date.now() - drawn >= 200) {
-        drawn = Date.now();
-        draw(false);
-      }
-    },
-    done() {
-      if (enabled) draw(true);
-    },
-  };
-}
-
-export function fmtBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) {
-    n /= 1024;
-    i++;
+  constructor(
+    private label: string,
+    private readonly total: number | undefined,
+    private readonly start = 0,
+    private readonly stream: NodeJS.WriteStream = process.stderr,
+  ) {
+    this.enabled = stream.isTTY === true;
+    this.bytes = start;
+    // A name from a server goes to a terminal: no escape sequences.
+    this.label = label.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
   }
-  return `${i === 0 ? n.toFixed(0) : n.toFixed(1)} ${units[i]}`;
-}
 
-function fmtTime(s: number): string {
-  if (!Number.isFinite(s)) return '?';
-  if (s < 60) return `${Math.ceil(s)}s`;
-  return `${Math.floor(s / 60)}m${String(Math.ceil(s % 60)).padStart(2, '0')}s`;
+  /** A pass-through Transform that counts what flows through it. */
+  meter(): Transform {
+    return new Transform({
+      transform: (chunk: Buffer, _enc, cb) => {
+        this.add(chunk.byteLength);
+        cb(null, chunk);
+      },
+    });
+  }
+
+  add(n: number): void {
+    this.at(this.bytes + n);
+  }
+
+  /** The count so far, from a source that reports totals (an upload's progress events). */
+  at(bytes: number): void {
+    this.bytes = bytes;
+    if (this.enabled && Date.now() - this.drawn >= 200) this.draw(false);
+  }
+
+  /** Bytes counted in this run (not the resumed prefix). */
+  get sent(): number {
+    return this.bytes - this.start;
+  }
+
+  finish(): void {
+    if (this.enabled) this.draw(true);
+  }
+
+  private draw(final: boolean): void {
+    this.drawn = Date.now();
+    const secs = Math.max((Date.now() - this.started) / 1000, 0.001);
+    const rate = (this.bytes - this.start) / secs;
+    const known = this.total !== undefined && this.total > 0;
+    const pct = known ? `${String(Math.floor((this.bytes / this.total!) * 100)).padStart(3)}%  ` : '';
+    const of = this.total !== undefined ? ` / ${fmtBytes(this.total)}` : '';
+    const eta = known && rate > 0 && !final ? `  ETA ${fmtClock((this.total! - this.bytes) / rate)}` : '';
+    const line = `${this.label}  ${pct}${fmtBytes(this.bytes)}${of}  ${fmtBytes(rate)}/s  ${fmtClock(secs)}${eta}`;
+    this.stream.write(`\r\x1b[K${line}${final ? '\n' : ''}`);
+    open = final ? undefined : this.stream;
+  }
 }

@@ -3,16 +3,18 @@ import https from 'node:https';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FileInfo } from '../catalog/schema.js';
+import type { UploadInfo } from '../engine/uploads.js';
 import { ChunkstreamError, InvalidOptionError, type ErrorCode } from '../errors.js';
 import type { Backend } from './backend.js';
+import { connectionError } from './remote-errors.js';
+import { remotePut } from './remote-put.js';
 import { resumable, resumed, resumeHeaders } from './resume.js';
 
 /**
  * The same commands through the HTTP API. node:http rather than fetch: request and response
- * bodies are streams with backpressure both ways, so put/get never hold a whole file.
+ * bodies are streams with backpressure both ways, so get never holds a whole file. put goes
+ * over the WebSocket protocol (remote-put.ts), which resumes by upload id.
  */
-const isStream = (s: unknown): s is Readable => typeof (s as Readable).pipe === 'function';
-
 export function openRemote(server: string, token: string | undefined): Backend {
   let base: URL;
   try {
@@ -24,12 +26,16 @@ export function openRemote(server: string, token: string | undefined): Backend {
     throw new InvalidOptionError('--server', 'must be an http:// or https:// URL');
   const agent = base.protocol === 'https:' ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
 
-  const call = async (method: string, path: string, opts: { headers?: Record<string, string | number>; body?: Readable } = {}) => {
+  const call = async (
+    method: string,
+    path: string,
+    opts: { headers?: Record<string, string | number>; body?: Readable; signal?: AbortSignal } = {},
+  ) => {
     const url = new URL(path, base);
     const headers: Record<string, string | number> = { ...opts.headers };
     if (token) headers.Authorization = `Bearer ${token}`;
     const lib = url.protocol === 'https:' ? https : http;
-    const req = lib.request(url, { method, headers, agent });
+    const req = lib.request(url, { method, headers, agent, signal: opts.signal });
     const response = new Promise<IncomingMessage>((resolve, reject) => {
       req.once('response', resolve).once('error', reject);
     });
@@ -42,27 +48,21 @@ export function openRemote(server: string, token: string | undefined): Backend {
     try {
       res = await response;
     } catch (err) {
-      throw sending ?? err;
+      throw sending ?? connectionError(base, err);
     }
-    if ((res.statusCode ?? 500) >= 400) throw await errorOf(res);
+    if ((res.statusCode ?? 500) >= 400) throw await errorOf(res, token);
     return res;
   };
 
   const json = async <T>(method: string, path: string): Promise<T> => JSON.parse((await text(await call(method, path))) || 'null') as T;
   const filePath = (id: string) => `/v1/files/${encodeURIComponent(id)}`;
 
+  const put = remotePut(base, token);
   return {
-    async put(source, name, size, onBytes) {
-      const headers: Record<string, string | number> = { 'Content-Type': 'application/octet-stream' };
-      if (size !== undefined) headers['Content-Length'] = size;
-      const stream = isStream(source) ? source : source.createReadStream({ start: 0, autoClose: false });
-      let sent = 0;
-      if (onBytes) stream.on('data', (d: Buffer) => onBytes((sent += d.byteLength)));
-      const res = await call('PUT', `/v1/files?name=${encodeURIComponent(name)}`, { headers, body: stream });
-      return JSON.parse(await text(res)) as FileInfo;
-    },
-    async get(id, range) {
-      const res = await call('GET', filePath(id), range ? { headers: { Range: `bytes=${range}` } } : {});
+    where: `server:${base.origin}`,
+    put: (spec) => put.put(spec),
+    async get(id, range, signal) {
+      const res = await call('GET', filePath(id), { headers: range ? { Range: `bytes=${range}` } : {}, signal });
       const length = Number(res.headers['content-length'] ?? NaN);
       const total = /\/(\d+)$/.exec(String(res.headers['content-range'] ?? ''))?.[1];
       const etag = /^"([0-9a-f]{64})"$/.exec(String(res.headers.etag ?? ''))?.[1];
@@ -78,9 +78,9 @@ export function openRemote(server: string, token: string | undefined): Backend {
       }
       // A cut download continues from where it stopped, or fails with the server's code (integrity).
       const body = resumable(res, length, async (n) =>
-        resumed(await call('GET', filePath(id), { headers: resumeHeaders(res, n) }), res, n),
+        resumed(await call('GET', filePath(id), { headers: resumeHeaders(res, n), signal }), res, n),
       );
-      return { body, length, size: total ? Number(total) : length, sha256: partial ? undefined : etag };
+      return { body, length, size: total ? Number(total) : length, sha256: partial ? undefined : etag, name: dispositionName(res) };
     },
     list: async () => (await json<{ files: FileInfo[] }>('GET', '/v1/files')).files,
     stat: (id) => json('GET', `${filePath(id)}/meta`),
@@ -92,8 +92,12 @@ export function openRemote(server: string, token: string | undefined): Backend {
       return json('POST', `/v1/gc${q.size ? `?${q}` : ''}`);
     },
     verify: (id) => json('POST', id === undefined ? '/v1/verify' : `${filePath(id)}/verify`),
+    uploads: async () => (await json<{ uploads: UploadInfo[] }>('GET', '/v1/uploads')).uploads,
+    uploadStatus: (id) => json('GET', `/v1/uploads/${encodeURIComponent(id)}`),
+    abortUpload: async (id) => void (await text(await call('DELETE', `/v1/uploads/${encodeURIComponent(id)}`))),
     async close() {
       agent.destroy();
+      await put.close();
     },
   };
 }
@@ -115,13 +119,26 @@ async function text(res: IncomingMessage, limit = Infinity): Promise<string> {
 }
 
 /** The server's `{ error: { code, message } }`, or a description of whatever it sent instead. */
-export async function errorOf(res: IncomingMessage): Promise<ChunkstreamError> {
+export async function errorOf(res: IncomingMessage, token?: string): Promise<ChunkstreamError> {
   const body = await text(res, ERROR_BODY_LIMIT).catch(() => '');
   try {
     const e = (JSON.parse(body) as { error?: { code?: string; message?: string } }).error;
-    if (e?.code && e.message) return new ChunkstreamError(e.code as ErrorCode, e.message);
+    // Missing and wrong tokens read differently: say which flag or variable to look at.
+    const hint =
+      e?.code !== 'unauthorized' ? '' : token ? ' (check --token or CHUNKSTREAM_TOKEN)' : ': pass --token TOKEN or set CHUNKSTREAM_TOKEN';
+    if (e?.code && e.message) return new ChunkstreamError(e.code as ErrorCode, `${e.message}${hint}`);
   } catch {
     // not JSON: fall through
   }
   return new ChunkstreamError('internal', `HTTP ${res.statusCode}: ${body.slice(0, 200) || res.statusMessage}`);
+}
+
+/** `filename*=UTF-8''…` of Content-Disposition, if the server sent one. */
+function dispositionName(res: IncomingMessage): string | undefined {
+  const m = /filename\*=UTF-8''([^;\s]+)/i.exec(String(res.headers['content-disposition'] ?? ''));
+  try {
+    return m ? decodeURIComponent(m[1]!) : undefined;
+  } catch {
+    return undefined;
+  }
 }

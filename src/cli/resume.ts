@@ -6,6 +6,8 @@ import { ChunkstreamError } from '../errors.js';
 const MAX_STALLED = 2;
 /** Re-requests of one download in all. */
 const MAX_RESUMES = 10;
+/** How long a re-request may wait for its response to begin. */
+const REOPEN_TIMEOUT_MS = 30_000;
 
 /**
  * A response body of `length` bytes that continues where it was cut: on a connection that ends
@@ -39,7 +41,18 @@ export function resumable(first: IncomingMessage, length: number, reopen: (recei
     stalled = sinceOpen > 0 ? 0 : stalled + 1;
     if (stalled > MAX_STALLED || ++resumes > MAX_RESUMES) return void out.destroy(err);
     reopening = true;
-    reopen(received).then(
+    // A server that accepts the connection but never answers must not hang the command.
+    let timer: NodeJS.Timeout | undefined;
+    const answer = Promise.race([
+      reopen(received),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(Object.assign(new Error(`no answer within ${REOPEN_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })),
+          REOPEN_TIMEOUT_MS,
+        );
+      }),
+    ]).finally(() => clearTimeout(timer));
+    answer.then(
       (res) => {
         reopening = false;
         if (out.destroyed) return void res.destroy();

@@ -4,8 +4,9 @@ import { resolveBudgetLimit } from '../engine/admission.js';
 import { resolveServerOptions, type ServerOptions } from '../gateway/server-options.js';
 import { WS_DEFAULTS } from '../gateway/ws-gateway.js';
 import { DEFAULTS } from '../options.js';
-import { bool, integer, str, type Parsed } from './args.js';
-import { location } from './flags.js';
+import { bool, str, type Parsed } from './args.js';
+import { countFlag, localLocation, sizeFlag } from './location.js';
+import { checkServeDir } from './store-check.js';
 
 /** One token per line; blank lines and `#` comments are skipped. */
 async function readTokens(p: Parsed): Promise<string[]> {
@@ -52,10 +53,10 @@ async function readLinkSecret(p: Parsed): Promise<string | undefined> {
 
 /** `serve` flags → ServerOptions, validated here so a bad value fails before the server loads. */
 export async function serveOptions(p: Parsed): Promise<ServerOptions> {
-  const loc = location(p);
+  const loc = localLocation(p);
   const options = {
     host: str(p, 'host'),
-    port: integer(p, 'port'),
+    port: countFlag(p, 'port', [0, 65535]),
     dir: loc.dir,
     storeUrl: loc.store,
     s3Endpoint: loc.s3Endpoint,
@@ -66,7 +67,7 @@ export async function serveOptions(p: Parsed): Promise<ServerOptions> {
     downloadConcurrency: loc.downloadConcurrency,
     tokens: await readTokens(p),
     insecure: bool(p, 'insecure'),
-    maxTransferBytes: integer(p, 'max-transfer-bytes', true),
+    maxTransferBytes: sizeFlag(p, 'max-transfer-bytes'),
     allowHosts: list(p, 'allow-host'),
     allowOrigins: list(p, 'allow-origin'),
     corsOrigins: list(p, 'cors-origin'),
@@ -81,5 +82,6 @@ export async function serveOptions(p: Parsed): Promise<ServerOptions> {
     downloadConcurrency: o.downloadConcurrency ?? DEFAULTS.downloadConcurrency,
     window: WS_DEFAULTS.window,
   });
+  await checkServeDir(loc, p.origin);
   return options;
 }

@@ -1,5 +1,6 @@
 import { AbortError } from '../errors.js';
 import { CloseCode, ConnectionLostError, UnauthorizedError, closeError, type ProtocolError } from '../protocol/errors.js';
+import { dialError, errorDetail } from './dial-errors.js';
 import { decodeFrame, type Frame } from '../protocol/frames.js';
 import { parseServerMessage, type ClientMessage, type ServerMessage, type ServerMessageOf } from '../protocol/messages.js';
 
@@ -126,8 +127,10 @@ export class Link {
       ws.binaryType = 'arraybuffer';
       let ready = false;
       let refusal: string | undefined;
+      let failure: string | undefined;
       ws.onopen = () => ws.send(JSON.stringify({ type: 'auth', token: this.options.token }));
-      ws.onerror = () => undefined; // a close event follows
+      // A close event follows; `ws` says why in the error (browsers say nothing).
+      ws.onerror = (ev) => (failure = errorDetail(ev));
       ws.onmessage = (ev) => {
         if (typeof ev.data !== 'string') return void (ready && this.onFrame(ev.data));
         let msg: ServerMessage;
@@ -145,7 +148,7 @@ export class Link {
         } else if (msg.type === 'error') refusal = msg.message;
       };
       ws.onclose = (ev) => {
-        if (!ready) return reject(closeError(ev.code, ev.reason || refusal || ''));
+        if (!ready) return reject(dialError(this.options.url, this.options.token, ev.code, ev.reason || refusal || '', failure));
         this.onClose(ws, closeError(ev.code, ev.reason));
       };
     });

@@ -4,6 +4,7 @@ import { checkId } from '../catalog/schema.js';
 import { SlabPool } from '../internal/slabs.js';
 import type { CallOptions } from '../storage/types.js';
 import type { EngineContext } from './context.js';
+import { gcNotes } from './gc-notes.js';
 import { readVerified } from './readChunk.js';
 
 export interface GcOptions extends CallOptions {
@@ -16,13 +17,30 @@ export interface GcOptions extends CallOptions {
 export interface GcReport {
   removedChunks: number;
   removedBytes: number;
+  /** Chunks kept, for either reason below. */
   keptChunks: number;
+  /** Kept because a file, an unexpired upload or an upload running here names them. */
+  keptReferencedChunks: number;
+  /** Kept although nothing names them: newer than the grace period (an upload elsewhere may not have recorded them yet). */
+  keptRecentChunks: number;
+  keptRecentBytes: number;
+  /** The grace period this run used. */
+  graceMs: number;
+  /** Expired upload sessions and committed-upload markers removed. */
   expiredUploads: number;
+  /** Unexpired upload sessions: kept, with every chunk they name. */
+  keptUploads: number;
+  /** Temp files of interrupted writes (crash leftovers) removed: those older than tempMinAgeMs (the grace period, at least 1 h). */
   removedTemp: number;
+  tempMinAgeMs: number;
+  dryRun: boolean;
+  /** What was kept and why, in words. */
+  notes: string[];
 }
 
 const SHA = /[0-9a-f]{64}/g;
-const TEMP_MIN_AGE_MS = 3600_000;
+/** Temp files younger than this may belong to a write in flight, whatever the grace period. */
+export const TEMP_MIN_AGE_MS = 3600_000;
 const decoder = new TextDecoder();
 
 /**
@@ -34,17 +52,33 @@ const decoder = new TextDecoder();
  */
 export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}): Promise<GcReport> {
   const { signal } = options;
+  const dryRun = options.dryRun === true;
   const graceMs = options.graceMs ?? ctx.options.gcGraceMs;
   // Candidates are decided by time first, so that anything marked later is still protected.
   const cutoff = new Date(Date.now() - graceMs);
-  const report: GcReport = { removedChunks: 0, removedBytes: 0, keptChunks: 0, expiredUploads: 0, removedTemp: 0 };
+  const report: GcReport = {
+    removedChunks: 0,
+    removedBytes: 0,
+    keptChunks: 0,
+    keptReferencedChunks: 0,
+    keptRecentChunks: 0,
+    keptRecentBytes: 0,
+    graceMs,
+    expiredUploads: 0,
+    keptUploads: 0,
+    removedTemp: 0,
+    tempMinAgeMs: Math.max(graceMs, TEMP_MIN_AGE_MS),
+    dryRun,
+    notes: [],
+  };
   // 1. Candidates: chunks older than the grace period. Listing them before marking means that
   //    a manifest or session recorded while we list is still read by the mark phase.
   const candidates: { objectKey: string; key: string; size: number }[] = [];
+  const recent: { key: string; size: number }[] = [];
   for await (const o of ctx.store.list('chunks/', { signal })) {
     const key = isChunkObjectKey(o.key);
     if (!key) continue;
-    if (o.modified > cutoff) report.keptChunks++;
+    if (o.modified > cutoff) recent.push({ key, size: o.size });
     else candidates.push({ objectKey: o.key, key, size: o.size });
   }
   // 2. Mark what sessions, manifests and this process's uploads reference.
@@ -53,10 +87,11 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
     try {
       const s = await ctx.catalog.loadSession(id, { signal });
       if (Date.parse(s.expires) <= Date.now()) {
-        if (!options.dryRun) await ctx.catalog.deleteSession(id, { signal });
+        if (!dryRun) await ctx.catalog.deleteSession(id, { signal });
         report.expiredUploads++;
         continue;
       }
+      report.keptUploads++;
       for (const c of s.chunks) marked.add(c.key);
       if (s.tail) marked.add(s.tail.key);
     } catch (err) {
@@ -69,7 +104,7 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
     try {
       const m = await ctx.catalog.loadCommitted(id, { signal });
       if (Date.parse(m.expires) > Date.now()) continue;
-      if (!options.dryRun) await ctx.catalog.deleteCommitted(id, { signal });
+      if (!dryRun) await ctx.catalog.deleteCommitted(id, { signal });
       report.expiredUploads++;
     } catch (err) {
       if (isChunkstreamError(err) && (err.code === 'not_found' || err.code === 'corrupt_manifest')) continue;
@@ -92,18 +127,28 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
     }
   }
   // 3. Sweep the unmarked candidates.
+  const isMarked = (key: string) => marked.has(key) || ctx.live.has(key);
   for (const c of candidates) {
-    if (marked.has(c.key) || ctx.live.has(c.key)) {
-      report.keptChunks++;
+    if (isMarked(c.key)) {
+      report.keptReferencedChunks++;
       continue;
     }
-    if (!options.dryRun) await ctx.store.delete(c.objectKey, { signal });
+    if (!dryRun) await ctx.store.delete(c.objectKey, { signal });
     report.removedChunks++;
     report.removedBytes += c.size;
   }
+  for (const c of recent) {
+    if (isMarked(c.key)) report.keptReferencedChunks++;
+    else {
+      report.keptRecentChunks++;
+      report.keptRecentBytes += c.size;
+    }
+  }
+  report.keptChunks = report.keptReferencedChunks + report.keptRecentChunks;
   // Temp files belong to writes in flight, whatever the grace period: only old ones are debris.
-  const tempCutoff = new Date(Math.min(cutoff.getTime(), Date.now() - TEMP_MIN_AGE_MS));
-  if (!options.dryRun && ctx.store.sweep) report.removedTemp = await ctx.store.sweep(tempCutoff, { signal });
+  const tempCutoff = new Date(Date.now() - report.tempMinAgeMs);
+  if (ctx.store.sweep) report.removedTemp = await ctx.store.sweep(tempCutoff, { signal, dryRun });
+  report.notes = gcNotes(report);
   return report;
 }
 

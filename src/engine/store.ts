@@ -16,6 +16,7 @@ import { settled, unpark, type EngineContext } from './context.js';
 import { download, readPlan, type DownloadOptions } from './download.js';
 import { planDownload, type ByteRange, type DownloadPlan } from './plan.js';
 import { upload, type UploadEvent, type UploadOptions, type UploadSource } from './upload.js';
+import { listUploads, type UploadInfo } from './uploads.js';
 
 export interface UploadStatus {
   uploadId: string;
@@ -39,6 +40,8 @@ export interface Store {
   upload(source: UploadSource, options: UploadOptions): Observable<UploadEvent>;
   uploadStatus(uploadId: string, options?: CallOptions): Promise<UploadStatus>;
   abortUpload(uploadId: string, options?: CallOptions): Promise<void>;
+  /** Unfinished uploads (id, name, offset, age), oldest first. */
+  listUploads(options?: CallOptions): Promise<UploadInfo[]>;
   download(id: string, options?: DownloadOptions): Observable<Uint8Array>;
   /** What a download of `id` (or of its `range`) will read and hold: decided before any byte moves. */
   plan(id: string, options?: CallOptions & { range?: ByteRange }): Promise<DownloadPlan>;
@@ -106,6 +109,7 @@ export function openStore(options: StoreOptions = {}): Store {
       if (isCommittedUpload(await ctx.catalog.loadUpload(uploadId, o))) await ctx.catalog.deleteCommitted(uploadId, o);
       else await ctx.catalog.deleteSession(uploadId, o);
     },
+    listUploads: (o = {}) => (open(), listUploads(ctx, o)),
     download: (id, o = {}) => (open(), checkId(id), download(ctx, id, o)),
     async plan(id, o = {}) {
       return planDownload(await store.manifest(id, { signal: o.signal }), o.range);

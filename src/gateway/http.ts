@@ -11,6 +11,7 @@ import type { RequestGuard } from './http-guard.js';
 import { authorizeLink, createLink, type LinkContext } from './http-links.js';
 import { validators } from './http-representation.js';
 import { receiveFile } from './http-upload.js';
+import { uploadsRoute } from './http-uploads.js';
 import { sendError, sendJson } from './http-util.js';
 import { linkSecretProvider } from './link-secret.js';
 
@@ -64,6 +65,7 @@ const noBody = async ({ res }: Ctx) => void res.writeHead(204).end();
  *   GET  /v1/files/:id/meta       FileInfo
  *   POST /v1/files/:id/verify     VerifyReport of one file
  *   POST /v1/verify, POST /v1/gc  whole-store maintenance (for `chunkstream --server`)
+ *   GET /v1/uploads, GET|DELETE /v1/uploads/:id   unfinished uploads (http-uploads.ts)
  */
 export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
   const { store } = options;
@@ -91,6 +93,8 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
       };
     }
     if (path === '/v1/gc') return { route: { allow: ['POST'], run: gc } };
+    const uploads = uploadsRoute(path);
+    if (uploads) return { route: uploads };
     if (path === '/v1/verify') {
       return { route: { allow: ['POST'], run: async (c) => sendJson(c.res, 200, await c.store.verify(undefined, { signal: c.signal })) } };
     }

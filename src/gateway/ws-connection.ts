@@ -125,7 +125,8 @@ export class WsConnection {
       msg = undefined;
     }
     if (msg?.type !== 'auth') return this.refuse(new UnauthorizedError('the first message must be {"type":"auth","token":"…"}'));
-    if (!this.shared.tokens.check(msg.token)) return this.refuse(new UnauthorizedError('invalid token'));
+    if (!this.shared.tokens.check(msg.token))
+      return this.refuse(new UnauthorizedError(msg.token === '' ? 'a token is required' : 'invalid token'));
     this.authenticated = true;
     clearTimeout(this.authTimer);
     this.ready();

@@ -4,7 +4,7 @@ import { NotFoundError, StorageError, isChunkstreamError } from '../errors.js';
 import { abortError, throwIfAborted } from '../internal/abort.js';
 import { Dirs, eachLimited, readFileInto, readRange, readWhole, syncDir, syncFile, touch, writeTemp } from './fs-io.js';
 import { checkKey } from './util.js';
-import type { CallOptions, ChunkStore, GetOptions, PutOptions, PutResult, StoredObject } from './types.js';
+import type { CallOptions, ChunkStore, GetOptions, PutOptions, PutResult, StoredObject, SweepOptions } from './types.js';
 
 export interface FsStoreOptions {
   /** fsync files and their directories before a put (or a flush of deferred puts) resolves (default true): what is put survives a crash. */
@@ -162,14 +162,14 @@ export function createFsStore(dir: string, options: FsStoreOptions = {}): ChunkS
       yield* walk(path.join(root, ...base.split('/').filter(Boolean)), base, prefix, opts.signal);
     },
 
-    async sweep(before: Date): Promise<number> {
+    async sweep(before: Date, opts: SweepOptions = {}): Promise<number> {
       let removed = 0;
       const entries = await fsp.readdir(tmpDir).catch(() => [] as string[]);
       for (const name of entries) {
         const f = path.join(tmpDir, name);
         const st = await fsp.stat(f).catch(() => undefined);
         if (st && st.mtime < before) {
-          await fsp.rm(f, { force: true });
+          if (!opts.dryRun) await fsp.rm(f, { force: true });
           removed++;
         }
       }

@@ -1,4 +1,4 @@
-export type { ChunkStore, StoreCapabilities, CallOptions, PutOptions, GetOptions, PutResult, StoredObject } from './types.js';
+export type { ChunkStore, StoreCapabilities, CallOptions, PutOptions, GetOptions, PutResult, StoredObject, SweepOptions } from './types.js';
 export { isValidKey, isChunkStore } from './types.js';
 export { createMemoryStore } from './memory.js';
 export { createFsStore, type FsStoreOptions } from './fs.js';

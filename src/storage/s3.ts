@@ -71,6 +71,7 @@ export function createS3Store(options: S3StoreOptions): S3Store {
   const prefix = o.prefix.replace(/^\/+|\/+$/g, '');
   const base = prefix ? `${prefix}/` : '';
   const owned = !o.client;
+  quietNodeVersionWarning();
   const client =
     o.client ??
     new S3Client({
@@ -244,4 +245,13 @@ function checkRange(range: { start: number; end: number }): void {
 function isRangeError(err: unknown): boolean {
   const e = err as { name?: string; cause?: { name?: string } } | null;
   return e?.name === 'InvalidRange' || e?.cause?.name === 'InvalidRange' || statusOf(e?.cause ?? err) === 416;
+}
+
+/**
+ * The SDK prints a 9-line NodeVersionSupportWarning on Node < 22 (about its releases after
+ * January 2027) before anything else, burying a one-line error; chunkstream supports Node 20
+ * and the user has nothing to act on. Off unless the variable was set (then it decides).
+ */
+function quietNodeVersionWarning(): void {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 }

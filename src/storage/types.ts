@@ -36,8 +36,8 @@ export interface ChunkStore {
   has(key: string, options?: CallOptions): Promise<boolean>;
   delete(key: string, options?: CallOptions): Promise<void>;
   list(prefix: string, options?: CallOptions): AsyncIterable<StoredObject>;
-  /** Removes the backend's own leftovers (temp files of crashed writes) older than `before`. */
-  sweep?(before: Date, options?: CallOptions): Promise<number>;
+  /** Removes the backend's own leftovers (temp files of crashed writes) older than `before`; resolves how many (would) go. */
+  sweep?(before: Date, options?: SweepOptions): Promise<number>;
   /** Releases connections and handles. Optional. */
   close?(): Promise<void>;
 }
@@ -51,6 +51,11 @@ export interface StoreCapabilities {
 
 export interface CallOptions {
   signal?: AbortSignal;
+}
+
+export interface SweepOptions extends CallOptions {
+  /** Count what would be removed, remove nothing. */
+  dryRun?: boolean;
 }
 
 export interface PutOptions extends CallOptions {

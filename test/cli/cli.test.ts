@@ -23,8 +23,8 @@ const ONE_LINE = /^chunkstream: [a-z_]+: [^\n]+\n$/;
 
 describe('CLI on a local store', () => {
   it('put / ls / stat / get / verify / rm / gc', async () => {
-    const store = ['--dir', path.join(tmp, 'local'), '--chunk-size', '64KiB'];
-    const put = await cli(['put', path.join(tmp, 'in.bin'), '--name', 'ré sumé.bin', ...store]);
+    const store = ['--dir', path.join(tmp, 'local')];
+    const put = await cli(['put', path.join(tmp, 'in.bin'), '--name', 'ré sumé.bin', '--chunk-size', '64KiB', ...store]);
     ok(put);
     const id = put.stdout.toString().trim();
     expect(id).toMatch(/^[0-9a-z]{16,64}$/);
@@ -116,7 +116,11 @@ describe('CLI against `chunkstream serve`', () => {
 
     const denied = await cli(['ls', '--server', server.url, '--token', 'wrong']);
     expect(denied.code).toBe(1);
-    expect(denied.stderr).toBe('chunkstream: unauthorized: the bearer token is not valid\n');
+    expect(denied.stderr).toBe('chunkstream: unauthorized: the bearer token is not valid (check --token or CHUNKSTREAM_TOKEN)\n');
+    const missing = await cli(['ls', '--server', server.url]);
+    expect(missing.stderr).toBe(
+      'chunkstream: unauthorized: an Authorization: Bearer <token> header is required: pass --token TOKEN or set CHUNKSTREAM_TOKEN\n',
+    );
 
     ok(await cli(['rm', id, ...remote]));
     const gone = await cli(['stat', id, ...remote]);
@@ -137,13 +141,17 @@ describe('CLI usage', () => {
     [['serve', '--port', '70000'], {}, /^chunkstream: invalid_option: --port: /],
     [['serve'], { CHUNKSTREAM_PORT: '-1' }, /^chunkstream: invalid_option: CHUNKSTREAM_PORT: /],
     [['serve', '--host', '0.0.0.0', '--port', '0'], {}, /^chunkstream: invalid_option: --host: refusing .*without tokens/],
-    [['ls', '--chunk-size', '1KiB', '--dir', '.'], {}, /^chunkstream: invalid_option: --chunk-size: /],
+    [
+      ['put', 'x', '--chunk-size', '1KiB', '--dir', '.'],
+      {},
+      /^chunkstream: invalid_option: --chunk-size: must be 64KiB\.\.64MiB \(got 1KiB\)$/m,
+    ],
     [['serve', '--tokens-file', '/nonexistent/tokens'], {}, /^chunkstream: invalid_option: --tokens-file: cannot read /],
     [['serve', '--max-transfer-bytes', '1MiB'], {}, /^chunkstream: invalid_option: --max-transfer-bytes: must be at least /],
     [
       ['serve'],
       { CHUNKSTREAM_MAX_TRANSFER_BYTES: 'lots' },
-      /^chunkstream: invalid_option: CHUNKSTREAM_MAX_TRANSFER_BYTES: must be an integer/,
+      /^chunkstream: invalid_option: CHUNKSTREAM_MAX_TRANSFER_BYTES: must be a whole number of bytes/,
     ],
     [['put', '--bogus'], {}, /^chunkstream: invalid_option: Unknown option '--bogus'$/m],
     [['get', 'x', '--range', '5-2'], {}, /^chunkstream: invalid_option: --range: /],
@@ -157,7 +165,7 @@ describe('CLI usage', () => {
   });
 
   it('--help on every command', async () => {
-    for (const command of ['serve', 'put', 'get', 'ls', 'stat', 'rm', 'gc', 'verify']) {
+    for (const command of ['serve', 'put', 'get', 'ls', 'stat', 'rm', 'gc', 'verify', 'uploads']) {
       const r = await cli([command, '--help']);
       expect(r.code).toBe(0);
       expect(r.stdout.toString()).toMatch(new RegExp(`^Usage: chunkstream ${command}`));
@@ -174,7 +182,7 @@ describe('CLI usage', () => {
   it('--help lists every command', async () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
-    for (const c of ['serve', 'put', 'get', 'ls', 'stat', 'rm', 'gc', 'verify'])
+    for (const c of ['serve', 'put', 'get', 'ls', 'stat', 'rm', 'gc', 'verify', 'uploads'])
       expect(r.stdout.toString()).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
   });
 });

@@ -42,7 +42,8 @@ describe('HTTP bad input', () => {
     ['unknown route', 'GET', '/v1/nothing', 404, 'not_found'],
     ['raw traversal path', 'GET', '/../../etc/passwd', 404, 'not_found'],
     ['upload without a name', 'PUT', '/v1/files', 400, 'bad_request'],
-    ['upload with a slash in the name', 'PUT', '/v1/files?name=a%2Fb', 400, 'bad_request'],
+    ['upload with a leading slash in the name', 'PUT', '/v1/files?name=%2Fetc%2Fpasswd', 400, 'bad_request'],
+    ['upload with a ".." folder in the name', 'PUT', '/v1/files?name=a%2F..%2Fb', 400, 'bad_request'],
     ['upload named ..', 'PUT', '/v1/files?name=..', 400, 'bad_request'],
     ['upload with a control character', 'PUT', '/v1/files?name=a%00b', 400, 'bad_request'],
   ])('%s: %s %s → %i %s', async (_label, method, path, status, code) => {

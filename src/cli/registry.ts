@@ -1,0 +1,176 @@
+import { FLAGS, LOCAL_FLAGS, type CommandFlags, type FlagDoc } from './flags.js';
+
+// No engine imports here: --help and usage errors must start fast.
+
+export type Mode = 'read' | 'write';
+
+export interface CommandDef extends CommandFlags {
+  usage: string;
+  /** One line for the command list. */
+  summary: string;
+  /** The command's help, after the usage line. */
+  about: string;
+  /** How the store is used: a read command on a path holding no store fails (and creates nothing). */
+  mode?: Mode;
+}
+
+const d = (type: FlagDoc['type'], help: string, more: Partial<FlagDoc> = {}): FlagDoc => ({ type, help, ...more });
+const json = d('boolean', 'print JSON');
+
+export const COMMANDS: Record<string, CommandDef> = {
+  serve: {
+    usage: 'serve [options]',
+    summary: 'run the HTTP + WebSocket server',
+    about:
+      'Serves the store over HTTP (/v1/files…) and WebSocket (/v1/ws) until SIGINT/SIGTERM, then\n' +
+      'closes cleanly: transfers in flight are aborted, nothing committed is lost.\n' +
+      'Each flag also from CHUNKSTREAM_<FLAG> (CHUNKSTREAM_PORT, CHUNKSTREAM_TOKEN, …); flags win.',
+    localOnly: true,
+    shared: [...LOCAL_FLAGS, 'chunk-size', 'upload-concurrency', 'download-concurrency'],
+    own: {
+      host: d('string', 'listen address (default 127.0.0.1)', { arg: 'HOST', env: true }),
+      port: d('string', 'listen port, 0 = any free port (default 8080)', { arg: 'PORT', env: true }),
+      token: d('string', 'accepted bearer token', { arg: 'TOKEN', multiple: true, env: true }),
+      'tokens-file': d('string', 'accepted tokens, one per line (# comments)', { arg: 'FILE', env: true }),
+      insecure: d('boolean', 'allow a non-loopback --host without tokens', { env: true }),
+      'max-transfer-bytes': d(
+        'string',
+        'memory budget of all transfers in flight, e.g. 2GiB (default 1GiB); beyond it new transfers get 503 / busy',
+        {
+          arg: 'SIZE',
+          env: true,
+        },
+      ),
+      'allow-host': d('string', 'also answer requests for this Host (a loopback server answers only loopback names)', {
+        arg: 'HOST',
+        multiple: true,
+        env: true,
+      }),
+      'allow-origin': d('string', 'also accept WebSocket upgrades and requests from this browser Origin', {
+        arg: 'ORIGIN',
+        multiple: true,
+        env: true,
+      }),
+      'cors-origin': d('string', 'answer CORS requests (and preflights) from this Origin', { arg: 'ORIGIN', multiple: true, env: true }),
+      'public-url': d('string', "the server's URL as clients see it (behind a proxy): signed links and same-origin checks", {
+        arg: 'URL',
+        env: true,
+      }),
+      'link-secret': d('string', 'HMAC secret for signed links, 32+ characters (default: generated, kept in the store)', {
+        arg: 'SECRET',
+        env: true,
+      }),
+      'link-secret-file': d('string', 'read the link secret from the first line of FILE', { arg: 'FILE', env: true }),
+    },
+  },
+  put: {
+    usage: 'put <file|-|dir>... [options]',
+    summary: 'store files (- reads stdin, -r DIR a tree); prints their ids',
+    about:
+      'Stores files and prints the new ids (one file: the id; several: "ID  NAME" lines).\n' +
+      'An interrupted put (Ctrl-C, kill, lost connection) resumes when you run the same command\n' +
+      'again: only what the store lacks is sent, and files an earlier run stored are reported, not\n' +
+      'sent again (same path, size, mtime and name; kept in ~/.local/state/chunkstream, or\n' +
+      'CHUNKSTREAM_STATE_DIR).',
+    mode: 'write',
+    shared: [...LOCAL_FLAGS, 'chunk-size', 'upload-concurrency'],
+    own: {
+      name: d('string', 'name to record for one file (default: its base name, or "stdin")', { arg: 'NAME' }),
+      recursive: d('boolean', 'store the files under each DIR, named by their path in it ("a/b.txt")', { short: 'r' }),
+      json: d('boolean', 'print one JSON object per file (id, name, size, sha256, resumedFrom, sent, …)'),
+      quiet: d('boolean', 'print nothing on success', { short: 'q' }),
+      fresh: d('boolean', 'ignore earlier runs: store every file anew'),
+    },
+  },
+  get: {
+    usage: 'get <id>... [-o FILE|DIR/|-] [-O] [--range A-B] [--continue] [options]',
+    summary: 'write files to FILE, DIR/ or stdout (or --range A-B of one)',
+    about:
+      'Writes a file to stdout, or to FILE through a partial file renamed once complete and\n' +
+      'verified. A device, FIFO or symlink target is written in place, never replaced. -O (or\n' +
+      '-o DIR/) saves each file under its stored name, folders included. Binary data is not written\n' +
+      'to a terminal unless -o - asks for it.',
+    mode: 'read',
+    shared: [...LOCAL_FLAGS, 'download-concurrency'],
+    own: {
+      output: d('string', 'where to write: a file, a directory (DIR/) or - for stdout (default)', { arg: 'FILE', short: 'o' }),
+      'remote-name': d('boolean', 'save each file in the current directory under its stored name', { short: 'O' }),
+      range: d('string', 'bytes A to B inclusive, from A to the end, or the last N', { arg: 'A-B|A-|-N' }),
+      continue: d('boolean', 'resume an interrupted download to FILE (still verifies the whole file)', { short: 'C' }),
+    },
+  },
+  ls: {
+    usage: 'ls [PATTERN] [--long] [--sort created|name|size] [--reverse] [--json] [options]',
+    summary: 'list files (a name prefix or glob filters)',
+    about:
+      'Lists files: id, size, created, name. PATTERN is a name prefix ("photos/"), or a glob with\n' +
+      '*, ? or [...] ("*.jpg"; * stays within a folder, ** does not). Quote it for the shell.',
+    mode: 'read',
+    shared: [...LOCAL_FLAGS],
+    own: {
+      long: d('boolean', 'also exact size, SHA-256 prefix and chunks', { short: 'l' }),
+      sort: d('string', 'order: created (default), name or size', { arg: 'KEY' }),
+      reverse: d('boolean', 'reverse the order'),
+      json,
+    },
+  },
+  stat: {
+    usage: 'stat <id> [options]',
+    summary: "show one file's info (JSON)",
+    about: "Prints one file's info as JSON.",
+    mode: 'read',
+    shared: [...LOCAL_FLAGS],
+  },
+  rm: {
+    usage: 'rm <id>... [options]',
+    summary: 'remove files (their chunks go at a gc after the grace period)',
+    about: 'Removes files. Their chunks are reclaimed by gc once older than its grace period (1 hour by default).',
+    mode: 'read',
+    shared: [...LOCAL_FLAGS],
+  },
+  gc: {
+    usage: 'gc [--grace-ms MS] [--dry-run] [options]',
+    summary: 'delete chunks nothing references, expired uploads, old temp files',
+    about:
+      'Deletes chunks that no file or unfinished upload references and that are older than the\n' +
+      'grace period, expired upload sessions, and temp files of crashed writes; prints a JSON\n' +
+      "report with notes on what it kept and why. Right after rm, the removed file's chunks are\n" +
+      'younger than the grace period and stay: that protects uploads in other processes.',
+    mode: 'read',
+    shared: [...LOCAL_FLAGS],
+    own: {
+      'grace-ms': d('string', "only chunks older than this (default: the store's, 1 hour)", { arg: 'MS' }),
+      'dry-run': d('boolean', 'report without deleting'),
+    },
+  },
+  verify: {
+    usage: 'verify [<id>] [options]',
+    summary: 're-read and check every chunk',
+    about: 'Re-reads and checks every chunk of one file or all files; prints a JSON report, exit 1 on problems.',
+    mode: 'read',
+    shared: [...LOCAL_FLAGS, 'download-concurrency'],
+  },
+  link: {
+    usage: 'link <id> [--expires 1h] --server URL [--token TOKEN]',
+    summary: 'print a signed URL that downloads a file without a token',
+    about:
+      'Asks the server for a signed link (POST /v1/files/ID/links) and prints its URL. Whoever has the\n' +
+      'URL may download that file (GET/HEAD, ranges) without a token until it expires.',
+    mode: 'read',
+    shared: [],
+    own: { expires: d('string', 'how long the link works: 90s, 15m, 1h (default) … 7d', { arg: 'DURATION' }) },
+  },
+  uploads: {
+    usage: 'uploads [abort <upload-id>...] [--json] [options]',
+    summary: 'list unfinished uploads, or abort them',
+    about:
+      'Lists unfinished uploads: id, bytes stored, age, time since their last progress, name.\n' +
+      '"uploads abort ID..." drops them (their chunks go at a later gc). Aborting an upload that\n' +
+      'is still sending does not stop its sender: stop that first.',
+    mode: 'read',
+    shared: [...LOCAL_FLAGS],
+    own: { json },
+  },
+};
+
+export { FLAGS };

@@ -1,0 +1,68 @@
+import { connect, type Client } from '../client/index.js';
+import type { FileInfo } from '../catalog/schema.js';
+import { AbortError, ChunkstreamError, isChunkstreamError } from '../errors.js';
+import type { PutSpec } from './backend.js';
+
+/**
+ * `put --server` over the WebSocket protocol: it resumes by upload id (a re-run of the command
+ * continues from the server's durable offset), and the SDK reconnects and resumes by itself
+ * when the connection drops, since the source can be re-opened at any offset.
+ */
+export function remotePut(base: URL, token: string | undefined) {
+  const url = new URL('/v1/ws', base);
+  url.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:';
+  let client: Promise<Client> | undefined;
+
+  const connected = async (): Promise<Client> => {
+    client ??= connect(url.href, { token: token ?? '' });
+    try {
+      return await client;
+    } catch (err) {
+      client = undefined;
+      throw cliTerms(err, token);
+    }
+  };
+
+  return {
+    async put(spec: PutSpec): Promise<FileInfo> {
+      const c = await connected();
+      spec.signal.throwIfAborted();
+      return new Promise<FileInfo>((resolve, reject) => {
+        const onAbort = () => {
+          sub.unsubscribe(); // sends cancel: the server records how far the upload got
+          reject(spec.signal.reason ?? new AbortError());
+        };
+        const sub = c
+          .upload((offset) => spec.source(offset), {
+            ...(spec.uploadId ? { uploadId: spec.uploadId } : { name: spec.name }),
+            size: spec.size,
+            sha256: spec.sha256,
+          })
+          .subscribe({
+            next(e) {
+              if (e.type === 'started') spec.onStarted?.(e.uploadId, e.offset);
+              if (e.type === 'committed') resolve(e.file);
+            },
+            error: (err) => reject(cliTerms(err, token)),
+            complete: () => spec.signal.removeEventListener('abort', onAbort),
+          });
+        spec.signal.addEventListener('abort', onAbort, { once: true });
+      });
+    },
+    async close(): Promise<void> {
+      const c = await client?.catch(() => undefined);
+      await c?.close();
+    },
+  };
+}
+
+/** The SDK speaks of connect() options; the CLI user has flags. */
+function cliTerms(err: unknown, token: string | undefined): unknown {
+  if (!isChunkstreamError(err) || err.code !== 'unauthorized') return err;
+  return new ChunkstreamError(
+    'unauthorized',
+    token
+      ? 'the server refused the token (check --token or CHUNKSTREAM_TOKEN)'
+      : 'the server requires a token: pass --token TOKEN or set CHUNKSTREAM_TOKEN',
+  );
+}
