@@ -7,6 +7,7 @@ import { resolveBudgetLimit, TransferBudget } from './budget.js';
 import { serveFile } from './http-download.js';
 import { receiveFile } from './http-upload.js';
 import { sendError, sendJson } from './http-util.js';
+import type { WebAssets } from './web.js';
 
 export interface HttpHandlerOptions {
   store: Store;
@@ -18,6 +19,8 @@ export interface HttpHandlerOptions {
   bodyIdleTimeoutMs?: number;
   /** The server-wide transfer budget (shared with the WebSocket gateway); default: its own, 1 GiB. */
   budget?: TransferBudget;
+  /** The web page's static files (web.ts): served before auth, since the page itself asks for the token. */
+  web?: WebAssets;
 }
 
 export type HttpHandler = ((req: IncomingMessage, res: ServerResponse) => void) & {
@@ -25,6 +28,8 @@ export type HttpHandler = ((req: IncomingMessage, res: ServerResponse) => void) 
   abortAll(reason?: unknown): void;
   /** Requests in flight. */
   readonly active: number;
+  /** Whether some route here answers `method` on `path` (the web page's feature detection). */
+  answers(method: string, path: string): boolean;
 };
 
 type Route = { allow: string[]; run: (ctx: Ctx) => Promise<void> };
@@ -108,6 +113,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
 
   const handle = async (req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> => {
     const url = parseUrl(req.url ?? '/');
+    if (options.web?.serve(req, res, url)) return;
     if (url.pathname !== '/healthz' && !auth.check(bearerToken(req.headers.authorization))) {
       const error = req.headers.authorization ? 'invalid_token' : undefined;
       const message = error ? 'the bearer token is not valid' : 'an Authorization: Bearer <token> header is required';
@@ -146,6 +152,13 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     },
     get active() {
       return inFlight.size;
+    },
+    answers(method: string, path: string) {
+      try {
+        return route(path)?.route.allow.includes(method) ?? false;
+      } catch {
+        return false;
+      }
     },
   });
 }

@@ -12,6 +12,7 @@ export const SERVER_DEFAULTS = {
   insecure: false,
   headersTimeoutMs: 60_000,
   bodyIdleTimeoutMs: 120_000,
+  web: true,
 } as const;
 
 export const serverOptionsSchema = z
@@ -40,6 +41,8 @@ export const serverOptionsSchema = z
      * (raised to fit one transfer); a smaller value must still fit one.
      */
     maxTransferBytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+    /** Serve the web page at / (and the browser SDK at /client.js). */
+    web: z.boolean(),
   })
   .strict();
 

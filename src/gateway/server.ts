@@ -6,6 +6,7 @@ import { createTokenChecker } from './auth.js';
 import { resolveBudgetLimit, TransferBudget } from './budget.js';
 import { createHttpHandler } from './http.js';
 import { resolveServerOptions, type ServerOptions } from './server-options.js';
+import { loadWebAssets } from './web.js';
 import { attachWsGateway, WS_DEFAULTS } from './ws-gateway.js';
 
 export { isLoopback, resolveServerOptions, serverOptionsSchema, SERVER_DEFAULTS, type ServerOptions } from './server-options.js';
@@ -59,7 +60,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     throw err;
   }
   const auth = createTokenChecker(o.tokens);
-  const handler = createHttpHandler({ store, auth, bodyIdleTimeoutMs: o.bodyIdleTimeoutMs, budget });
+  // The page learns from the routing table itself whether signed links exist (any valid id will do).
+  const web = o.web
+    ? loadWebAssets(() => ({ auth: auth.enabled, links: handler.answers('POST', `/v1/files/${'0'.repeat(16)}/links`) }))
+    : undefined;
+  const handler = createHttpHandler({ store, auth, bodyIdleTimeoutMs: o.bodyIdleTimeoutMs, budget, web });
   // No whole-request deadline (Node's default is 5 minutes): a large upload on a slow link is
   // legitimate, and it is paced by storage anyway. headersTimeout must be explicit: Node
   // defaults it to min(60 s, requestTimeout), i.e. 0 (off) here, which let a client hold a
