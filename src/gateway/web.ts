@@ -33,6 +33,8 @@ const FILES: Record<string, [file: string, type: string]> = {
   '/app.css': ['app.css', 'text/css; charset=utf-8'],
   '/client.js': ['client.js', 'text/javascript; charset=utf-8'],
   '/favicon.svg': ['favicon.svg', 'image/svg+xml'],
+  // Browsers ask for it on any document without an icon link (/client.js opened directly, say).
+  '/favicon.ico': ['favicon.svg', 'image/svg+xml'],
 };
 const CONFIG_PATH = '/config.json';
 

@@ -67,9 +67,10 @@ describe('the web page and /client.js, served by the server', () => {
       '/client.js': 'text/javascript; charset=utf-8',
       '/app.css': 'text/css; charset=utf-8',
       '/favicon.svg': 'image/svg+xml',
+      '/favicon.ico': 'image/svg+xml',
     };
     for (const [p, type] of Object.entries(types)) {
-      const file = await readFile(path.join(defaultWebDir(), p.slice(1)));
+      const file = await readFile(path.join(defaultWebDir(), p === '/favicon.ico' ? 'favicon.svg' : p.slice(1)));
       const plain = await raw(server.port, `GET ${p} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
       expect(plain.status, p).toBe(200);
       expect(plain.head).toContain(`Content-Type: ${type}`);
