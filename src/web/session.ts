@@ -1,4 +1,4 @@
-import { connect, type Client } from '../client/browser.js';
+import { connect, type Client } from './sdk.js';
 
 export interface WebConfig {
   auth: boolean;

@@ -89,6 +89,9 @@ describe('the web page in Chromium', () => {
     expect(await fileRow(page, 'report.pdf').textContent()).toContain('1.5 MB');
     expect(await fileRow(page, 'report.pdf').locator('time').textContent()).toBe('just now');
     expect((await listFiles(url)).map((f) => f.sha256).sort()).toEqual([a.sha256, b.sha256].sort());
+    // This server has no signed links: the share button says why instead of failing on click.
+    expect(await page.getByRole('button', { name: 'Copy a share link to report.pdf' }).isDisabled()).toBe(true);
+    await page.getByText(/this server does not offer them/).waitFor();
     await page.mouse.move(0, 0);
     await page.screenshot({ path: 'docs/web.png', fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
@@ -68,6 +68,22 @@ const pattern = (n: number, seed: number) => {
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 describe('the SDK in Chromium (/client.js)', () => {
+  it("runs the README's browser example as written", async () => {
+    const readme = await readFile('README.md', 'utf8');
+    const code = /```js\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('### In a browser')))?.[1];
+    expect(code).toContain("import('/client.js')");
+    const logged: string[] = [];
+    const onConsole = (m: { type(): string; text(): string }) => void (m.type() === 'log' && logged.push(m.text()));
+    page.on('console', onConsole);
+    try {
+      await page.evaluate(`(async () => {\n${code}\n})()`);
+    } finally {
+      page.off('console', onConsole);
+    }
+    expect(logged).toEqual([`stored hello.txt 21 bytes, sha256 ${sha(new TextEncoder().encode('hello from a browser\n'))}`]);
+    expect(problems).toEqual([]);
+  });
+
   it('uploads bytes, downloads them whole and as a range, with sha256 checked on both sides; list, stat, remove', async () => {
     const size = 1_300_000 + 5;
     const r = (await page.evaluate(`(async () => {
