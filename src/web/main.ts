@@ -26,16 +26,30 @@ async function boot(): Promise<void> {
   const conn = byId('conn');
   const signout = byId<HTMLButtonElement>('signout');
 
-  const refresh = async () => {
-    try {
-      table.set(await (await session.get()).list());
-    } catch (err) {
-      onError(err, 'Could not load the file list');
+  // Coalesced: many uploads finishing together cause one more list call, not one each.
+  let listing: Promise<void> | undefined;
+  let again = false;
+  const refresh = async (): Promise<void> => {
+    if (listing) {
+      again = true;
+      return listing;
     }
+    listing = (async () => {
+      do {
+        again = false;
+        try {
+          table.set(await (await session.get()).list());
+        } catch (err) {
+          onError(err, 'Could not load the file list');
+        }
+      } while (again);
+    })().finally(() => (listing = undefined));
+    return listing;
   };
   const uploads = new Uploads(session, transfers, () => void refresh());
 
   const askToken = (message?: string) => {
+    byId<HTMLInputElement>('token-user').value = location.host;
     app.hidden = true;
     tokenForm.hidden = false;
     signout.hidden = true;

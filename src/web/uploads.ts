@@ -1,6 +1,6 @@
 import type { FileInfo, Subscription, UploadEvent } from './sdk.js';
 import { describe, errorCode } from './messages.js';
-import { forget, recall, remember } from './resume.js';
+import { fileKey, forget, recall, remember } from './resume.js';
 import { retryDelay } from './retry.js';
 import type { Session } from './session.js';
 import { TransferRow, type Transfers } from './transfers.js';
@@ -28,6 +28,8 @@ interface Job {
 export class Uploads {
   private readonly queue: Job[] = [];
   private running = 0;
+  /** Files (by resume key) queued or in flight: the same file twice would fight over one upload id. */
+  private readonly busy = new Set<string>();
 
   constructor(
     private readonly session: Session,
@@ -37,14 +39,14 @@ export class Uploads {
 
   add(files: Iterable<File>): void {
     for (const file of files) {
-      const job: Job = {
-        file,
-        row: new TransferRow(this.transfers, 'upload', file.name, file.size),
-        cancelled: false,
-        holding: false,
-        attempt: 0,
-      };
-      job.row.onCancel(() => this.cancel(job));
+      const row = new TransferRow(this.transfers, 'upload', file.name, file.size);
+      if (this.busy.has(fileKey(file))) {
+        row.failed('This file is already being uploaded (see above).');
+        continue;
+      }
+      this.busy.add(fileKey(file));
+      const job: Job = { file, row, cancelled: false, holding: false, attempt: 0 };
+      row.onCancel(() => this.cancel(job));
       this.queue.push(job);
     }
     this.pump();
@@ -65,6 +67,7 @@ export class Uploads {
     job.sub?.unsubscribe(); // the SDK tells the server to cancel; nothing is committed
     job.sub = undefined;
     forget(job.file); // an explicit cancel starts over next time
+    this.busy.delete(fileKey(job.file));
     job.row.cancelled();
     this.release(job);
   }
@@ -102,6 +105,7 @@ export class Uploads {
           row.progress(e.bytes);
         } else {
           forget(file);
+          this.busy.delete(fileKey(file));
           job.sub = undefined;
           row.done(e.file.size === file.size ? 'Uploaded' : `Uploaded (${e.file.size} bytes)`);
           this.onCommitted(e.file);
@@ -130,7 +134,10 @@ export class Uploads {
       return;
     }
     this.release(job);
+    this.busy.delete(fileKey(job.file));
     job.row.failed(describe(err), () => {
+      if (this.busy.has(fileKey(job.file))) return job.row.failed('This file is already being uploaded (see above).');
+      this.busy.add(fileKey(job.file));
       job.attempt = 0;
       job.row.restart(() => this.cancel(job));
       this.hold(job);

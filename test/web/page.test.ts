@@ -15,6 +15,7 @@ let browser: Browser;
 let tmp: string;
 const servers: ServeChild[] = [];
 const proxies: Proxy[] = [];
+const pages: Page[] = [];
 let n = 0;
 
 beforeAll(async () => {
@@ -23,6 +24,8 @@ beforeAll(async () => {
   tmp = await mkdtemp(path.join(tmpdir(), 'cs-web-page-'));
 });
 afterEach(async () => {
+  // Pages first: a page left open would go on redialling a server that is gone.
+  for (const p of pages.splice(0)) await p.close();
   for (const p of proxies.splice(0)) await p.close();
   for (const s of servers.splice(0)) await s.stop();
 });
@@ -57,6 +60,7 @@ async function localFile(name: string, size: number): Promise<{ path: string; sh
 
 async function open(url: string): Promise<WatchedPage> {
   const w = await browser.page();
+  pages.push(w.page);
   w.page.setDefaultTimeout(30_000);
   await w.page.goto(url);
   return w;
@@ -171,6 +175,9 @@ describe('the web page in Chromium', () => {
     await page.getByLabel(/choose files/).setInputFiles(f.path);
     await held;
     await transfer(page, 'cancel-me.bin', 'active').waitFor();
+    // The same file again while it is on its way is refused: two uploads would fight over one id.
+    await page.getByLabel(/choose files/).setInputFiles(f.path);
+    await transfer(page, 'cancel-me.bin', 'failed').getByText('already being uploaded').waitFor();
     await page.getByRole('button', { name: 'Cancel upload of cancel-me.bin' }).click();
     await transfer(page, 'cancel-me.bin', 'cancelled').waitFor();
     proxy.release();
