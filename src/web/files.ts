@@ -37,6 +37,7 @@ export class FileTable {
       th.querySelector('button')!.addEventListener('click', () => {
         const key = th.dataset.sort as SortKey;
         this.sort = { key, dir: this.sort.key === key ? (-this.sort.dir as 1 | -1) : key === 'name' ? 1 : -1 };
+        this.page = 0;
         this.render();
       });
     }

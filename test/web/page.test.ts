@@ -233,6 +233,49 @@ describe('the web page in Chromium', () => {
     expect(problems).toEqual([]);
   });
 
+  it('sorts, filters by name and pages a store of many files', async () => {
+    const { url } = await server();
+    for (let i = 1; i <= 60; i++) {
+      const name = `file-${String(i).padStart(2, '0')}.txt`;
+      const res = await fetch(`${url}/v1/files?name=${name}`, { method: 'PUT', body: 'x'.repeat(i) });
+      expect(res.status).toBe(201);
+    }
+    const { page, problems } = await open(url);
+    await page.getByLabel('Per page').selectOption('25');
+    const names = () => page.locator('#file-rows td.name').allTextContents();
+    const info = page.locator('#page-info');
+    await info.getByText('1–25 of 60').waitFor();
+    expect((await names())[0]).toBe('file-01.txt');
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await info.getByText('26–50 of 60').waitFor();
+    expect((await names())[0]).toBe('file-26.txt');
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await info.getByText('51–60 of 60').waitFor();
+    expect(await page.getByRole('button', { name: 'Next page' }).isDisabled()).toBe(true);
+    // Sorting by size: the largest first, from the first page again.
+    await page.getByRole('button', { name: 'Size' }).click();
+    expect(await page.locator('th[data-sort="size"]').getAttribute('aria-sort')).toBe('descending');
+    await info.getByText('1–25 of 60').waitFor();
+    expect((await names()).slice(0, 2)).toEqual(['file-60.txt', 'file-59.txt']);
+    await page.getByLabel('Filter by name').fill('FILE-0');
+    await info.getByText('1–9 of 9').waitFor();
+    expect(await names()).toEqual([
+      'file-09.txt',
+      'file-08.txt',
+      'file-07.txt',
+      'file-06.txt',
+      'file-05.txt',
+      'file-04.txt',
+      'file-03.txt',
+      'file-02.txt',
+      'file-01.txt',
+    ]);
+    expect(await page.locator('#files-summary').textContent()).toContain('60 files');
+    await page.getByLabel('Filter by name').fill('nothing-like-this');
+    await page.getByText('No file name contains “nothing-like-this”.').waitFor();
+    expect(problems).toEqual([]);
+  });
+
   it('works by keyboard, and on a phone-sized screen without sideways scrolling', async () => {
     const { url } = await server();
     const f = await localFile('keys.txt', 1000);
