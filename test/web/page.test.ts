@@ -233,6 +233,29 @@ describe('the web page in Chromium', () => {
     expect(problems).toEqual([]);
   });
 
+  it('uploads a file dropped on the page, and copies its full SHA-256 from the short one', async () => {
+    const { url } = await server();
+    const { page, problems } = await open(url);
+    await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: url });
+    await page.getByRole('heading', { name: 'Files' }).waitFor();
+    const dataTransfer = await page.evaluateHandle(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(['dropped on the page\n'], 'dropped.txt', { type: 'text/plain' }));
+      return dt;
+    });
+    await page.dispatchEvent('#drop', 'dragover', { dataTransfer });
+    expect(await page.locator('#drop').getAttribute('class')).toContain('over');
+    await page.dispatchEvent('#drop', 'drop', { dataTransfer });
+    await fileRow(page, 'dropped.txt').waitFor();
+    const sha256 = createHash('sha256').update('dropped on the page\n').digest('hex');
+    await fileRow(page, 'dropped.txt')
+      .getByRole('button', { name: /Copy the SHA-256/ })
+      .click();
+    await page.getByRole('status').getByText('Copied the SHA-256 of dropped.txt.').waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(sha256);
+    expect(problems).toEqual([]);
+  });
+
   it('sorts, filters by name and pages a store of many files', async () => {
     const { url } = await server();
     for (let i = 1; i <= 60; i++) {
