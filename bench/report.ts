@@ -200,6 +200,12 @@ function verdicts(run: RunResult): string {
         .concat(flatness(mem!.derived as Row[]))
         .join('; '),
   ]);
+  const browser = (by('browser')?.derived as Row[] | undefined) ?? [];
+  lines.push([
+    '7. SDK in Chromium',
+    '≥ 0.5 × the page’s fetch() (download; upload vs PUT)',
+    skipped('browser') ?? browser.map((r) => `${r.direction} ${x2(r.ratio)} ${mark(r.met === true)}`).join('; '),
+  ]);
   return table(['scenario', 'target', 'measured in this run'], lines);
 }
 

@@ -69,6 +69,11 @@ export function parseEntityTags(header: string): Array<{ weak: boolean; tag: str
   return out;
 }
 
+/** True when an `If-None-Match` list names `etag` (weak comparison, as RFC 9110 requires for it). */
+export function etagMatches(header: string | undefined, etag: string): boolean {
+  return header !== undefined && listMatches(header, etag, 'weak');
+}
+
 function listMatches(header: string, etag: string, comparison: 'strong' | 'weak'): boolean {
   return parseEntityTags(header).some((t) => t === '*' || (t.tag === etag && (comparison === 'weak' || !t.weak)));
 }

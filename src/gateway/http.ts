@@ -14,6 +14,7 @@ import { receiveFile } from './http-upload.js';
 import { uploadsRoute } from './http-uploads.js';
 import { sendError, sendJson } from './http-util.js';
 import { linkSecretProvider } from './link-secret.js';
+import type { WebAssets } from './web.js';
 
 export interface HttpHandlerOptions {
   store: Store;
@@ -33,6 +34,8 @@ export interface HttpHandlerOptions {
   publicUrl?: string;
   /** The server's own URL, for link URLs when a request has no Host header. */
   serverUrl?: () => string | undefined;
+  /** The web page's static files (web.ts): served before auth, since the page itself asks for the token. */
+  web?: WebAssets;
 }
 
 export type HttpHandler = ((req: IncomingMessage, res: ServerResponse) => void) & {
@@ -40,6 +43,8 @@ export type HttpHandler = ((req: IncomingMessage, res: ServerResponse) => void) 
   abortAll(reason?: unknown): void;
   /** Requests in flight. */
   readonly active: number;
+  /** Whether some route here answers `method` on `path` (the web page's feature detection). */
+  answers(method: string, path: string): boolean;
 };
 
 type Route = { allow: string[]; run: (ctx: Ctx) => Promise<void> };
@@ -136,6 +141,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     if (refused) return sendError(res, refused);
     if (guard && applyCors(guard, req, res)) return; // a preflight, answered
     const url = parseUrl(req.url ?? '/');
+    if (options.web?.serve(req, res, url)) return;
     const method = req.method ?? 'GET';
     const link = await authorizeLink(links, url, method); // 403 for an expired or forged link
     if (link) return serveFile(store, link.id, req, res, signal, { budget, maxAgeS: link.remainingS });
@@ -186,6 +192,13 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     },
     get active() {
       return inFlight.size;
+    },
+    answers(method: string, path: string) {
+      try {
+        return route(path)?.route.allow.includes(method) ?? false;
+      } catch {
+        return false;
+      }
     },
   });
 }

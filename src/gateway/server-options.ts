@@ -15,6 +15,7 @@ export const SERVER_DEFAULTS = {
   allowHosts: [] as string[],
   allowOrigins: [] as string[],
   corsOrigins: [] as string[],
+  web: true,
 } as const;
 
 /** A host name for --allow-host: `files.example.com`, `.example.com` (and subdomains), an IP, or `*`. */
@@ -85,6 +86,8 @@ export const serverOptionsSchema = z
       .optional(),
     /** HMAC key of signed links (≥ 32 characters); default: generated and kept in the store. */
     linkSecret: z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)').optional(),
+    /** Serve the web page at / (and the browser SDK at /client.js). */
+    web: z.boolean(),
   })
   .strict();
 

@@ -8,6 +8,7 @@ import { createHttpHandler } from './http.js';
 import { createRequestGuard } from './http-guard.js';
 import { linkSecretProvider } from './link-secret.js';
 import { resolveServerOptions, type ServerOptions } from './server-options.js';
+import { loadWebAssets } from './web.js';
 import { attachWsGateway, WS_DEFAULTS } from './ws-gateway.js';
 
 export { isLoopback, resolveServerOptions, serverOptionsSchema, SERVER_DEFAULTS, type ServerOptions } from './server-options.js';
@@ -69,6 +70,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     publicUrl: o.publicUrl,
   });
   let url: string | undefined;
+  // The page learns from the routing table itself whether signed links exist (any valid id will do).
+  const web = o.web
+    ? loadWebAssets(() => ({ auth: auth.enabled, links: handler.answers('POST', `/v1/files/${'0'.repeat(16)}/links`) }))
+    : undefined;
   const handler = createHttpHandler({
     store,
     auth,
@@ -78,6 +83,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     linkSecret: linkSecretProvider(store.chunkStore, o.linkSecret),
     publicUrl: o.publicUrl,
     serverUrl: () => url,
+    web,
   });
   // No whole-request deadline (Node's default is 5 minutes): a large upload on a slow link is
   // legitimate, and it is paced by storage anyway. headersTimeout must be explicit: Node

@@ -1,0 +1,95 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, type Browser } from '../helpers/browser.js';
+import { assertBuilt, serve, type ServeChild } from '../helpers/http-cli.js';
+
+// `chunkstream serve --token`: the page asks for the token, keeps it for the tab only, and says
+// clearly when it is wrong or when the server goes away.
+let browser: Browser;
+let tmp: string;
+let server: ServeChild;
+const TOKEN = 'page-auth-s3cret';
+
+beforeAll(async () => {
+  assertBuilt();
+  tmp = await mkdtemp(path.join(tmpdir(), 'cs-web-auth-'));
+  browser = await launchBrowser();
+  server = await serve(['--port', '0', '--dir', path.join(tmp, 'store'), '--token', TOKEN]);
+});
+afterAll(async () => {
+  await server?.stop();
+  await browser?.close();
+  await rm(tmp, { recursive: true, force: true });
+});
+
+describe('the web page on a server with tokens', () => {
+  it('asks for the token, shows an error for a wrong one, and keeps a right one in sessionStorage only', async () => {
+    const { page, problems } = await browser.page();
+    await page.goto(server.url);
+    const form = page.getByRole('heading', { name: 'This server needs a token' });
+    await form.waitFor();
+    expect(await page.locator('#app').isHidden()).toBe(true);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('token'); // focus is where to type
+
+    await page.getByLabel('Access token').fill('not-the-token');
+    await page.getByRole('button', { name: 'Connect' }).click();
+    const error = page.locator('#token-error');
+    await error.getByText('The server did not accept the token').waitFor();
+    expect(await page.getByLabel('Access token').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.evaluate(() => sessionStorage.getItem('chunkstream.token'))).toBeNull();
+
+    await page.getByLabel('Access token').fill(TOKEN);
+    await page.keyboard.press('Enter');
+    await page.getByText('No files yet').waitFor();
+    expect(await form.isHidden()).toBe(true);
+    expect(await page.evaluate(() => sessionStorage.getItem('chunkstream.token'))).toBe(TOKEN);
+    expect(await page.evaluate(() => Object.keys(localStorage))).toEqual([]);
+    expect(page.url()).not.toContain(TOKEN);
+
+    // A reload in the same tab needs no new prompt; "Change token" forgets it.
+    await page.reload();
+    await page.getByText('No files yet').waitFor();
+    expect(await form.isHidden()).toBe(true);
+    await page.getByRole('button', { name: 'Change token' }).click();
+    await form.waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem('chunkstream.token'))).toBeNull();
+    expect(page.url()).not.toContain(TOKEN);
+    expect(problems).toEqual([]);
+  });
+
+  it('shows the token prompt again when a stored token stops working', async () => {
+    const { page, problems } = await browser.page();
+    await page.goto(server.url);
+    await page.evaluate(() => sessionStorage.setItem('chunkstream.token', 'revoked-token'));
+    await page.reload();
+    await page.locator('#token-error').getByText('The server did not accept the token').waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem('chunkstream.token'))).toBeNull();
+    expect(problems).toEqual([]);
+  });
+
+  it('says the connection is lost when the server goes away, and reconnects when it is back', async () => {
+    const dir = path.join(tmp, 'lost');
+    let s = await serve(['--port', '0', '--dir', dir]);
+    const port = new URL(s.url).port;
+    const { page, problems } = await browser.page();
+    await page.goto(s.url);
+    await page.getByText('No files yet').waitFor();
+    await s.stop();
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    const alert = page.getByRole('alert').filter({ hasText: 'Lost the connection to the server' });
+    await alert.waitFor({ timeout: 30_000 });
+    expect(await page.locator('#conn').textContent()).toBe('Connection lost');
+    s = await serve(['--port', port, '--dir', dir]);
+    try {
+      await alert.getByRole('button', { name: 'Reconnect' }).click();
+      await page.locator('#conn').getByText('Connected').waitFor();
+      await page.getByText('No files yet').waitFor();
+    } finally {
+      await s.stop();
+    }
+    // The browser reports each refused redial; nothing else may go wrong.
+    expect(problems.filter((p) => !/WebSocket connection to .* failed/.test(p))).toEqual([]);
+  });
+});
