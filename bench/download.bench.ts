@@ -37,7 +37,7 @@ for (const chunkSize of SIZES) {
     for (const n of NS) {
       const op = async (probe?: () => void) => {
         v.enable();
-        expectBytes(await drain(store.downloadManifest(m, { concurrency: n }), probe), total, 'download');
+        expectBytes(await drain(store.downloadManifest(m, { concurrency: n, lend: v.lend }), probe), total, 'download');
       };
       const name = `${big ? v.name : 'engine'} ${CHUNKS}×${label} N=${n}`;
       cases.push({ name, fn: () => op(), bytes: total, params: { chunkSize, n, variant: big ? v.name : 'engine' }, options: opts });

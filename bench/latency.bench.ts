@@ -15,7 +15,7 @@ const run = startSuite('latency', 'Ordered retrieve, 50 ms per chunk read (scena
 const CHUNKS = 12;
 const CHUNK = 10 * MiB;
 const DELAY = 50;
-const NS = [1, 5, 10, 12];
+const NS = [1, 5, 6, 10, 12];
 const GO: Record<number, number> = { 1: 465, 5: 306, 10: 315 };
 
 const { store: plain, dir } = benchStore('lat', { chunkSize: CHUNK });
@@ -41,7 +41,7 @@ for (const n of NS) {
     paired.set(key, times);
     const once = async (s: Store) => {
       if (v) {
-        expectBytes(await drain(s.downloadManifest(m, { concurrency: n })), total, 'download');
+        expectBytes(await drain(s.downloadManifest(m, { concurrency: n, lend: v.lend })), total, 'download');
       } else {
         let got = 0;
         await naiveDownload(s.chunkStore, m, n, (d) => (got += d.byteLength));

@@ -23,10 +23,10 @@ process.once('exit', () => {
   for (const c of children) c.kill('SIGKILL');
 });
 
-/** Spawns `node --import tsx <script> …args` and waits for a line with `listening on URL`. */
+/** Spawns `node [--import tsx] <script> …args` (tsx for .ts scripts only) and waits for a line with `listening on URL`. */
 export function spawnServer(script: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<Child> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    const child = spawn(process.execPath, [...(script.endsWith('.ts') ? ['--import', 'tsx'] : []), script, ...args], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...env },
@@ -77,14 +77,13 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-/** The chunkstream server (CLI `serve`) on `dir`, or why it cannot run. */
+/** The chunkstream server as users run it (the built CLI's `serve`) on `dir`. */
 export function chunkstreamServer(dir: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Child> {
-  return spawnServer(path.join(ROOT, 'src/cli/main.ts'), ['serve', '--dir', dir, '--host', '127.0.0.1', '--port', '0', ...extra], env);
+  return spawnServer(path.join(ROOT, 'dist/cli/main.js'), ['serve', '--dir', dir, '--host', '127.0.0.1', '--port', '0', ...extra], env);
 }
 
 export function serverMissing(): string | undefined {
-  for (const f of ['src/cli/main.ts', 'src/gateway/server.ts']) if (!existsSync(path.join(ROOT, f))) return `${f} does not exist yet`;
-  return undefined;
+  return existsSync(path.join(ROOT, 'dist/cli/main.js')) ? undefined : 'dist/cli/main.js is missing: run npm run build first';
 }
 
 export function clientMissing(): string | undefined {

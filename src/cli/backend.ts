@@ -7,7 +7,7 @@ import type { FileInfo } from '../catalog/schema.js';
 import { openStore, type Store, type UploadStatus } from '../engine/store.js';
 import type { UploadInfo } from '../engine/uploads.js';
 import { ChunkstreamError } from '../errors.js';
-import { parseRangeHeader } from '../gateway/http-util.js';
+import { parseRangeHeader } from '../protocol/http-ranges.js';
 import { openChunkStore } from '../storage/open.js';
 import type { LocalLocation } from './location.js';
 

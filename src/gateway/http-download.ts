@@ -6,7 +6,7 @@ import type { Store } from '../engine/store.js';
 import { createDemand } from '../operators/demand.js';
 import { planFileResponse } from './http-file-response.js';
 import type { BodySegment } from './http-multipart.js';
-import type { ByteSpan } from './http-ranges.js';
+import type { ByteSpan } from '../protocol/http-ranges.js';
 import { copiesOnWrite, sendError } from './http-util.js';
 
 /** Reads one span of the file, one chunk per credit on `demand`. Swappable (a multi-range engine read). */

@@ -3,7 +3,7 @@ import type { Manifest } from '../catalog/schema.js';
 import { ChunkstreamError } from '../errors.js';
 import { evaluatePreconditions, ifRangeHolds } from './http-conditional.js';
 import { multipartBody, type BodySegment } from './http-multipart.js';
-import { planRanges, type ByteSpan } from './http-ranges.js';
+import { planRanges, type ByteSpan } from '../protocol/http-ranges.js';
 import { fileHeaders, validators } from './http-representation.js';
 
 export type FileResponse =

@@ -39,7 +39,7 @@ export function sendError(res: ServerResponse, err: unknown, headers: Record<str
 }
 
 // Moved to their own modules; re-exported for the CLI's local backend and older imports.
-export { parseRangeHeader } from './http-ranges.js';
+export { parseRangeHeader } from '../protocol/http-ranges.js';
 export { contentDisposition } from './http-representation.js';
 
 /**

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KiB, createFsStore, createMemoryStore, openStore, type ChunkStore } from '../../src/index.js';
 import { chunkKey } from '../../src/catalog/catalog.js';
-import hashTask from '../../src/internal/hash-worker.js';
+import hashTask from '../../src/internal/hash-task.js';
 import { configureHashing, digest, hashingConfig, streamHash } from '../../src/internal/hashing.js';
 import { Slab } from '../../src/internal/slabs.js';
 import { startS3rver, type S3rverHandle } from '../helpers/s3rver.js';

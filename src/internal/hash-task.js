@@ -1,4 +1,4 @@
-// The hash thread (piscina worker). Plain JavaScript so it loads as-is from src/ (tests) and dist/.
+// What a hash thread does with one task (hash-thread.js runs it). Plain JavaScript: loads as-is from src/ and dist/.
 // Tasks name bytes in a SharedArrayBuffer by offset and length: hashed in place, never copied.
 import { createHash } from 'node:crypto';
 
