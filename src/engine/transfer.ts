@@ -13,6 +13,9 @@ export interface Transfer {
   readonly gauge: HeldBytes;
 }
 
+/** The reason backend calls still running when a transfer ends see (one instance: a transfer ends often). */
+const ENDED = new AbortError('the transfer ended');
+
 export interface TransferOptions {
   signal?: AbortSignal;
   gauge?: HeldBytes;
@@ -46,7 +49,7 @@ export function transfer<T>(ctx: EngineContext, options: TransferOptions, body: 
       ctx.transfers.delete(controller);
       caller?.removeEventListener('abort', onCaller);
       controller.signal.removeEventListener('abort', onAbort);
-      controller.abort(new AbortError('the transfer ended'));
+      controller.abort(ENDED);
       gauge.close();
     };
   });

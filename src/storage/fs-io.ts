@@ -30,20 +30,31 @@ export async function touch(file: string): Promise<void> {
 }
 
 /**
- * `mkdir -p` that remembers what exists, returning the directories whose entries changed (the
- * parents of every directory it created): those must be synced before anything in them is durable.
+ * `mkdir -p` that remembers what exists. `ensure` returns the directories whose entries must be
+ * synced before anything placed in `dir` is durable: the parent of every directory on its path
+ * that was created and whose entry is not yet known to be synced — also when another call created
+ * it a moment ago (two puts into one new directory at once). `synced` records that they were.
  */
 export class Dirs {
   private readonly made = new Set<string>();
+  /** Created directories whose entry in their parent may not be on disk yet. */
+  private readonly unsynced = new Set<string>();
 
   async ensure(dir: string): Promise<string[]> {
-    if (this.made.has(dir)) return [];
-    const first = await fsp.mkdir(dir, { recursive: true });
-    this.made.add(dir);
-    if (first === undefined) return [];
+    if (!this.made.has(dir)) {
+      const first = await fsp.mkdir(dir, { recursive: true });
+      this.made.add(dir);
+      if (first !== undefined) for (let d = dir; d.length >= first.length; d = path.dirname(d)) this.unsynced.add(d);
+    }
     const changed: string[] = [];
-    for (let d = dir; d.length >= first.length; d = path.dirname(d)) changed.push(path.dirname(d));
+    for (let d = dir; this.unsynced.has(d); d = path.dirname(d)) changed.push(path.dirname(d));
     return changed;
+  }
+
+  /** The parents in `parents` were synced: the directories in them are durable now. */
+  synced(parents: Iterable<string>): void {
+    const done = new Set(parents);
+    for (const d of [...this.unsynced]) if (done.has(path.dirname(d))) this.unsynced.delete(d);
   }
 }
 

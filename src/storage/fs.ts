@@ -71,8 +71,12 @@ export function createFsStore(dir: string, options: FsStoreOptions = {}): ChunkS
     await fsp.rename(tmp, file);
     return { created: !existed, changed: existed ? changed : [...changed, parent] };
   };
+  // Concurrent: the journal commits the directories of many syncs at once (ext4 group commit).
   const syncDirs = async (changed: Iterable<string>) => {
-    if (durable) for (const d of new Set(changed)) await syncDir(d);
+    if (!durable) return;
+    const unique = [...new Set(changed)];
+    await eachLimited(unique, 8, syncDir);
+    dirs.synced(unique);
   };
 
   const store: ChunkStore = {
@@ -131,7 +135,7 @@ export function createFsStore(dir: string, options: FsStoreOptions = {}): ChunkS
         // Data first (the kernel writes many files at once), then the links, then each directory once.
         if (durable) await eachLimited(entries, 4, (e) => syncFile(e.tmp));
         const changed: string[] = [];
-        for (const e of entries) changed.push(...(await place(e.tmp, e.file, e.ifNotExists)).changed);
+        await eachLimited(entries, 8, async (e) => void changed.push(...(await place(e.tmp, e.file, e.ifNotExists)).changed));
         await syncDirs(changed);
       } catch (err) {
         await Promise.all(entries.map((e) => fsp.rm(e.tmp, { force: true }).catch(() => undefined)));

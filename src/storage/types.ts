@@ -92,7 +92,8 @@ export interface StoredObject {
 const KEY = /^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*$/i;
 
 export function isValidKey(key: string): boolean {
-  return key.length > 0 && key.length <= 512 && KEY.test(key) && !key.split('/').some((p) => p === '..' || p === '.');
+  // Every segment starts with a letter or digit, so none can be `.` or `..`.
+  return key.length > 0 && key.length <= 512 && KEY.test(key);
 }
 
 export function isChunkStore(value: unknown): value is ChunkStore {
