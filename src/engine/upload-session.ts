@@ -1,7 +1,7 @@
 import { lastValueFrom, from } from 'rxjs';
 import { BadRequestError, TooLargeError } from '../errors.js';
 import { newId } from '../catalog/catalog.js';
-import { checkName, isCommittedUpload, type ChunkRef, type Manifest, type Session } from '../catalog/schema.js';
+import { checkName, isCommittedUpload, mediaTypeSchema, type ChunkRef, type Manifest, type Session } from '../catalog/schema.js';
 import { streamHash, type StreamHash } from '../internal/hashing.js';
 import { SlabPool, type Slab } from '../internal/slabs.js';
 import { concatMapEager } from '../operators/concatMapEager.js';
@@ -67,6 +67,7 @@ export async function openUpload(ctx: EngineContext, options: UploadOptions, t: 
       fileId: newId(),
     };
     if (options.expectedSize !== undefined) session.length = options.expectedSize;
+    Object.assign(session, describing(options));
   }
   const offset = session.size + (session.tail?.size ?? 0);
   if (session.length !== undefined && offset > session.length) {
@@ -81,7 +82,24 @@ export async function openUpload(ctx: EngineContext, options: UploadOptions, t: 
     hash.drop();
     throw err;
   }
-  return tracker(ctx, session, offset, hash, first, signal);
+  const allOrNothing = typeof options.segment === 'object' && options.segment.accept !== undefined;
+  return tracker(ctx, session, offset, hash, first, signal, allOrNothing);
+}
+
+/** The optional type and metadata a new upload keeps (validated here: sessions are only validated when read). */
+function describing(options: UploadOptions): Pick<Session, 'type' | 'metadata'> {
+  const out: Pick<Session, 'type' | 'metadata'> = {};
+  if (options.type !== undefined) {
+    const r = mediaTypeSchema.safeParse(options.type);
+    if (!r.success) throw new BadRequestError('type', r.error.issues[0]?.message ?? 'invalid');
+    out.type = r.data;
+  }
+  if (options.metadata !== undefined) {
+    if (typeof options.metadata !== 'string' || options.metadata.length > 4096)
+      throw new BadRequestError('metadata', 'must be a string of at most 4096 characters');
+    out.metadata = options.metadata;
+  }
+  return out;
 }
 
 /** The running file hash did not survive the interruption: hash the stored prefix again (verified, in order). */
@@ -137,6 +155,7 @@ function tracker(
   hash: StreamHash,
   first: OpenUpload['first'],
   signal: AbortSignal,
+  allOrNothing: boolean,
 ): OpenUpload {
   const writer = chunkWriter(ctx);
   let saving: Promise<void> | undefined;
@@ -159,9 +178,10 @@ function tracker(
     writer,
     hash,
     first,
+    allOrNothing,
     keys: [],
     advanced() {
-      if (over) return;
+      if (over || allOrNothing) return; // an all-or-nothing segment is recorded once, when accepted
       const wait = savedAt + SAVE_EVERY_MS - Date.now();
       if (session.chunks.length - savedChunks < SAVE_EVERY_CHUNKS && wait > 0) {
         // A source that stalls must not leave stored chunks out of the session (its lease) for long.
@@ -205,7 +225,8 @@ function tracker(
       over = true;
       hash.drop();
       const s = snapshot();
-      const progressed = s.chunks.length > savedChunks;
+      // An all-or-nothing segment that did not finish leaves the session as it was.
+      const progressed = !allOrNothing && s.chunks.length > savedChunks;
       // Not abortable (the transfer's signal is aborted now): a resume must find what was stored.
       // Chunks stored out of order are flushed too (durable orphans for gc): no staged write lingers.
       const record = (async () => {
