@@ -31,7 +31,11 @@ export type ErrorCode =
   /** The Host header names a server this one does not answer for (DNS rebinding guard, HTTP 421). */
   | 'misdirected'
   /** A segment's declared checksum (tus Upload-Checksum) did not match its bytes: nothing of it was kept (HTTP 460, tus). */
-  | 'checksum_mismatch';
+  | 'checksum_mismatch'
+  /** An unfinished upload is past its expiry (HTTP 410): it can no longer be resumed. */
+  | 'expired'
+  /** A request body of a media type the route does not take (HTTP 415). */
+  | 'unsupported_media_type';
 
 const STATUS: Record<ErrorCode, number> = {
   invalid_option: 400,
@@ -55,6 +59,8 @@ const STATUS: Record<ErrorCode, number> = {
   forbidden: 403,
   misdirected: 421,
   checksum_mismatch: 460,
+  expired: 410,
+  unsupported_media_type: 415,
 };
 
 export class ChunkstreamError extends Error {

@@ -84,7 +84,13 @@ export function finish(ctx: EngineContext, up: OpenUpload, options: UploadOption
       await up.save(); // the tail and every chunk, durable before the offset is reported
       up.settle();
       park(ctx, s.uploadId, up.hash, s.size);
-      return { type: 'paused', uploadId: s.uploadId, offset, ...(up.interruptedSource ? { interrupted: true as const } : {}) };
+      return {
+        type: 'paused',
+        uploadId: s.uploadId,
+        offset,
+        expires: s.expires,
+        ...(up.interruptedSource ? { interrupted: true as const } : {}),
+      };
     }
     await up.writer.flush(t.signal); // every chunk durable before the manifest names it
     const sha256 = await up.hash.digest();

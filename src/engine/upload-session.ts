@@ -1,5 +1,5 @@
 import { lastValueFrom, from } from 'rxjs';
-import { BadRequestError, TooLargeError } from '../errors.js';
+import { BadRequestError, ChunkstreamError, TooLargeError } from '../errors.js';
 import { newId } from '../catalog/catalog.js';
 import { checkName, isCommittedUpload, mediaTypeSchema, type ChunkRef, type Manifest, type Session } from '../catalog/schema.js';
 import { streamHash, type StreamHash } from '../internal/hashing.js';
@@ -70,6 +70,9 @@ export async function openUpload(ctx: EngineContext, options: UploadOptions, t: 
     Object.assign(session, describing(options));
   }
   const offset = session.size + (session.tail?.size ?? 0);
+  if (options.offset !== undefined && options.offset !== offset) {
+    throw new ChunkstreamError('conflict', `upload ${session.uploadId} is at offset ${offset}, not ${options.offset}`);
+  }
   if (session.length !== undefined && offset > session.length) {
     throw new BadRequestError('size', `upload ${session.uploadId} holds ${offset} bytes, more than its declared ${session.length}`);
   }

@@ -16,6 +16,11 @@ export interface UploadOptions {
   signal?: AbortSignal;
   /** Also counts this transfer's held bytes (the store's gauge always does). */
   gauge?: HeldBytes;
+  /**
+   * Resuming: the source starts at this byte. Fails with `conflict`, before anything is read,
+   * unless the upload's durable offset is exactly this (a tus PATCH's Upload-Offset).
+   */
+  offset?: number;
   /** Refuse to commit unless the file has exactly this many bytes (kept with the upload: a resume need not repeat it). */
   expectedSize?: number;
   /** Refuse to commit unless the file's SHA-256 (hex) is this. */
@@ -50,8 +55,8 @@ export type UploadEvent =
   /** `alreadyCommitted`: a resume of an upload that had committed; `committed` follows at once. */
   | { type: 'started'; uploadId: string; offset: number; alreadyCommitted?: true }
   | { type: 'progress'; uploadId: string; bytes: number; chunks: number; held: number; peakHeld: number }
-  /** A segment ended before the file did: `offset` bytes are durable; resume with the same uploadId. */
-  | { type: 'paused'; uploadId: string; offset: number; interrupted?: true }
+  /** A segment ended before the file did: `offset` bytes are durable; resume with the same uploadId before `expires`. */
+  | { type: 'paused'; uploadId: string; offset: number; expires: string; interrupted?: true }
   | { type: 'committed'; file: FileInfo };
 
 /** A source, or a function of the offset to start from (for resumed uploads). A FileHandle is read from that offset. */
