@@ -5,6 +5,7 @@ import { checkName, isCommittedUpload, mediaTypeSchema, type ChunkRef, type Mani
 import { streamHash, type StreamHash } from '../internal/hashing.js';
 import { SlabPool, type Slab } from '../internal/slabs.js';
 import { concatMapEager } from '../operators/concatMapEager.js';
+import { createDemand } from '../operators/demand.js';
 import { checkExpected, markCommitted, markedManifest } from './committed.js';
 import { dropLive, settle, settled, unpark, type EngineContext } from './context.js';
 import { readVerified } from './readChunk.js';
@@ -110,21 +111,30 @@ async function rehash(ctx: EngineContext, session: Session, t: Transfer): Promis
   const hash = streamHash();
   if (session.chunks.length === 0) return hash;
   const pool = new SlabPool(session.chunkSize, t.gauge);
+  // A read is handed on only when the hash took the last one (a credit): N reads + 1 hashing is
+  // the (N + 1) bound. Without credits, reads faster than the hash would queue up in between.
+  const credits = createDemand();
+  credits.request(1);
   try {
     await lastValueFrom(
       from(session.chunks).pipe(
-        concatMapEager(async (ref: ChunkRef, index: number) => {
-          const slab = pool.take();
-          return {
-            slab,
-            view: await readVerified(ctx.store, ref, slab, { index }, t.signal).catch((err) => (pool.give(slab), Promise.reject(err))),
-          };
-        }, ctx.options.uploadConcurrency),
+        concatMapEager(
+          async (ref: ChunkRef, index: number) => {
+            const slab = pool.take();
+            return {
+              slab,
+              view: await readVerified(ctx.store, ref, slab, { index }, t.signal).catch((err) => (pool.give(slab), Promise.reject(err))),
+            };
+          },
+          ctx.options.uploadConcurrency,
+          { demand: credits.demand$ },
+        ),
         concatMapEager(async ({ slab, view }) => {
           try {
             await hash.update(view);
           } finally {
             pool.give(slab);
+            credits.request(1);
           }
         }, 1),
       ),

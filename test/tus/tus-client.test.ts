@@ -1,4 +1,9 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startServer } from '../../src/gateway/server.js';
+import { createFsStore, openStore, withLatency } from '../../src/index.js';
 import { bytes } from '../helpers/core.js';
 import { CHUNK, request, startTestServer, type TestServer } from '../helpers/http-server.js';
 import { tus, tusUpload } from '../helpers/tus.js';
@@ -105,5 +110,40 @@ describe('tus-js-client against /v1/tus/', () => {
     server = await startTestServer({ tokens: [TOKEN] });
     await expect(tusUpload(Buffer.from('x'), { endpoint: `${server.url}/v1/tus/`, metadata: { filename: 'x' } })).rejects.toThrow(/401/);
     expect(await server.store.listUploads()).toEqual([]);
+  });
+});
+
+describe('tus memory bound', () => {
+  it('a tus upload holds at most (upload concurrency + 1) × chunk size, on the gateway that started it and on one that re-reads it', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'chunkstream-tus-mem-'));
+    const open = () =>
+      openStore({ chunkStore: withLatency(createFsStore(dir, { fsync: false }), { putMs: 15 }), chunkSize: CHUNK, uploadConcurrency: 2 });
+    const bound = (2 + 1) * CHUNK;
+    const data = Buffer.from(bytes(40 * CHUNK + 1234, 13));
+    const chunkSize = 13 * CHUNK + 777; // each PATCH many chunks, ending mid-chunk (the next reads its tail back)
+    const a = open();
+    const gwA = await startServer({ store: a, port: 0, host: '127.0.0.1' });
+    const b = open();
+    const gwB = await startServer({ store: b, port: 0, host: '127.0.0.1' });
+    try {
+      const first = await tusUpload(data, {
+        endpoint: `${gwA.url}/v1/tus/`,
+        metadata: { filename: 'mem.bin' },
+        chunkSize,
+        stopAfter: (o) => o.length >= 2,
+      });
+      expect(a.gauge.peak).toBeGreaterThanOrEqual(CHUNK); // it measured real chunk buffers
+      expect(a.gauge.peak).toBeLessThanOrEqual(bound);
+      const done = await tusUpload(data, { uploadUrl: `${gwB.url}${new URL(first.url).pathname}`, chunkSize }); // B re-hashes what A stored
+      expect(b.gauge.peak).toBeGreaterThanOrEqual(CHUNK);
+      expect(b.gauge.peak).toBeLessThanOrEqual(bound);
+      expect((await request(`${gwB.url}/v1/files/${done.fileId}`)).body.equals(data)).toBe(true);
+    } finally {
+      await gwA.close();
+      await gwB.close();
+      await a.close();
+      await b.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
