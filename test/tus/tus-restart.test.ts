@@ -46,7 +46,8 @@ describe('tus across a server killed with SIGKILL', () => {
       },
     });
     await expect(killed).rejects.toThrow();
-    const uploadUrl = new URL((await killed.catch((e: { originalRequest?: { getURL(): string } }) => e.originalRequest?.getURL())) ?? '');
+    const failure = (await killed.catch((e: unknown) => e)) as { originalRequest?: { getURL(): string } };
+    const uploadUrl = new URL(failure.originalRequest?.getURL() ?? '');
     expect((await child.stop()).code).toBe(null); // killed, no clean shutdown
     // The kill lands while the 4th PATCH is sent or stored; its answer may have made it out first.
     expect(acked).toBeGreaterThanOrEqual(3 * chunkSize);
