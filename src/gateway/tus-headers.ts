@@ -1,5 +1,5 @@
 import { createHash, getHashes, type Hash } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { extension } from 'mime-types';
 import { checkName, mediaTypeSchema } from '../catalog/schema.js';
 import { BadRequestError, ChunkstreamError } from '../errors.js';
@@ -146,4 +146,22 @@ export function parseChecksum(h: IncomingHttpHeaders): Checksum | undefined {
     throw new BadRequestError('Upload-Checksum', `not a base64 ${algorithm} digest`);
   }
   return { algorithm, expected, hash };
+}
+
+/** The method, or X-HTTP-Method-Override (the spec's MUST, for clients behind proxies that pass only GET and POST). */
+export function methodOf(req: IncomingMessage): string {
+  const o = req.headers['x-http-method-override'];
+  return (typeof o === 'string' && o.trim() !== '' ? o.trim() : (req.method ?? 'GET')).toUpperCase();
+}
+
+export function decodeId(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new BadRequestError('uploadId', 'malformed percent-encoding');
+  }
+}
+
+export function strings(h: Record<string, string | number>): Record<string, string> {
+  return Object.fromEntries(Object.entries(h).map(([k, v]) => [k, String(v)]));
 }

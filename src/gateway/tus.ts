@@ -5,6 +5,7 @@ import type { Store, UploadStatus } from '../engine/store.js';
 import { BadRequestError, ChunkstreamError, NotFoundError, TooLargeError, toChunkstreamError } from '../errors.js';
 import { sendError } from './http-util.js';
 import * as H from './tus-headers.js';
+import { UploadLocks } from './tus-lock.js';
 import { runSegment, type SegmentResult } from './tus-segment.js';
 
 export const TUS_PATH = '/v1/tus';
@@ -39,19 +40,8 @@ type Headers = Record<string, string | number>;
 export function createTusHandler(o: TusOptions): TusHandler {
   const { store } = o;
   const base = o.publicUrl?.replace(/\/+$/, '') ?? '';
-  // PATCH and DELETE of one upload run one at a time in this process. A newer request takes
-  // over: the older one's body is ended (it pauses, keeping what arrived) — tus clients only
-  // send again once they gave up on the previous request, whose connection may linger here.
-  const running = new Map<string, { req: IncomingMessage; done: Promise<void> }>();
-  const lock = async (id: string, req: IncomingMessage): Promise<() => void> => {
-    for (let r = running.get(id); r; r = running.get(id)) {
-      r.req.destroy();
-      await r.done;
-    }
-    let release!: () => void;
-    running.set(id, { req, done: new Promise<void>((resolve) => (release = resolve)) });
-    return () => (running.delete(id), release());
-  };
+  const locks = new UploadLocks();
+  const lock = (id: string, req: IncomingMessage) => locks.take(id, req);
   const status = async (id: string, signal: AbortSignal): Promise<UploadStatus> => {
     const s = await store.uploadStatus(id, { signal });
     if (!s.committed && Date.parse(s.expires) <= Date.now()) {
@@ -72,7 +62,7 @@ export function createTusHandler(o: TusOptions): TusHandler {
     if (r.type !== 'paused' || !r.interrupted) return false;
     if (res.destroyed || res.writableEnded) return true;
     sendError(res, r.cause ?? new ChunkstreamError('timeout', 'the request body broke off'), {
-      ...strings(segmentHeaders(r)),
+      ...H.strings(segmentHeaders(r)),
       Connection: 'close',
     });
     return true;
@@ -124,9 +114,8 @@ export function createTusHandler(o: TusOptions): TusHandler {
 
   const head = async (id: string, req: IncomingMessage, res: ServerResponse, signal: AbortSignal) => {
     H.checkTusResumable(req.headers);
-    // As tusd does: a client asking where to resume gave up on its last PATCH, which may still be
-    // running here (its connection not yet seen as dead). It ends now, storing what it got, and
-    // HEAD reports that offset instead of a lower one that the next PATCH would conflict with.
+    // A client asking where to resume gave up on its last PATCH, which may still run here: it ends
+    // now, keeping what it got, and HEAD reports that offset (not a lower one the next PATCH would conflict with).
     (await lock(id, req))();
     const s = await status(id, signal);
     const headers: Headers = { 'Upload-Offset': s.offset };
@@ -154,7 +143,7 @@ export function createTusHandler(o: TusOptions): TusHandler {
       if (offset !== s.offset) {
         throw new ChunkstreamError('conflict', `Upload-Offset: ${offset}, but upload ${id} is at ${s.offset} (HEAD tells where to resume)`);
       }
-      const length = declared ?? s.length;
+      const length = declared ?? s.length ?? s.committed?.size;
       if (declared !== undefined) {
         if (s.length !== undefined && declared !== s.length) {
           throw new BadRequestError('Upload-Length', `upload ${id} was declared ${s.length} bytes, not ${declared}`);
@@ -205,7 +194,7 @@ export function createTusHandler(o: TusOptions): TusHandler {
       res.setHeader('Tus-Resumable', H.TUS_VERSION);
       res.setHeader('Cache-Control', 'no-store');
       try {
-        const method = methodOf(req);
+        const method = H.methodOf(req);
         const rest = pathname.slice(TUS_PATH.length).replace(/^\//, '');
         if (rest === '') {
           if (method === 'OPTIONS') return await options(res);
@@ -213,7 +202,7 @@ export function createTusHandler(o: TusOptions): TusHandler {
           return notAllowed(res, method, 'OPTIONS, POST');
         }
         if (rest.includes('/')) throw new NotFoundError(`route ${pathname.slice(0, 200)}`);
-        const id = checkId(decode(rest), 'uploadId');
+        const id = checkId(H.decodeId(rest), 'uploadId');
         if (method === 'OPTIONS') return await options(res);
         if (method === 'HEAD') return await head(id, req, res, signal);
         if (method === 'PATCH') return await patch(id, req, res, signal);
@@ -227,26 +216,8 @@ export function createTusHandler(o: TusOptions): TusHandler {
   };
 }
 
-/** X-HTTP-Method-Override (the spec's MUST, for clients behind proxies that only pass GET and POST). */
-function methodOf(req: IncomingMessage): string {
-  const o = req.headers['x-http-method-override'];
-  return (typeof o === 'string' && o.trim() !== '' ? o.trim() : (req.method ?? 'GET')).toUpperCase();
-}
-
 function notAllowed(res: ServerResponse, method: string, allow: string): void {
   sendError(res, new ChunkstreamError('method_not_allowed', `${method.slice(0, 20)} is not allowed here (tus: ${allow})`), {
     Allow: allow,
   });
-}
-
-function strings(h: Headers): Record<string, string> {
-  return Object.fromEntries(Object.entries(h).map(([k, v]) => [k, String(v)]));
-}
-
-function decode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    throw new BadRequestError('uploadId', 'malformed percent-encoding');
-  }
 }

@@ -210,6 +210,7 @@ describe('tus protocol at /v1/tus/ (raw requests)', () => {
     const again = await patch(url, data.length, Buffer.alloc(0));
     expect([again.status, again.headers['chunkstream-file-id']]).toEqual([204, id]);
     expect((await patch(url, 3, Buffer.alloc(0))).status).toBe(409);
+    expect((await patch(url, data.length, Buffer.alloc(1))).status).toBe(413); // nothing fits past the end
   });
 
   it('a PATCH cut off mid-body keeps every byte that arrived, durably, mid-chunk', async () => {
