@@ -104,7 +104,8 @@ export function createTusHandler(o: TusOptions): TusHandler {
         { name, expectedSize: length, ...(type ? { type } : {}), ...(rawMeta ? { metadata: rawMeta } : {}) },
       );
     } catch (err) {
-      // A creation whose data was refused (checksum) is not created: the client starts over.
+      // A creation that failed (its data refused by the checksum, too large, storage) leaves nothing:
+      // its client never learned the URL, and starts over.
       if (created) await store.abortUpload(created).catch(() => undefined);
       throw err;
     }
