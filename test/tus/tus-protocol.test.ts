@@ -224,6 +224,7 @@ describe('tus protocol at /v1/tus/ (raw requests)', () => {
       'the cut PATCH to pause',
     );
     expect(await offsetOf(url)).toBe(sent);
+    expect((await server.store.listUploads()).map((u) => u.offset)).toEqual([sent]); // `chunkstream uploads` agrees, tail included
     const done = await patch(url, sent, data.subarray(sent));
     const id = done.headers['chunkstream-file-id'] as string;
     expect((await request(`${server.url}/v1/files/${id}`)).body.equals(data)).toBe(true);
