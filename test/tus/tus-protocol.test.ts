@@ -175,6 +175,13 @@ describe('tus protocol at /v1/tus/ (raw requests)', () => {
     expect((await tus(anon, 'HEAD')).headers['chunkstream-file-id']).toBe(file.id); // 0 bytes: committed at creation
     await create({ 'Upload-Length': 1, 'Upload-Metadata': metadata({ filename: 'odd.bin', filetype: 'not a type' }) }); // ignored type
     await create({ 'Upload-Length': 1, 'Upload-Metadata': 'filename' }); // a key without a value: the default name
+    // Downloads take their Content-Type from the name's extension, else from the declared type.
+    const plain = await create({ 'Upload-Length': 2, 'Upload-Metadata': metadata({ filename: 'CHANGES', filetype: 'text/markdown' }) });
+    const plainId = (await patch(plain, 0, Buffer.from('# '))).headers['chunkstream-file-id'] as string;
+    expect((await request(`${server.url}/v1/files/${plainId}`)).headers['content-type']).toBe('text/markdown');
+    const named = await create({ 'Upload-Length': 2, 'Upload-Metadata': metadata({ filename: 'a.json', filetype: 'text/html' }) });
+    const namedId = (await patch(named, 0, Buffer.from('{}'))).headers['chunkstream-file-id'] as string;
+    expect((await request(`${server.url}/v1/files/${namedId}`)).headers['content-type']).toBe('application/json');
 
     for (const bad of [
       'filename !!!',
