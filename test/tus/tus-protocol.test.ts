@@ -237,6 +237,23 @@ describe('tus protocol at /v1/tus/ (raw requests)', () => {
     expect((await request(`${server.url}/v1/files/${id}`)).body.equals(data)).toBe(true);
   });
 
+  it('a HEAD takes over from a PATCH still running for a client that gave up on it: that PATCH ends, keeping what it got', async () => {
+    server = await startTestServer();
+    const data = Buffer.from(bytes(5 * CHUNK, 6));
+    const url = await create({ 'Upload-Length': data.length });
+    const stuck = partialPatch(url, 0, data, 3 * CHUNK); // the rest never comes
+    await waitFor(() => (server!.running.budget.reserved > 0 ? true : undefined), 'the PATCH to be running');
+    const head = await tus(url, 'HEAD');
+    expect(head.status).toBe(200);
+    const offset = Number(head.headers['upload-offset']);
+    expect(offset).toBeLessThanOrEqual(3 * CHUNK); // what the server had read of it, durably
+    expect(await stuck.end()).toBe(''); // its connection was closed, with no answer
+    expect(server.running.budget.reserved).toBe(0);
+    const done = await patch(url, offset, data.subarray(offset));
+    expect(done.status).toBe(204);
+    expect((await request(`${server.url}/v1/files/${done.headers['chunkstream-file-id']}`)).body.equals(data)).toBe(true);
+  });
+
   it('a PATCH beyond the transfer budget is 503 busy with Retry-After, stores nothing, and succeeds later', async () => {
     // Room for one upload's (4 + 1) × 64 KiB, not two (the minimum the WebSocket window needs).
     server = await startTestServer({ server: { maxTransferBytes: 9 * CHUNK } });
