@@ -29,7 +29,13 @@ export type ErrorCode =
   /** Refused whatever the credentials: a foreign Origin, an expired or forged signed link (HTTP 403). */
   | 'forbidden'
   /** The Host header names a server this one does not answer for (DNS rebinding guard, HTTP 421). */
-  | 'misdirected';
+  | 'misdirected'
+  /** A segment's declared checksum (tus Upload-Checksum) did not match its bytes: nothing of it was kept (HTTP 460, tus). */
+  | 'checksum_mismatch'
+  /** An unfinished upload is past its expiry (HTTP 410): it can no longer be resumed. */
+  | 'expired'
+  /** A request body of a media type the route does not take (HTTP 415). */
+  | 'unsupported_media_type';
 
 const STATUS: Record<ErrorCode, number> = {
   invalid_option: 400,
@@ -52,6 +58,9 @@ const STATUS: Record<ErrorCode, number> = {
   precondition_failed: 412,
   forbidden: 403,
   misdirected: 421,
+  checksum_mismatch: 460,
+  expired: 410,
+  unsupported_media_type: 415,
 };
 
 export class ChunkstreamError extends Error {
@@ -150,6 +159,16 @@ export class SourceOverflowError extends ChunkstreamError {
       `the Observable source pushed more than sourceBufferBytes (${limit}) ahead of storage; ` +
         'pass an AsyncIterable, a Readable or a pull function to get backpressure',
     );
+  }
+}
+
+/** The bytes of a segment do not hash to the checksum its sender declared; none of them were appended. */
+export class ChecksumMismatchError extends ChunkstreamError {
+  constructor(
+    readonly algorithm: string,
+    message: string,
+  ) {
+    super('checksum_mismatch', message);
   }
 }
 

@@ -1,6 +1,7 @@
 // The public API, by name. Nothing under internal/ is public.
 export { openStore, type Store, type UploadStatus } from './engine/store.js';
 export type { UploadOptions, UploadEvent, UploadSource } from './engine/upload.js';
+export type { SegmentOptions } from './engine/upload-types.js';
 export type { UploadInfo } from './engine/uploads.js';
 export type { DownloadOptions } from './engine/download.js';
 export { resolveRange, planDownload, type ByteRange, type DownloadPlan } from './engine/plan.js';
@@ -44,6 +45,7 @@ export {
   TooLargeError,
   SourceOverflowError,
   StorageError,
+  ChecksumMismatchError,
   isChunkstreamError,
   toChunkstreamError,
   type ErrorCode,

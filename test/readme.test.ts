@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from './helpers/core.js';
 import { S3RVER_ENV, startS3rver } from './helpers/s3rver.js';
+import { startServer } from '../src/gateway/server.js';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '..');
@@ -97,6 +98,35 @@ describe('README', () => {
     const original = await readFile(path.join(cwd, 'README.md'));
     expect((await readFile(path.join(cwd, 'notes.md'))).equals(original)).toBe(true); // curl -OJ named it
     expect((await readFile(path.join(cwd, 'copy.md'))).equals(original)).toBe(true); // through the signed link
+  });
+
+  it('the tus curl example runs as written (on a free port instead of 8080)', async () => {
+    const port = await freePort();
+    const block = (await shBlock('### Resumable uploads: tus')).replaceAll('8080', String(port));
+    const cwd = await tempDir();
+    const { stdout } = await run('bash', ['-e', '-c', block], { cwd, env: await npxEnv(cwd) });
+    expect(stdout).toMatch(/^Upload-Offset: 7\r?$/im);
+    const id = /^Chunkstream-File-Id: ([0-9a-z]+)\r?$/im.exec(stdout)?.[1];
+    expect(id).toBeDefined();
+    expect(stdout).toContain(`{"files":[{"id":"${id}","name":"hello.txt","size":11,`);
+    expect(stdout).toContain('"type":"text/plain"');
+  });
+
+  it('the tus-js-client example runs as written (against a server on a free port)', async () => {
+    const port = await freePort();
+    const readme = await readFile(path.join(root, 'README.md'), 'utf8');
+    const code = /```js\n(\/\/ tus-demo\.mjs[\s\S]*?)```/.exec(readme)?.[1];
+    expect(code).toBeDefined();
+    const running = await startServer({ port, host: '127.0.0.1', dir: await tempDir(), tokens: ['s3cret'] });
+    try {
+      // Run from the checkout, whose node_modules has tus-js-client (a devDependency).
+      const { stdout } = await run(process.execPath, ['--input-type=module', '-e', code!.replaceAll('8080', String(port))], { cwd: root });
+      const id = /^stored as file ([0-9a-z]+)$/m.exec(stdout)?.[1];
+      expect(id).toBeDefined();
+      expect(await running.store.stat(id!)).toMatchObject({ name: 'hello-tus.txt', size: 25, type: 'text/plain' });
+    } finally {
+      await running.close();
+    }
   });
 });
 

@@ -30,6 +30,18 @@ export const nameSchema = z
     'must be well-formed Unicode without bidirectional overrides',
   );
 
+/**
+ * A media type as a client declared it (a tus `filetype`): `type/subtype` with optional
+ * parameters, printable ASCII only (it is sent back in a Content-Type header).
+ */
+export const mediaTypeSchema = z
+  .string()
+  .max(255)
+  .regex(
+    /^[A-Za-z0-9][\w!#$&^.+-]*\/[A-Za-z0-9][\w!#$&^.+-]*(\s*;\s*[\w!#$&^.+-]+=("[\x20\x21\x23-\x5b\x5d-\x7e]*"|[\w!#$&^.+-]+))*$/,
+    'must be a media type such as image/png',
+  );
+
 export const manifestSchema = z
   .object({
     version: z.literal(1),
@@ -40,6 +52,8 @@ export const manifestSchema = z
     chunkSize: z.number().int().positive(),
     chunks: z.array(chunkRefSchema),
     created: z.iso.datetime(),
+    /** The media type its uploader declared (a tus `filetype`), if any: absent in most manifests. */
+    type: mediaTypeSchema.optional(),
   })
   .strict()
   .superRefine((m, ctx) => {
@@ -71,6 +85,8 @@ export interface FileInfo {
   chunkSize: number;
   chunkCount: number;
   created: string;
+  /** The media type declared at upload (tus `filetype`); only present when one was. */
+  type?: string;
 }
 
 export function fileInfo(m: Manifest): FileInfo {
@@ -82,6 +98,7 @@ export function fileInfo(m: Manifest): FileInfo {
     chunkSize: m.chunkSize,
     chunkCount: m.chunks.length,
     created: m.created,
+    ...(m.type !== undefined ? { type: m.type } : {}),
   };
 }
 
@@ -109,6 +126,10 @@ export const sessionSchema = z
      * that ended mid-chunk: tus offsets are byte-exact). The upload's offset is size + tail.size.
      */
     tail: chunkRefSchema.optional(),
+    /** The file's media type, carried into its manifest at commit. */
+    type: mediaTypeSchema.optional(),
+    /** Opaque client metadata kept with the upload and returned by its status (a tus Upload-Metadata header). */
+    metadata: z.string().max(4096).optional(),
   })
   .strict();
 

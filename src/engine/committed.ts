@@ -78,12 +78,19 @@ export function finish(ctx: EngineContext, up: OpenUpload, options: UploadOption
   return defer(async (): Promise<UploadEvent> => {
     const s = up.session;
     await up.idle();
+    if (typeof options.segment === 'object' && options.segment.accept) await accepted(up, options.segment.accept);
     const offset = s.size + (s.tail?.size ?? 0);
     if (options.segment && offset !== s.length) {
       await up.save(); // the tail and every chunk, durable before the offset is reported
       up.settle();
       park(ctx, s.uploadId, up.hash, s.size);
-      return { type: 'paused', uploadId: s.uploadId, offset, ...(up.interruptedSource ? { interrupted: true as const } : {}) };
+      return {
+        type: 'paused',
+        uploadId: s.uploadId,
+        offset,
+        expires: s.expires,
+        ...(up.interruptedSource ? { interrupted: true as const } : {}),
+      };
     }
     await up.writer.flush(t.signal); // every chunk durable before the manifest names it
     const sha256 = await up.hash.digest();
@@ -97,6 +104,7 @@ export function finish(ctx: EngineContext, up: OpenUpload, options: UploadOption
       chunkSize: s.chunkSize,
       chunks: s.chunks,
       created: new Date().toISOString(),
+      ...(s.type !== undefined ? { type: s.type } : {}),
     });
     const committing = (async () => {
       // Not created: a resume of this upload elsewhere committed it first, and that is the file.
@@ -117,4 +125,21 @@ export function finish(ctx: EngineContext, up: OpenUpload, options: UploadOption
     );
     return { type: 'committed', file: fileInfo(await committing) };
   });
+}
+
+/**
+ * An all-or-nothing segment is judged before anything of it is recorded. Refused: the session is
+ * left as it was (nothing was saved since the segment began), the file hash — which has taken the
+ * refused bytes — is dropped rather than parked, and the staged chunk puts are flushed (orphans for
+ * gc) so that no staged write lingers.
+ */
+async function accepted(up: OpenUpload, accept: () => void | Promise<void>): Promise<void> {
+  try {
+    await accept();
+  } catch (err) {
+    up.settle();
+    up.hash.drop();
+    await up.writer.flush().catch(() => undefined);
+    throw err;
+  }
 }

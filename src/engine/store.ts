@@ -27,6 +27,9 @@ export interface UploadStatus {
   length?: number;
   chunkSize: number;
   expires: string;
+  /** The media type and client metadata the upload was created with, if any. */
+  type?: string;
+  metadata?: string;
   /** Set once the upload has committed (offset is then the file's size): a resume reports this file. */
   committed?: FileInfo;
 }
@@ -99,7 +102,17 @@ export function openStore(options: StoreOptions = {}): Store {
       const m = found.fileId ? await ctx.catalog.findManifest(found.fileId, o) : undefined; // a commit cut off before its marker
       if (m) return committedStatus(found, m);
       const offset = found.size + (found.tail?.size ?? 0);
-      return { uploadId, name: found.name, offset, length: found.length, chunkSize: found.chunkSize, expires: found.expires };
+      const { name, length, chunkSize, expires, type, metadata } = found;
+      return {
+        uploadId,
+        name,
+        offset,
+        length,
+        chunkSize,
+        expires,
+        ...(type !== undefined ? { type } : {}),
+        ...(metadata !== undefined ? { metadata } : {}),
+      };
     },
     async abortUpload(uploadId, o = {}) {
       open();

@@ -77,7 +77,7 @@ export function storeChunks(
       pool.give(c.slab);
       throw fail;
     }
-    const tail = options.segment === true && c.last && total !== length;
+    const tail = !!options.segment && c.last && total !== length;
     const view = c.slab.data(c.length);
     // Called in chunk order (the operator starts inners in source order): the file hash sees the file in order.
     const hashed = tail ? undefined : up.hash.update(view);

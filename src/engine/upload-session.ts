@@ -1,10 +1,11 @@
 import { lastValueFrom, from } from 'rxjs';
-import { BadRequestError, TooLargeError } from '../errors.js';
+import { BadRequestError, ChunkstreamError, TooLargeError } from '../errors.js';
 import { newId } from '../catalog/catalog.js';
-import { checkName, isCommittedUpload, type ChunkRef, type Manifest, type Session } from '../catalog/schema.js';
+import { checkName, isCommittedUpload, mediaTypeSchema, type ChunkRef, type Manifest, type Session } from '../catalog/schema.js';
 import { streamHash, type StreamHash } from '../internal/hashing.js';
 import { SlabPool, type Slab } from '../internal/slabs.js';
 import { concatMapEager } from '../operators/concatMapEager.js';
+import { createDemand } from '../operators/demand.js';
 import { checkExpected, markCommitted, markedManifest } from './committed.js';
 import { dropLive, settle, settled, unpark, type EngineContext } from './context.js';
 import { readVerified } from './readChunk.js';
@@ -67,8 +68,12 @@ export async function openUpload(ctx: EngineContext, options: UploadOptions, t: 
       fileId: newId(),
     };
     if (options.expectedSize !== undefined) session.length = options.expectedSize;
+    Object.assign(session, describing(options));
   }
   const offset = session.size + (session.tail?.size ?? 0);
+  if (options.offset !== undefined && options.offset !== offset) {
+    throw new ChunkstreamError('conflict', `upload ${session.uploadId} is at offset ${offset}, not ${options.offset}`);
+  }
   if (session.length !== undefined && offset > session.length) {
     throw new BadRequestError('size', `upload ${session.uploadId} holds ${offset} bytes, more than its declared ${session.length}`);
   }
@@ -81,7 +86,24 @@ export async function openUpload(ctx: EngineContext, options: UploadOptions, t: 
     hash.drop();
     throw err;
   }
-  return tracker(ctx, session, offset, hash, first, signal);
+  const allOrNothing = typeof options.segment === 'object' && options.segment.accept !== undefined;
+  return tracker(ctx, session, offset, hash, first, signal, allOrNothing);
+}
+
+/** The optional type and metadata a new upload keeps (validated here: sessions are only validated when read). */
+function describing(options: UploadOptions): Pick<Session, 'type' | 'metadata'> {
+  const out: Pick<Session, 'type' | 'metadata'> = {};
+  if (options.type !== undefined) {
+    const r = mediaTypeSchema.safeParse(options.type);
+    if (!r.success) throw new BadRequestError('type', r.error.issues[0]?.message ?? 'invalid');
+    out.type = r.data;
+  }
+  if (options.metadata !== undefined) {
+    if (typeof options.metadata !== 'string' || options.metadata.length > 4096)
+      throw new BadRequestError('metadata', 'must be a string of at most 4096 characters');
+    out.metadata = options.metadata;
+  }
+  return out;
 }
 
 /** The running file hash did not survive the interruption: hash the stored prefix again (verified, in order). */
@@ -89,21 +111,30 @@ async function rehash(ctx: EngineContext, session: Session, t: Transfer): Promis
   const hash = streamHash();
   if (session.chunks.length === 0) return hash;
   const pool = new SlabPool(session.chunkSize, t.gauge);
+  // A read is handed on only when the hash took the last one (a credit): N reads + 1 hashing is
+  // the (N + 1) bound. Without credits, reads faster than the hash would queue up in between.
+  const credits = createDemand();
+  credits.request(1);
   try {
     await lastValueFrom(
       from(session.chunks).pipe(
-        concatMapEager(async (ref: ChunkRef, index: number) => {
-          const slab = pool.take();
-          return {
-            slab,
-            view: await readVerified(ctx.store, ref, slab, { index }, t.signal).catch((err) => (pool.give(slab), Promise.reject(err))),
-          };
-        }, ctx.options.uploadConcurrency),
+        concatMapEager(
+          async (ref: ChunkRef, index: number) => {
+            const slab = pool.take();
+            return {
+              slab,
+              view: await readVerified(ctx.store, ref, slab, { index }, t.signal).catch((err) => (pool.give(slab), Promise.reject(err))),
+            };
+          },
+          ctx.options.uploadConcurrency,
+          { demand: credits.demand$ },
+        ),
         concatMapEager(async ({ slab, view }) => {
           try {
             await hash.update(view);
           } finally {
             pool.give(slab);
+            credits.request(1);
           }
         }, 1),
       ),
@@ -137,6 +168,7 @@ function tracker(
   hash: StreamHash,
   first: OpenUpload['first'],
   signal: AbortSignal,
+  allOrNothing: boolean,
 ): OpenUpload {
   const writer = chunkWriter(ctx);
   let saving: Promise<void> | undefined;
@@ -159,9 +191,10 @@ function tracker(
     writer,
     hash,
     first,
+    allOrNothing,
     keys: [],
     advanced() {
-      if (over) return;
+      if (over || allOrNothing) return; // an all-or-nothing segment is recorded once, when accepted
       const wait = savedAt + SAVE_EVERY_MS - Date.now();
       if (session.chunks.length - savedChunks < SAVE_EVERY_CHUNKS && wait > 0) {
         // A source that stalls must not leave stored chunks out of the session (its lease) for long.
@@ -205,7 +238,8 @@ function tracker(
       over = true;
       hash.drop();
       const s = snapshot();
-      const progressed = s.chunks.length > savedChunks;
+      // An all-or-nothing segment that did not finish leaves the session as it was.
+      const progressed = !allOrNothing && s.chunks.length > savedChunks;
       // Not abortable (the transfer's signal is aborted now): a resume must find what was stored.
       // Chunks stored out of order are flushed too (durable orphans for gc): no staged write lingers.
       const record = (async () => {

@@ -16,6 +16,11 @@ export interface UploadOptions {
   signal?: AbortSignal;
   /** Also counts this transfer's held bytes (the store's gauge always does). */
   gauge?: HeldBytes;
+  /**
+   * Resuming: the source starts at this byte. Fails with `conflict`, before anything is read,
+   * unless the upload's durable offset is exactly this (a tus PATCH's Upload-Offset).
+   */
+  offset?: number;
   /** Refuse to commit unless the file has exactly this many bytes (kept with the upload: a resume need not repeat it). */
   expectedSize?: number;
   /** Refuse to commit unless the file's SHA-256 (hex) is this. */
@@ -28,16 +33,30 @@ export interface UploadOptions {
    * upload is not committed but paused: everything received is made durable, a partial last chunk
    * included, and the Observable completes with `paused` at that exact offset. A segment whose
    * source fails (a dropped connection) pauses the same way, keeping what arrived.
+   *
+   * With `accept`, the segment is all or nothing (a tus PATCH with Upload-Checksum): its progress
+   * is not saved while it runs, and `accept()` is called once its source has ended, before
+   * anything of it is recorded. If it throws (or rejects), the upload fails with that error and its
+   * session stays exactly as it was before the segment.
    */
-  segment?: boolean;
+  segment?: boolean | SegmentOptions;
+  /** The file's media type (kept in its manifest); only when the upload is created. */
+  type?: string;
+  /** Opaque client metadata kept with the unfinished upload and returned by uploadStatus; only when it is created. */
+  metadata?: string;
+}
+
+export interface SegmentOptions {
+  /** Throws to refuse the segment (e.g. its checksum does not match): nothing of it is appended. */
+  accept?: () => void | Promise<void>;
 }
 
 export type UploadEvent =
   /** `alreadyCommitted`: a resume of an upload that had committed; `committed` follows at once. */
   | { type: 'started'; uploadId: string; offset: number; alreadyCommitted?: true }
   | { type: 'progress'; uploadId: string; bytes: number; chunks: number; held: number; peakHeld: number }
-  /** A segment ended before the file did: `offset` bytes are durable; resume with the same uploadId. */
-  | { type: 'paused'; uploadId: string; offset: number; interrupted?: true }
+  /** A segment ended before the file did: `offset` bytes are durable; resume with the same uploadId before `expires`. */
+  | { type: 'paused'; uploadId: string; offset: number; expires: string; interrupted?: true }
   | { type: 'committed'; file: FileInfo };
 
 /** A source, or a function of the offset to start from (for resumed uploads). A FileHandle is read from that offset. */
@@ -52,6 +71,8 @@ export interface OpenUpload {
   readonly hash: StreamHash;
   /** The tail of an earlier segment, read back into a slab: the next chunk continues it. */
   first?: { slab: Slab; length: number };
+  /** An all-or-nothing segment (`segment.accept`): progress is recorded only when it is accepted. */
+  readonly allOrNothing: boolean;
   /** Chunk keys this upload holds live (gc spares them). */
   readonly keys: string[];
   /** A segment's source failed (its client went away): the upload pauses with what arrived. */

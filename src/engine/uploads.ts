@@ -30,7 +30,7 @@ export async function listUploads(ctx: EngineContext, options: CallOptions = {})
       out.push({
         uploadId: s.uploadId,
         name: s.name,
-        offset: s.size,
+        offset: s.size + (s.tail?.size ?? 0), // a segment's durable tail counts (tus offsets are byte-exact)
         chunkSize: s.chunkSize,
         created: s.created,
         updated: modified.toISOString(),

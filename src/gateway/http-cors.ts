@@ -12,6 +12,16 @@ const ALLOW_HEADERS = [
   'If-Unmodified-Since',
   'If-Range',
   'X-Content-SHA256',
+  // tus (tus.ts)
+  'Tus-Resumable',
+  'Upload-Offset',
+  'Upload-Length',
+  'Upload-Defer-Length',
+  'Upload-Metadata',
+  'Upload-Checksum',
+  'Upload-Concat',
+  'X-HTTP-Method-Override',
+  'X-Requested-With',
 ].join(', ');
 
 /** Response headers its scripts may read (the safelisted ones need no listing, but Content-Length helps old browsers). */
@@ -25,9 +35,21 @@ const EXPOSE_HEADERS = [
   'Location',
   'Retry-After',
   'WWW-Authenticate',
+  // tus (tus.ts)
+  'Tus-Resumable',
+  'Tus-Version',
+  'Tus-Extension',
+  'Tus-Max-Size',
+  'Tus-Checksum-Algorithm',
+  'Upload-Offset',
+  'Upload-Length',
+  'Upload-Defer-Length',
+  'Upload-Metadata',
+  'Upload-Expires',
+  'Chunkstream-File-Id',
 ].join(', ');
 
-const ALLOW_METHODS = 'GET, HEAD, PUT, POST, DELETE';
+const ALLOW_METHODS = 'GET, HEAD, PUT, POST, DELETE, PATCH, OPTIONS';
 
 /**
  * CORS (Fetch standard) for the origins of `--cors-origin`, and nothing without it. Sets the

@@ -11,7 +11,7 @@ const YEAR_S = 31_536_000;
  * Headers that describe a stored file, the same on 200, 206, 304 and HEAD. Pure.
  *
  * - `Content-Type` from the name's extension (the `mime-types` table, jshttp's, used by Express
- *   and `send`), else `application/octet-stream`. No charset: the bytes are the user's and we do
+ *   and `send`), else the type declared at upload (a tus `filetype`), else `application/octet-stream`. No charset: the bytes are the user's and we do
  *   not know their encoding.
  * - `X-Content-Type-Options: nosniff`, `Content-Disposition: attachment` and a sandboxing CSP:
  *   a user's file (an .html, an .svg) must never run as a page on the server's origin, where it
@@ -21,7 +21,10 @@ const YEAR_S = 31_536_000;
  *   response was authorized for one client (a token, or a link that expires); a shared cache
  *   must not hand it to others. A signed link's copy is kept no longer than the link is valid.
  */
-export function fileHeaders(m: Pick<Manifest, 'name' | 'sha256' | 'created'>, o: { maxAgeS?: number } = {}): Record<string, string> {
+export function fileHeaders(
+  m: Pick<Manifest, 'name' | 'sha256' | 'created' | 'type'>,
+  o: { maxAgeS?: number } = {},
+): Record<string, string> {
   const maxAge = Math.max(0, Math.min(YEAR_S, Math.floor(o.maxAgeS ?? YEAR_S)));
   const v = validators(m);
   return {
@@ -29,7 +32,7 @@ export function fileHeaders(m: Pick<Manifest, 'name' | 'sha256' | 'created'>, o:
     'Last-Modified': v.lastModified,
     'Accept-Ranges': 'bytes',
     'Cache-Control': `private, max-age=${maxAge}, immutable`,
-    'Content-Type': contentType(m.name),
+    'Content-Type': contentType(m.name, m.type),
     'Content-Disposition': contentDisposition(m.name),
     'X-Content-Type-Options': 'nosniff',
     'Content-Security-Policy': "default-src 'none'; sandbox",
@@ -40,8 +43,8 @@ export function validators(m: Pick<Manifest, 'sha256' | 'created'>): Validators 
   return { etag: `"${m.sha256}"`, lastModified: new Date(m.created).toUTCString() };
 }
 
-export function contentType(name: string): string {
-  return lookup(baseName(name)) || 'application/octet-stream';
+export function contentType(name: string, declared?: string): string {
+  return lookup(baseName(name)) || declared || 'application/octet-stream';
 }
 
 /**

@@ -55,7 +55,7 @@ export async function receiveFile(
  * (the engine failed: too large, storage error) does not destroy the request: its socket is
  * also the response's, and the JSON error must still reach the client.
  */
-async function* bodyOf(req: IncomingMessage, idleTimeoutMs: number): AsyncGenerator<Uint8Array> {
+export async function* bodyOf(req: IncomingMessage, idleTimeoutMs: number): AsyncGenerator<Uint8Array> {
   for (;;) {
     const chunk = req.read() as Buffer | null;
     if (chunk !== null) {

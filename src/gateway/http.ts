@@ -14,6 +14,7 @@ import { receiveFile } from './http-upload.js';
 import { uploadsRoute } from './http-uploads.js';
 import { sendError, sendJson } from './http-util.js';
 import { linkSecretProvider } from './link-secret.js';
+import { createTusHandler } from './tus.js';
 import type { WebAssets } from './web.js';
 
 export interface HttpHandlerOptions {
@@ -85,6 +86,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     publicUrl: options.publicUrl,
     serverUrl: options.serverUrl,
   };
+  const tus = createTusHandler({ store, budget, bodyIdleTimeoutMs, publicUrl: options.publicUrl }); // /v1/tus/ (tus.ts)
 
   const route = (path: string): { route: Route; id?: string } | undefined => {
     if (path === '/healthz') return { route: { allow: ['GET', 'HEAD'], run: async ({ res }) => sendJson(res, 200, { ok: true }) } };
@@ -153,6 +155,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
       });
       return;
     }
+    if (tus.handles(url.pathname)) return tus.handle(req, res, url.pathname, signal);
     const found = route(url.pathname);
     if (!found) throw new NotFoundError(`route ${url.pathname.slice(0, 200)}`);
     if (!found.route.allow.includes(method)) {

@@ -42,12 +42,16 @@ describe('put, killed half-way and run again, sends only what the store lacks', 
     const dir = path.join(tmp, 'local-store');
     const args = ['put', file, '--dir', dir, '--chunk-size', '64KiB', '--upload-concurrency', '1', '--json'];
     const first = spawnCli(args, env);
+    // Looked at while frozen (SIGSTOP), let go on (SIGCONT) until past half-way and not done:
+    // however fast the upload runs, it cannot finish between two looks unseen.
     const offset = await waitFor(async () => {
+      first.child.kill('SIGSTOP');
       const o = await sessionOffset(dir);
-      return o !== undefined && o > data.length / 2 ? o : undefined;
+      if (o !== undefined && o > data.length / 2 && o < data.length) return o;
+      first.child.kill('SIGCONT');
+      return undefined;
     }, 'the upload past half-way');
-    first.child.kill('SIGSTOP'); // frozen where it stands, then killed: no clean-up of any kind
-    first.child.kill('SIGKILL');
+    first.child.kill('SIGKILL'); // killed while frozen: no clean-up of any kind
     expect((await first.exited).signal).toBe('SIGKILL');
     expect(offset).toBeLessThan(data.length);
 

@@ -20,7 +20,7 @@ describe('CORS with --cors-origin', () => {
     });
     expect(r.status).toBe(204);
     expect(r.headers['access-control-allow-origin']).toBe(APP);
-    expect(r.headers['access-control-allow-methods']).toBe('GET, HEAD, PUT, POST, DELETE');
+    expect(r.headers['access-control-allow-methods']).toBe('GET, HEAD, PUT, POST, DELETE, PATCH, OPTIONS'); // PATCH, OPTIONS: tus
     expect(String(r.headers['access-control-allow-headers']).split(', ')).toEqual(
       expect.arrayContaining(['Authorization', 'Range', 'If-Match', 'If-None-Match', 'Content-Type', 'X-Content-SHA256']),
     );

@@ -3,7 +3,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Duplex } from 'node:stream';
-import { createFsStore, openStore, type ChunkStore, type Store } from '../../src/index.js';
+import { createFsStore, openStore, type ChunkStore, type Store, type StoreOptions } from '../../src/index.js';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/gateway/server.js';
 
 export const CHUNK = 64 * 1024;
@@ -66,12 +66,14 @@ export async function startTestServer(
     downloadConcurrency?: number;
     dir?: string;
     server?: Omit<ServerOptions, 'store' | 'port' | 'host' | 'tokens'>;
+    /** More store options (maxFileSize, uploadTtlMs, …). */
+    store?: Omit<StoreOptions, 'chunkStore' | 'dir'>;
   } = {},
 ): Promise<TestServer> {
   const dir = o.dir ?? (await mkdtemp(path.join(tmpdir(), 'chunkstream-http-')));
   const reads: ReadLog = { started: 0, settled: 0, inflight: new Set() };
   const chunkStore = logged(createFsStore(dir, { fsync: false }), reads);
-  const store = openStore({ chunkStore, chunkSize: CHUNK, downloadConcurrency: o.downloadConcurrency ?? 2 });
+  const store = openStore({ chunkSize: CHUNK, downloadConcurrency: o.downloadConcurrency ?? 2, ...o.store, chunkStore });
   const running = await startServer({ ...o.server, store, port: 0, host: '127.0.0.1', tokens: o.tokens });
   return {
     running,

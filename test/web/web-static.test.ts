@@ -85,11 +85,17 @@ describe('the web page and /client.js, served by the server', () => {
       expect(head.body.length).toBe(0);
       expect(head.head).toContain(`Content-Length: ${file.length}`);
     }
-    const zipped = await raw(server.port, 'GET /client.js HTTP/1.1\r\nHost: localhost\r\nAccept-Encoding: br, gzip\r\nConnection: close\r\n\r\n');
+    const zipped = await raw(
+      server.port,
+      'GET /client.js HTTP/1.1\r\nHost: localhost\r\nAccept-Encoding: br, gzip\r\nConnection: close\r\n\r\n',
+    );
     expect(zipped.head).toContain('Content-Encoding: gzip');
     expect(zipped.head).toContain('Vary: Accept-Encoding');
     expect(Buffer.compare(gunzipSync(zipped.body), await readFile(path.join(defaultWebDir(), 'client.js')))).toBe(0);
-    const refused = await raw(server.port, 'GET /client.js HTTP/1.1\r\nHost: localhost\r\nAccept-Encoding: gzip;q=0\r\nConnection: close\r\n\r\n');
+    const refused = await raw(
+      server.port,
+      'GET /client.js HTTP/1.1\r\nHost: localhost\r\nAccept-Encoding: gzip;q=0\r\nConnection: close\r\n\r\n',
+    );
     expect(refused.head).not.toContain('Content-Encoding');
   });
 
