@@ -2,6 +2,7 @@ import type { FileHandle } from 'node:fs/promises';
 import type { FileInfo, Session } from '../catalog/schema.js';
 import type { HeldBytes } from '../internal/gauge.js';
 import type { StreamHash } from '../internal/hashing.js';
+import type { TransferMeter } from './observer.js';
 import type { Slab } from '../internal/slabs.js';
 import type { ByteSource } from '../internal/source.js';
 import type { PutOptions, PutResult } from '../storage/types.js';
@@ -30,6 +31,8 @@ export interface UploadOptions {
    * source fails (a dropped connection) pauses the same way, keeping what arrived.
    */
   segment?: boolean;
+  /** Labels this transfer for the store's observers and adds up its bytes (default: the ambient one, see withMeter). */
+  meter?: TransferMeter;
 }
 
 export type UploadEvent =
