@@ -60,37 +60,34 @@ export function startDownload(ctx: StreamContext, msg: ClientMessageOf<'download
     const { manifest: m } = plan;
     ctx.send({ type: 'header', stream, file: plan.file, range: plan.range ?? null, length: plan.length, chunks: plan.chunks });
     let offset = plan.start;
-    const { lend } = ctx;
-    const s = store
-      .read(plan, { demand: demand.demand$, concurrency: window, signal: controller.signal, lend, meter: ctx.meter })
-      .subscribe({
-        next: (data) => {
-          state = 'sending';
-          sending = data.byteLength;
-          const digest =
-            type === FrameType.DOWNLOAD_CHUNK ? Buffer.from(m.chunks[Math.floor(offset / m.chunkSize)]!.key, 'hex') : undefined;
-          let frame: Uint8Array;
-          if (lend) {
-            // A lent chunk has HEADROOM writable bytes before it: the frame starts there.
-            frame = Buffer.from(data.buffer, data.byteOffset - head, head + data.byteLength);
-            writeFrameHeader(frame, type, stream, offset, digest);
-          } else frame = encodeFrame(type, stream, offset, data, digest);
-          ctx.sendFrame(frame, sent);
-          offset += data.byteLength;
-        },
-        error: (err) => {
-          over = true;
-          ctx.fail(err);
-          settle();
-        },
-        complete: () => {
-          // Queued behind the last frame: ws sends in order.
-          ctx.send({ type: 'end', stream, bytes: offset - plan.start });
-          ctx.finish();
-          over = true;
-          settle();
-        },
-      });
+    const { lend, meter } = ctx;
+    const s = store.read(plan, { demand: demand.demand$, concurrency: window, signal: controller.signal, lend, meter }).subscribe({
+      next: (data) => {
+        state = 'sending';
+        sending = data.byteLength;
+        const digest = type === FrameType.DOWNLOAD_CHUNK ? Buffer.from(m.chunks[Math.floor(offset / m.chunkSize)]!.key, 'hex') : undefined;
+        let frame: Uint8Array;
+        if (lend) {
+          // A lent chunk has HEADROOM writable bytes before it: the frame starts there.
+          frame = Buffer.from(data.buffer, data.byteOffset - head, head + data.byteLength);
+          writeFrameHeader(frame, type, stream, offset, digest);
+        } else frame = encodeFrame(type, stream, offset, data, digest);
+        ctx.sendFrame(frame, sent);
+        offset += data.byteLength;
+      },
+      error: (err) => {
+        over = true;
+        ctx.fail(err);
+        settle();
+      },
+      complete: () => {
+        // Queued behind the last frame: ws sends in order.
+        ctx.send({ type: 'end', stream, bytes: offset - plan.start });
+        ctx.finish();
+        over = true;
+        settle();
+      },
+    });
     // Runs after the store's own teardown released the chunk being sent (complete or cancel).
     s.add(() => {
       if (state === 'sending' && wire.held === 0) wire.add(sending);
