@@ -33,6 +33,8 @@ export function routeOf(path: string): string {
 const protocolOf = (req: IncomingMessage, path: string) =>
   path.startsWith('/v1/tus') || req.headers['tus-resumable'] !== undefined ? 'tus' : 'http';
 
+const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
+
 const pathOf = (target: string) => {
   const q = target.indexOf('?');
   return q < 0 ? target : target.slice(0, q);
@@ -43,7 +45,8 @@ const pathOf = (target: string) => {
  * a meter (protocol label, bytes) through withMeter — whichever handler starts them — and one
  * access log line when its response closes: method, route, redacted target, status, the error
  * code if it failed, file bytes moved, bytes sent, duration, remote address. Headers are never
- * logged (no Authorization), and the query's `sig` (signed links) is redacted.
+ * logged (no Authorization), and the query's `sig` (signed links) is redacted. Successful probes
+ * and scrapes (/healthz, /readyz, /metrics) are logged at debug: they come every few seconds.
  */
 export function accessLogged(
   handler: (req: IncomingMessage, res: ServerResponse) => void,
@@ -83,6 +86,7 @@ export function accessLogged(
       const msg = `${method} ${line.url} ${status}`;
       if (status >= 500 && err?.code !== 'busy') o.logger.error(line, msg);
       else if (err?.code === 'busy') o.logger.warn(line, msg);
+      else if (PROBES.has(route) && status < 400) o.logger.debug(line, msg); // every few seconds from a balancer or Prometheus
       else o.logger.info(line, msg);
     });
     withMeter(meter, () => handler(req, res));

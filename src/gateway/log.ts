@@ -38,6 +38,9 @@ export function createLogger(o: LoggerOptions = {}): Logger {
 
 const LEVEL_COLORS: Record<string, string> = { fatal: '35', error: '31', warn: '33', info: '32', debug: '36', trace: '90' };
 
+/** Fields an access line's message already says ("GET /v1/files 200", "ws download stream 3 ok"). */
+const IN_MESSAGE = new Set(['kind', 'method', 'url', 'status', 'type', 'stream', 'outcome']);
+
 /** `2025-01-02T03:04:05.678Z INFO  GET /v1/files 200 route=/v1/files ms=3.1 …`. */
 export function prettyLine(line: string, colors = false): string {
   let o: Record<string, unknown>;
@@ -52,7 +55,7 @@ export function prettyLine(line: string, colors = false): string {
     .padEnd(5);
   const lvl = colors && LEVEL_COLORS[String(level)] ? `\x1b[${LEVEL_COLORS[String(level)]}m${label}\x1b[0m` : label;
   const fields = Object.entries(rest)
-    .filter(([, v]) => v !== undefined)
+    .filter(([k, v]) => v !== undefined && !IN_MESSAGE.has(k))
     .map(([k, v]) => `${k}=${typeof v === 'string' && !/\s/.test(v) ? v : JSON.stringify(v)}`)
     .join(' ');
   return `${String(time ?? '')} ${lvl} ${String(msg ?? '')}${fields ? ` ${fields}` : ''}\n`;
