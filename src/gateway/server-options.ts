@@ -76,7 +76,7 @@ export const serverOptionsSchema = z
     /** A request's headers must arrive within this (slowloris guard). */
     headersTimeoutMs: z.number().int().min(1).max(3_600_000),
     /** An upload whose client sends nothing for this long fails with 408 `timeout`. */
-    bodyIdleTimeoutMs: z.number().int().min(1).max(3_600_000),
+    bodyIdleTimeoutMs: ms(1, HOUR, '1ms', '1h'),
     /**
      * Server-wide memory budget of all transfers (HTTP and WebSocket): each reserves its bound
      * before it starts; one that does not fit is refused with `busy` (budget.ts). Default 1 GiB
