@@ -81,10 +81,10 @@ export async function acquireGcLease(store: ChunkStore, o: GcLeaseOptions): Prom
     return { acquired: false, holder: other?.holder ?? 'another gateway', expires: other?.expires ?? new Date(now()).toISOString() };
   }
   const after = await generations(store, call);
-  const higher = after.find((g) => g > generation);
-  if (higher !== undefined) {
+  const highest = after.at(-1)!;
+  if (highest > generation) {
     await write(record(0, true)).catch(() => undefined); // ours is stale: leave it released
-    const other = await read(store, higher, call);
+    const other = await read(store, highest, call);
     return { acquired: false, holder: other?.holder ?? 'another gateway', expires: other?.expires ?? new Date(now()).toISOString() };
   }
   for (const g of after) if (g < generation - 1) await store.delete(keyOf(g), call).catch(() => undefined);

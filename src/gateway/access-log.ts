@@ -86,7 +86,8 @@ export function accessLogged(
       const msg = `${method} ${line.url} ${status}`;
       if (status >= 500 && err?.code !== 'busy') o.logger.error(line, msg);
       else if (err?.code === 'busy') o.logger.warn(line, msg);
-      else if (PROBES.has(route) && status < 400) o.logger.debug(line, msg); // every few seconds from a balancer or Prometheus
+      else if (PROBES.has(route) && status < 400)
+        o.logger.debug(line, msg); // every few seconds from a balancer or Prometheus
       else o.logger.info(line, msg);
     });
     withMeter(meter, () => handler(req, res));

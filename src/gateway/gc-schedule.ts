@@ -56,7 +56,12 @@ export function createGcRunner(o: GcRunnerOptions): GcRunner {
     const t0 = Date.now();
     const skipped = (who: string, expires: string) => {
       o.metrics?.gc({ trigger, outcome: 'skipped' });
-      log.info({ trigger, outcome: 'skipped', holder: who, expires }, `gc skipped: the lease is held by ${who}`);
+      // A tick during this server's own long run is routine; another holder is worth a line.
+      (who === holder ? log.debug : log.info).call(
+        log,
+        { trigger, outcome: 'skipped', holder: who, expires },
+        `gc skipped: the lease is held by ${who}`,
+      );
       emit({ type: 'done', trigger, outcome: 'skipped', holder: who, expires });
       return new GcRunningError(who, expires);
     };

@@ -6,7 +6,8 @@ export type Samples = Map<string, number>;
 const NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*';
 const LABEL_VALUE = '"(?:[^"\\\\\\n]|\\\\[\\\\"n])*"';
 const LABELS = `\\{(?:[a-zA-Z_][a-zA-Z0-9_]*=${LABEL_VALUE}(?:,[a-zA-Z_][a-zA-Z0-9_]*=${LABEL_VALUE})*,?)?\\}`;
-const VALUE = '(?:[+-]?(?:\\d+(?:\\.\\d*)?(?:[eE][+-]?\\d+)?|\\.\\d+(?:[eE][+-]?\\d+)?)|[+-]?Inf|NaN)';
+// Prometheus reads values with Go's ParseFloat: NaN and Inf in any case (prom-client writes "Nan").
+const VALUE = '(?:[+-]?(?:\\d+(?:\\.\\d*)?(?:[eE][+-]?\\d+)?|\\.\\d+(?:[eE][+-]?\\d+)?)|[+-]?[Ii][Nn][Ff]|[Nn][Aa][Nn])';
 const SAMPLE = new RegExp(`^(${NAME})(${LABELS})? (${VALUE})(?: -?\\d+)?$`);
 const HELP = new RegExp(`^# HELP (${NAME}) .*$`);
 const TYPE = new RegExp(`^# TYPE (${NAME}) (counter|gauge|histogram|summary|untyped)$`);
@@ -39,7 +40,7 @@ export function parseMetrics(text: string): Samples {
     const pairs = labels === '' ? [] : (labels.match(new RegExp(`[a-zA-Z_][a-zA-Z0-9_]*=${LABEL_VALUE}`, 'g')) ?? []);
     const key = `${name}{${pairs.sort().join(',')}}`;
     if (samples.has(key)) throw new Error(`${where}: sample given twice`);
-    samples.set(key, Number(m[3]!.replace(/Inf$/, 'Infinity')));
+    samples.set(key, Number(m[3]!.replace(/inf$/i, 'Infinity')));
   });
   return samples;
 }
