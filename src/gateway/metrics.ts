@@ -28,6 +28,8 @@ export interface ServerMetrics {
   /** A transfer was refused with busy (TransferBudget.onRefused). */
   busy(): void;
   http(method: string, route: string, status: number): void;
+  /** Tells the metrics where to read gauges at scrape time (startServer does: one server per metrics object). */
+  attach(sources: MetricSources): void;
   /** The text exposition (process metrics, then ours). */
   text(): Promise<string>;
   readonly contentType: string;
@@ -47,7 +49,8 @@ const METHODS = new Set(['GET', 'HEAD', 'PUT', 'POST', 'PATCH', 'DELETE', 'OPTIO
 
 let processRegistry: Registry | undefined;
 
-export function createServerMetrics(sources: MetricSources = {}): ServerMetrics {
+export function createServerMetrics(): ServerMetrics {
+  const sources: MetricSources = {};
   processRegistry ??= (() => {
     const r = new Registry();
     collectDefaultMetrics({ register: r });
@@ -228,6 +231,7 @@ export function createServerMetrics(sources: MetricSources = {}): ServerMetrics 
       gcLast.set(Date.now() / 1000);
     },
     busy: () => busy.inc(),
+    attach: (more) => void Object.assign(sources, more),
     http(method, route, status) {
       requests.inc({ method: METHODS.has(method) ? method : 'other', route, status: String(status) });
     },

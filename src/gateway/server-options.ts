@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Store } from '../engine/store.js';
 import type { Logger } from './log.js';
+import type { ServerMetrics } from './metrics.js';
 import { InvalidOptionError } from '../errors.js';
 import { parseOptions } from '../options.js';
 
@@ -137,6 +138,8 @@ export type ServerOptions = Partial<z.input<typeof serverOptionsSchema>> & {
   store?: Store;
   /** Log through this pino logger (wins over logLevel, logFormat, logFile). */
   logger?: Logger;
+  /** Report into these metrics (createServerMetrics(): e.g. to instrument the backend of a store you pass). */
+  metrics?: ServerMetrics;
 };
 
 export function isLoopback(host: string): boolean {
@@ -144,7 +147,7 @@ export function isLoopback(host: string): boolean {
 }
 
 /** Resolves options (defaults, then one zod validation naming the bad option). */
-export function resolveServerOptions(options: Omit<ServerOptions, 'store' | 'logger'>) {
+export function resolveServerOptions(options: Omit<ServerOptions, 'store' | 'logger' | 'metrics'>) {
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
   const o = parseOptions(serverOptionsSchema, { ...SERVER_DEFAULTS, ...defined });
   if (!isLoopback(o.host) && o.tokens.length === 0 && !o.insecure) {

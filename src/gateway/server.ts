@@ -11,7 +11,7 @@ import { createRequestGuard } from './http-guard.js';
 import { sendError } from './http-util.js';
 import { linkSecretProvider } from './link-secret.js';
 import { createLogger, type Logger } from './log.js';
-import { createServerMetrics, type MetricSources, type ServerMetrics } from './metrics.js';
+import { createServerMetrics, type ServerMetrics } from './metrics.js';
 import { createOps, limitConnections, metricsPortHandler, writeStoreMarker } from './ops.js';
 import { resolveServerOptions, type ServerOptions } from './server-options.js';
 import { closeOwned, serverStore } from './server-store.js';
@@ -47,10 +47,9 @@ export interface RunningServer {
 }
 
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
-  const { store: given, logger: givenLogger, ...rest } = options;
+  const { store: given, logger: givenLogger, metrics: givenMetrics, ...rest } = options;
   const o = resolveServerOptions(rest);
-  const sources: MetricSources = {};
-  const metrics = createServerMetrics(sources);
+  const metrics = givenMetrics ?? createServerMetrics();
   const { store, owned } = await serverStore(o, given, metrics);
   let budget: TransferBudget;
   try {
@@ -63,9 +62,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   }
   const logger = givenLogger ?? createLogger({ level: o.logLevel, format: o.logFormat, file: o.logFile });
   budget.onRefused = () => metrics.busy();
-  sources.budget = budget;
   let draining = false;
-  sources.draining = () => draining;
+  metrics.attach({ budget, draining: () => draining });
   const unobserve = store.observe(metrics.observer);
   const gc = createGcRunner({ store, everyMs: o.gcEveryMs, graceMs: o.gcGraceMs, leaseMs: o.gcLeaseMs, logger, metrics });
   const auth = createTokenChecker(o.tokens);
@@ -128,7 +126,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     log: wsLog(logger),
     admit: (req) => connections.refused(req.socket) ?? (draining ? budget.drainingError() : undefined),
   });
-  sources.wsConnections = () => ws.connections;
+  metrics.attach({ wsConnections: () => ws.connections });
   let metricsServer: Server | undefined;
   try {
     await listen(server, o.port, o.host);

@@ -1,8 +1,14 @@
 import { readFile, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { lastValueFrom } from 'rxjs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect } from '../../src/client/index.js';
+import { accessLogged } from '../../src/gateway/access-log.js';
+import { createServerMetrics } from '../../src/gateway/metrics.js';
 import { startServer, type RunningServer } from '../../src/gateway/server.js';
+import { createMemoryStore, instrumentChunkStore, openStore } from '../../src/index.js';
 import { bytes, tempDir } from '../helpers/core.js';
 import { request, upload } from '../helpers/http-server.js';
 import { memoryLog, parseMetrics, sample, type Samples } from '../helpers/ops.js';
@@ -162,3 +168,52 @@ async function chunkFile(s: RunningServer, key: string): Promise<string> {
   for await (const o of s.store.chunkStore.list('chunks/')) if (o.key.endsWith(key)) return path.join(dirs.get(s)!, ...o.key.split('/'));
   throw new Error(`chunk ${key} not found`);
 }
+
+describe('protocol label', () => {
+  it('a transfer started by any handler behind the HTTP gateway under /v1/tus/ (or speaking Tus-Resumable) is labelled tus', async () => {
+    const metrics = createServerMetrics();
+    const store = openStore({ chunkStore: createMemoryStore(), chunkSize: CHUNK });
+    const unobserve = store.observe(metrics.observer);
+    // A stand-in for issue 9's tus handler: it starts the upload itself, passing no label.
+    const handler = (req: IncomingMessage, res: ServerResponse) =>
+      void lastValueFrom(store.upload(req, { name: 'tus.bin' })).then(() => res.writeHead(204).end());
+    const server = createServer(accessLogged(handler, { logger: memoryLog().logger, metrics }));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      await request(`${url}/v1/tus/abc`, { method: 'PATCH', body: bytes(1000, 1) });
+      await request(`${url}/elsewhere`, { method: 'PATCH', body: bytes(2000, 2), headers: { 'Tus-Resumable': '1.0.0' } });
+      await request(`${url}/v1/files?name=x`, { method: 'PUT', body: bytes(300, 3) });
+      const m = parseMetrics(await metrics.text());
+      expect(bytesOf(m, 'tus', 'upload')).toBe(3000);
+      expect(bytesOf(m, 'http', 'upload')).toBe(300);
+      expect(sample(m, 'chunkstream_transfers_completed_total', { protocol: 'tus', direction: 'upload' })).toBe(2);
+      // In-process use of the store is `embedded`.
+      await lastValueFrom(store.upload(bytes(10, 4), { name: 'direct.bin' }));
+      expect(bytesOf(parseMetrics(await metrics.text()), 'embedded', 'upload')).toBe(10);
+    } finally {
+      await new Promise((r) => server.close(r));
+      unobserve();
+      await store.close();
+    }
+  });
+});
+
+describe('a store passed to startServer', () => {
+  it('is measured when its backend is wrapped with instrumentChunkStore and the same metrics are given (README)', async () => {
+    const metrics = createServerMetrics();
+    const backend = createMemoryStore();
+    const store = openStore({ chunkStore: instrumentChunkStore(backend, metrics.chunkHooks(backend.name)), chunkSize: CHUNK });
+    const s = await startServer({ store, metrics, port: 0, host: '127.0.0.1', logger: memoryLog().logger });
+    servers.push(s);
+    const file = await upload(s.url, 'm.bin', bytes(2 * CHUNK + 1, 8));
+    expect((await request(`${s.url}/v1/files/${file.id}`)).body.length).toBe(file.size);
+    const m = parseMetrics(await s.metrics.text());
+    expect(s.metrics).toBe(metrics);
+    expect(sample(m, 'chunkstream_chunk_writes_total', { backend: 'memory', outcome: 'ok' })).toBe(3);
+    expect(sample(m, 'chunkstream_chunk_reads_total', { backend: 'memory', outcome: 'ok' })).toBe(3);
+    expect(sample(m, 'chunkstream_transfer_budget_limit_bytes')).toBe(s.budget.limit);
+    await s.close();
+    await store.close();
+  });
+});
