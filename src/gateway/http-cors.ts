@@ -25,6 +25,7 @@ const EXPOSE_HEADERS = [
   'Location',
   'Retry-After',
   'WWW-Authenticate',
+  'X-Request-Id',
 ].join(', ');
 
 const ALLOW_METHODS = 'GET, HEAD, PUT, POST, DELETE';
