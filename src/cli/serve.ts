@@ -30,6 +30,7 @@ export async function serve(options: ServerOptions): Promise<void> {
   if (anyOrigin && (options.tokens ?? []).length === 0) {
     process.stderr.write('chunkstream: warning: any web page may use this server (origin * without tokens)\n');
   }
+  running.logger.info({ kind: 'server', url: running.url, metricsUrl: running.metricsUrl }, `listening on ${running.url}`);
   process.stdout.write(`chunkstream listening on ${running.url}\n`);
   await closed;
 }

@@ -145,7 +145,6 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   url = urlOf(server);
   let closing: Promise<void> | undefined;
   const address = server.address() as AddressInfo;
-  logger.info({ kind: 'server', url, metricsUrl: metricsServer && `${urlOf(metricsServer)}/metrics` }, `listening on ${url}`);
   return {
     url,
     port: address.port,
