@@ -65,7 +65,7 @@ export const COMMANDS: Record<string, CommandDef> = {
         arg: 'SIZE',
         env: true,
       }),
-      'upload-ttl': d('string', 'unfinished uploads expire this long after their last progress, 1s..365d (default 24h)', {
+      'upload-ttl': d('string', 'unfinished uploads expire this long after they were started or last resumed, 1s..365d (default 24h)', {
         arg: 'DURATION',
         env: true,
       }),

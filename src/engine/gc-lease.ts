@@ -113,6 +113,39 @@ export async function acquireGcLease(store: ChunkStore, o: GcLeaseOptions): Prom
   return { acquired: true, lease };
 }
 
+/** How long a gc lease lasts unless renewed: a holder that crashed blocks gc no longer than this. */
+export const DEFAULT_GC_LEASE_MS = 300_000;
+
+export type LeaseRun<T> = { ran: true; value: T } | { ran: false; holder: string; expires: string };
+
+/**
+ * Runs `fn` holding the store's gc lease, or not at all (`ran: false`, who holds it). The lease is
+ * renewed every third of its TTL while `fn` runs; if renewing fails, `fn`'s signal aborts rather
+ * than let it overlap with a gateway that took over. Released when `fn` settles.
+ */
+export async function underGcLease<T>(
+  store: ChunkStore,
+  o: GcLeaseOptions & { onAcquired?: (lease: GcLease) => void },
+  fn: (signal: AbortSignal) => Promise<T>,
+): Promise<LeaseRun<T>> {
+  const attempt = await acquireGcLease(store, o);
+  if (!attempt.acquired) return { ran: false, holder: attempt.holder, expires: attempt.expires };
+  const { lease } = attempt;
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(o.signal!.reason);
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  const renewal = setInterval(() => void lease.renew().catch((err) => controller.abort(err)), Math.max(50, Math.floor(o.ttlMs / 3)));
+  renewal.unref();
+  try {
+    o.onAcquired?.(lease);
+    return { ran: true, value: await fn(controller.signal) };
+  } finally {
+    clearInterval(renewal);
+    o.signal?.removeEventListener('abort', onAbort);
+    await lease.release().catch(() => undefined); // unreleased, it expires by itself
+  }
+}
+
 /** The gc lease ran out under its holder (stalled past its expiry): the run stops, another gateway may start one. */
 export class LeaseLostError extends ChunkstreamError {
   constructor(

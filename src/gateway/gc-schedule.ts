@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { acquireGcLease, GcRunningError } from '../engine/gc-lease.js';
+import { GcRunningError, underGcLease, type GcLease } from '../engine/gc-lease.js';
 import type { GcOptions, GcReport } from '../engine/gc.js';
 import type { Store } from '../engine/store.js';
 import { AbortError, toChunkstreamError } from '../errors.js';
@@ -40,8 +40,7 @@ export interface GcRunnerOptions {
 /**
  * gc runs of one server, scheduled (`--gc-every`) or requested (POST /v1/gc), each under the
  * store's gc lease (gc-lease.ts): across every gateway on the store, at most one runs at a time.
- * The lease is renewed while the run lasts; if renewing fails the run is aborted rather than
- * overlap with a gateway that took over. Outcomes go to the log, the metrics and `gc` events.
+ * (underGcLease renews it while the run lasts.) Outcomes go to the log, the metrics and `gc` events.
  */
 export function createGcRunner(o: GcRunnerOptions): GcRunner {
   const holder = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
@@ -71,63 +70,44 @@ export function createGcRunner(o: GcRunnerOptions): GcRunner {
     const gate = new Promise<void>((r) => (release = r));
     current = gate;
     try {
-      const attempt = await acquireGcLease(o.store.chunkStore, { holder, ttlMs: o.leaseMs, signal }).catch((error) => {
+      const graceMs = options.graceMs ?? (trigger === 'schedule' ? o.graceMs : undefined);
+      const onAcquired = (lease: GcLease) => emit({ type: 'start', trigger, generation: lease.generation });
+      const outcome = await underGcLease(o.store.chunkStore, { holder, ttlMs: o.leaseMs, signal, onAcquired }, (leased) =>
+        o.store.gc({ ...options, graceMs, signal: leased }),
+      ).catch((error) => {
         const e = toChunkstreamError(error);
         o.metrics?.gc({ trigger, outcome: 'error' });
-        log.error({ trigger, outcome: 'error', code: e.code, err: e.message }, `gc lease: ${e.message}`);
+        // A run cut short by the shutdown is no failure of the store.
+        (stopping.signal.aborted ? log.info : log.error).call(
+          log,
+          { trigger, outcome: stopping.signal.aborted ? 'aborted' : 'error', code: e.code, err: e.message, ms: Date.now() - t0 },
+          `gc failed: ${e.message}`,
+        );
         emit({ type: 'done', trigger, outcome: 'error', error });
         throw error;
       });
-      if (!attempt.acquired) throw skipped(attempt.holder, attempt.expires);
-      const { lease } = attempt;
-      const controller = new AbortController();
-      const onStop = () => controller.abort(signal.reason);
-      signal.addEventListener('abort', onStop, { once: true });
-      const renewal = setInterval(
-        () => void lease.renew().catch((err) => controller.abort(toChunkstreamError(err))),
-        Math.max(50, Math.floor(o.leaseMs / 3)),
-      );
-      renewal.unref();
-      emit({ type: 'start', trigger, generation: lease.generation });
-      try {
-        const graceMs = options.graceMs ?? (trigger === 'schedule' ? o.graceMs : undefined);
-        const report = await o.store.gc({ ...options, graceMs, signal: controller.signal });
-        o.metrics?.gc({
+      if (!outcome.ran) throw skipped(outcome.holder, outcome.expires);
+      const report = outcome.value;
+      const { removedChunks, removedBytes, keptChunks, keptRecentChunks, expiredUploads, removedTemp, dryRun } = report;
+      o.metrics?.gc({ trigger, outcome: 'ok', removedChunks: dryRun ? 0 : removedChunks, removedBytes: dryRun ? 0 : removedBytes });
+      log.info(
+        {
           trigger,
           outcome: 'ok',
-          removedChunks: report.dryRun ? 0 : report.removedChunks,
-          removedBytes: report.dryRun ? 0 : report.removedBytes,
-        });
-        const { removedChunks, removedBytes, keptChunks, keptRecentChunks, expiredUploads, removedTemp, dryRun } = report;
-        log.info(
-          {
-            trigger,
-            outcome: 'ok',
-            removedChunks,
-            removedBytes,
-            keptChunks,
-            keptRecentChunks,
-            expiredUploads,
-            removedTemp,
-            graceMs: report.graceMs,
-            dryRun,
-            ms: Date.now() - t0,
-          },
-          `gc removed ${removedChunks} chunks (${removedBytes} bytes)${dryRun ? ' (dry run)' : ''}`,
-        );
-        emit({ type: 'done', trigger, outcome: 'ok', report });
-        return report;
-      } catch (error) {
-        const e = toChunkstreamError(error);
-        o.metrics?.gc({ trigger, outcome: 'error' });
-        log.error({ trigger, outcome: 'error', code: e.code, err: e.message, ms: Date.now() - t0 }, `gc failed: ${e.message}`);
-        emit({ type: 'done', trigger, outcome: 'error', error });
-        throw error;
-      } finally {
-        clearInterval(renewal);
-        signal.removeEventListener('abort', onStop);
-        await lease.release().catch((err) => log.warn({ err: (err as Error).message }, 'gc lease release failed: it expires by itself'));
-      }
+          removedChunks,
+          removedBytes,
+          keptChunks,
+          keptRecentChunks,
+          expiredUploads,
+          removedTemp,
+          graceMs: report.graceMs,
+          dryRun,
+          ms: Date.now() - t0,
+        },
+        `gc removed ${removedChunks} chunks (${removedBytes} bytes)${dryRun ? ' (dry run)' : ''}`,
+      );
+      emit({ type: 'done', trigger, outcome: 'ok', report });
+      return report;
     } finally {
       current = undefined;
       release();

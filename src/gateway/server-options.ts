@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_GC_LEASE_MS } from '../engine/gc-lease.js';
 import type { Store } from '../engine/store.js';
 import type { Logger } from './log.js';
 import type { ServerMetrics } from './metrics.js';
@@ -19,7 +20,7 @@ export const SERVER_DEFAULTS = {
   corsOrigins: [] as string[],
   web: true,
   maxWsStreams: 256,
-  gcLeaseMs: 300_000,
+  gcLeaseMs: DEFAULT_GC_LEASE_MS,
   drainTimeoutMs: 0,
   metricsPublic: false,
   logLevel: 'silent',

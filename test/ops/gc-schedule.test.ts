@@ -4,6 +4,7 @@ import type { GcEvent, GcRunner } from '../../src/gateway/gc-schedule.js';
 import { startServer, type RunningServer } from '../../src/gateway/server.js';
 import { createFsStore, createMemoryStore, openStore, type ChunkStore, type Store } from '../../src/index.js';
 import { bytes, put, tempDir } from '../helpers/core.js';
+import { assertBuilt, cli } from '../helpers/http-cli.js';
 import { request } from '../helpers/http-server.js';
 import { memoryLog, parseMetrics, sample } from '../helpers/ops.js';
 
@@ -239,3 +240,21 @@ function overlaps(order: { who: string; e: GcEvent }[]): string[] {
   }
   return found;
 }
+
+describe('chunkstream gc (CLI, local store)', () => {
+  it('takes the same lease: while a server holds it the command fails with conflict, then it runs', async () => {
+    assertBuilt();
+    const dir = await tempDir();
+    const store = fsStore(dir);
+    await put(store, bytes(1000, 3));
+    const held = acquired(await acquireGcLease(createFsStore(dir), { holder: 'gateway-x:1234:abcd', ttlMs: 60_000 }));
+    const refused = await cli(['gc', '--dir', dir]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^chunkstream: conflict: a gc of this store is already running \(gateway-x:1234:abcd, lease until /);
+    await held.release();
+    const ran = await cli(['gc', '--dir', dir, '--grace-ms', '0']);
+    expect(ran.code).toBe(0);
+    expect(JSON.parse(ran.stdout.toString())).toMatchObject({ removedChunks: 0, keptReferencedChunks: 1 });
+    expect((await acquireGcLease(createFsStore(dir), { holder: 'next', ttlMs: 1000 })).acquired).toBe(true); // the CLI released it
+  });
+});
