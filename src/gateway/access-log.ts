@@ -42,7 +42,7 @@ const pathOf = (target: string) => {
 
 /**
  * Wraps the HTTP handler: every request gets an id (sent back as `X-Request-Id`), its transfers
- * a meter (protocol label, bytes) through withMeter — whichever handler starts them — and one
+ * a meter (protocol label, bytes) — requestMeter(req), or the ambient one under /v1/tus/ — and one
  * access log line when its response closes: method, route, redacted target, status, the error
  * code if it failed, file bytes moved, bytes sent, duration, remote address. Headers are never
  * logged (no Authorization), and the query's `sig` (signed links) is redacted. Successful probes
@@ -59,6 +59,7 @@ export function accessLogged(
     const target = req.url ?? '/';
     const path = pathOf(target);
     const meter: TransferMeter = { protocol: protocolOf(req, path), bytes: 0 };
+    meters.set(req, meter);
     const socket = req.socket as { bytesWritten?: number; remoteAddress?: string } | undefined;
     const written = socket?.bytesWritten ?? 0;
     res.once('close', () => {
@@ -90,8 +91,19 @@ export function accessLogged(
         o.logger.debug(line, msg); // every few seconds from a balancer or Prometheus
       else o.logger.info(line, msg);
     });
-    withMeter(meter, () => handler(req, res));
+    // Our own routes pass the request's meter (requestMeter); a handler that does not know of
+    // meters (tus) gets it as the ambient one. Only there: AsyncLocalStorage costs a little on
+    // every promise of the process once it is used.
+    if (meter.protocol === 'tus') withMeter(meter, () => handler(req, res));
+    else handler(req, res);
   };
+}
+
+const meters = new WeakMap<IncomingMessage, TransferMeter>();
+
+/** The meter of a request (its protocol label and file bytes) for the transfers it starts; none outside accessLogged. */
+export function requestMeter(req: IncomingMessage): TransferMeter | undefined {
+  return meters.get(req);
 }
 
 /** One WebSocket connection, as its log lines name it. */
