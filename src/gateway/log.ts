@@ -22,18 +22,38 @@ export interface LoggerOptions {
  */
 export function createLogger(o: LoggerOptions = {}): Logger {
   const format = o.format ?? 'json';
-  const base = o.destination ?? pino.destination({ dest: o.file ?? 2, sync: false, mkdir: o.file !== undefined, append: true });
+  const level = o.level ?? 'info';
+  // Nothing is written at all: no stream to open (startServer's default in code).
+  if (level === 'silent' && !o.destination) return pino({ level }, { write: () => undefined });
+  const own = o.destination ? undefined : pino.destination({ dest: o.file ?? 2, sync: false, mkdir: o.file !== undefined, append: true });
+  const base = o.destination ?? own!;
   const colors = o.destination === undefined && o.file === undefined && process.stderr.isTTY === true;
   const destination = format === 'pretty' ? prettyStream(base, colors) : base;
-  return pino(
+  const logger = pino(
     {
-      level: o.level ?? 'info',
+      level,
       base: undefined, // no pid/hostname on every line: the collector knows where it came from
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
     destination,
   );
+  if (own && o.file !== undefined) opened.set(logger, own);
+  return logger;
+}
+
+const opened = new WeakMap<Logger, ReturnType<typeof pino.destination>>();
+
+/** Writes out what is buffered, and closes the file a logger opened (`file`); other streams stay open. */
+export async function closeLogger(logger: Logger): Promise<void> {
+  await new Promise<void>((resolve) => logger.flush(() => resolve()));
+  const file = opened.get(logger);
+  if (!file) return;
+  opened.delete(logger);
+  await new Promise<void>((resolve) => {
+    file.once('close', () => resolve());
+    file.end();
+  });
 }
 
 const LEVEL_COLORS: Record<string, string> = { fatal: '35', error: '31', warn: '33', info: '32', debug: '36', trace: '90' };

@@ -10,7 +10,7 @@ import { createHttpHandler } from './http.js';
 import { createRequestGuard } from './http-guard.js';
 import { sendError } from './http-util.js';
 import { linkSecretProvider } from './link-secret.js';
-import { createLogger, type Logger } from './log.js';
+import { closeLogger, createLogger, type Logger } from './log.js';
 import { createServerMetrics, type ServerMetrics } from './metrics.js';
 import { createOps, limitConnections, metricsPortHandler, writeStoreMarker } from './ops.js';
 import { resolveServerOptions, type ServerOptions } from './server-options.js';
@@ -184,7 +184,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         unobserve();
         if (owned) await closeOwned(store);
         logger.info({ kind: 'server' }, 'stopped');
-        await new Promise<void>((resolve) => logger.flush(() => resolve()));
+        if (givenLogger) await new Promise<void>((resolve) => logger.flush(() => resolve()));
+        else await closeLogger(logger);
       })()),
   };
 }
