@@ -16,6 +16,11 @@ export { configureHashing, type HashingOptions } from './internal/hashing.js';
 export type { ByteSource } from './internal/source.js';
 export { toReadable, type ByteStreamSource } from './node.js';
 export { startServer, type RunningServer, type ServerOptions } from './gateway/server.js';
+export { createServerMetrics, type ServerMetrics } from './gateway/metrics.js';
+export { createLogger, type LoggerOptions } from './gateway/log.js';
+export type { GcEvent, GcRunner } from './gateway/gc-schedule.js';
+export { withMeter, type StoreObserver, type TransferMeter, type TransferInfo, type TransferWatch } from './engine/observer.js';
+export { instrumentChunkStore, type ChunkStoreHooks } from './storage/instrumented.js';
 export {
   createFsStore,
   createMemoryStore,

@@ -130,6 +130,17 @@ describe('README', () => {
   });
 });
 
+describe('README operations', () => {
+  it('the Operations example runs as written (on a free port instead of 8080)', async () => {
+    const port = await freePort();
+    const block = (await shBlock('## Operations')).replaceAll('8080', String(port));
+    const cwd = await tempDir();
+    const { stdout } = await run('bash', ['-e', '-c', block], { cwd, env: await npxEnv(cwd) });
+    expect(stdout).toContain('chunkstream_transfer_budget_reserved_bytes 0\n');
+    expect(stdout).toContain('chunkstream_transfer_budget_limit_bytes 1073741824\n');
+  });
+});
+
 /** The first ```sh block after a heading. */
 async function shBlock(heading: string): Promise<string> {
   const readme = await readFile(path.join(root, 'README.md'), 'utf8');

@@ -89,10 +89,18 @@ export function flagFor(option: string, origin: Map<string, string>): string {
   const base = option.split('.')[0]!;
   const flag =
     (
-      { storeUrl: 'store', tokens: 'token', allowHosts: 'allow-host', allowOrigins: 'allow-origin', corsOrigins: 'cors-origin' } as Record<
-        string,
-        string
-      >
+      {
+        storeUrl: 'store',
+        tokens: 'token',
+        allowHosts: 'allow-host',
+        allowOrigins: 'allow-origin',
+        corsOrigins: 'cors-origin',
+        uploadTtlMs: 'upload-ttl',
+        bodyIdleTimeoutMs: 'body-idle-timeout',
+        gcEveryMs: 'gc-every',
+        gcGraceMs: 'gc-grace',
+        drainTimeoutMs: 'drain-timeout',
+      } as Record<string, string>
     )[base] ?? base.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
   return origin.get(flag) ?? `--${flag}`;
 }

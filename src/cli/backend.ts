@@ -1,8 +1,10 @@
 import { open } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { lastValueFrom, tap } from 'rxjs';
 import type { GcOptions, GcReport, VerifyReport } from '../engine/gc.js';
+import { DEFAULT_GC_LEASE_MS, GcRunningError, underGcLease } from '../engine/gc-lease.js';
 import type { FileInfo } from '../catalog/schema.js';
 import { openStore, type Store, type UploadStatus } from '../engine/store.js';
 import type { UploadInfo } from '../engine/uploads.js';
@@ -120,7 +122,13 @@ export async function openLocal(o: LocalLocation): Promise<Backend> {
     list: () => store.list(),
     stat: (id) => store.stat(id),
     remove: async (id) => void (await store.remove(id)),
-    gc: (opts) => store.gc(opts),
+    // Under the store's gc lease, like a server's runs: never two at once on one store.
+    async gc(opts) {
+      const holder = `${hostname()}:${process.pid}:cli`;
+      const r = await underGcLease(chunkStore, { holder, ttlMs: DEFAULT_GC_LEASE_MS }, (signal) => store.gc({ ...opts, signal }));
+      if (!r.ran) throw new GcRunningError(r.holder, r.expires);
+      return r.value;
+    },
     verify: (id) => store.verify(id),
     uploads: () => store.listUploads(),
     uploadStatus: (id) => store.uploadStatus(id),

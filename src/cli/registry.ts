@@ -61,6 +61,44 @@ export const COMMANDS: Record<string, CommandDef> = {
         env: true,
       }),
       'link-secret-file': d('string', 'read the link secret from the first line of FILE', { arg: 'FILE', env: true }),
+      'max-file-size': d('string', 'largest file an upload may store, e.g. 10GiB (default: no limit); beyond it 413 too_large', {
+        arg: 'SIZE',
+        env: true,
+      }),
+      'upload-ttl': d('string', 'unfinished uploads expire this long after they were started or last resumed, 1s..365d (default 24h)', {
+        arg: 'DURATION',
+        env: true,
+      }),
+      'max-connections': d('string', 'connections served at once (HTTP and WebSocket); more get 503 busy (default: no limit)', {
+        arg: 'N',
+        env: true,
+      }),
+      'max-ws-streams': d('string', 'streams one WebSocket connection may have open at once, 1..65536 (default 256)', {
+        arg: 'N',
+        env: true,
+      }),
+      'body-idle-timeout': d('string', 'an upload whose client sends nothing this long fails with 408 (default 2m)', {
+        arg: 'DURATION',
+        env: true,
+      }),
+      'gc-every': d('string', 'run gc this often, e.g. 1h (default: off); one run at a time per store (a lease in the store)', {
+        arg: 'DURATION',
+        env: true,
+      }),
+      'gc-grace': d('string', 'grace period of scheduled gc: only chunks older than this go (default 1h)', { arg: 'DURATION', env: true }),
+      'drain-timeout': d('string', 'on SIGTERM/SIGINT, how long transfers in flight may finish, 0..1h (default 30s)', {
+        arg: 'DURATION',
+        env: true,
+      }),
+      'metrics-port': d('string', 'serve /metrics on this port, without a token (default: on the API port, behind auth)', {
+        arg: 'PORT',
+        env: true,
+      }),
+      'metrics-host': d('string', 'listen address of --metrics-port (default: --host)', { arg: 'HOST', env: true }),
+      'metrics-public': d('boolean', '/metrics on the API port without a token', { env: true }),
+      'log-level': d('string', 'fatal, error, warn, info (default), debug, trace or silent', { arg: 'LEVEL', env: true }),
+      'log-format': d('string', 'json (default: one object per line) or pretty', { arg: 'FORMAT', env: true }),
+      'log-file': d('string', 'append log lines to FILE (default: stderr)', { arg: 'FILE', env: true }),
     },
   },
   put: {

@@ -6,6 +6,10 @@ import { WS_DEFAULTS } from '../gateway/ws-gateway.js';
 import { DEFAULTS } from '../options.js';
 import { bool, str, type Parsed } from './args.js';
 import { countFlag, localLocation, sizeFlag } from './location.js';
+import { parseDuration } from './units.js';
+
+/** serve drains for this long on SIGTERM unless --drain-timeout says otherwise (the API's default is 0). */
+const SERVE_DRAIN_TIMEOUT_MS = 30_000;
 import { checkServeDir } from './store-check.js';
 
 /** One token per line; blank lines and `#` comments are skipped. */
@@ -51,6 +55,30 @@ async function readLinkSecret(p: Parsed): Promise<string | undefined> {
   return secret;
 }
 
+/** Limits, gc, drain, metrics and log flags; their ranges are checked by resolveServerOptions (zod). */
+function opsOptions(p: Parsed) {
+  const duration = (flag: string) => {
+    const v = str(p, flag);
+    return v === undefined ? undefined : parseDuration(v, p.origin.get(flag) ?? `--${flag}`);
+  };
+  return {
+    maxFileSize: sizeFlag(p, 'max-file-size'),
+    uploadTtlMs: duration('upload-ttl'),
+    maxConnections: countFlag(p, 'max-connections'),
+    maxWsStreams: countFlag(p, 'max-ws-streams'),
+    bodyIdleTimeoutMs: duration('body-idle-timeout'),
+    gcEveryMs: duration('gc-every'),
+    gcGraceMs: duration('gc-grace'),
+    drainTimeoutMs: duration('drain-timeout') ?? SERVE_DRAIN_TIMEOUT_MS,
+    metricsPort: countFlag(p, 'metrics-port', [0, 65535]),
+    metricsHost: str(p, 'metrics-host'),
+    metricsPublic: bool(p, 'metrics-public'),
+    logLevel: (str(p, 'log-level') ?? 'info') as ServerOptions['logLevel'],
+    logFormat: str(p, 'log-format') as ServerOptions['logFormat'],
+    logFile: str(p, 'log-file'),
+  };
+}
+
 /** `serve` flags → ServerOptions, validated here so a bad value fails before the server loads. */
 export async function serveOptions(p: Parsed): Promise<ServerOptions> {
   const loc = localLocation(p);
@@ -73,6 +101,7 @@ export async function serveOptions(p: Parsed): Promise<ServerOptions> {
     corsOrigins: list(p, 'cors-origin'),
     publicUrl: str(p, 'public-url'),
     linkSecret: await readLinkSecret(p),
+    ...opsOptions(p),
   };
   const o = resolveServerOptions(options);
   // The budget must fit one transfer at these settings: say so before the server loads.

@@ -9,7 +9,10 @@ export async function serve(options: ServerOptions): Promise<void> {
       // A second signal means "now": exit without waiting for the clean close.
       if (stopping) process.exit(signal === 'SIGINT' ? 130 : 143);
       stopping = true;
-      process.stderr.write(`chunkstream: ${signal}: shutting down\n`);
+      const drain = options.drainTimeoutMs
+        ? ` (transfers in flight may finish for ${options.drainTimeoutMs / 1000} s; a second signal stops at once)`
+        : '';
+      process.stderr.write(`chunkstream: ${signal}: shutting down${drain}\n`);
       running.close().then(resolve, (err) => {
         process.stderr.write(`chunkstream: close: ${(err as Error).message}\n`);
         process.exitCode = 1;
@@ -27,6 +30,7 @@ export async function serve(options: ServerOptions): Promise<void> {
   if (anyOrigin && (options.tokens ?? []).length === 0) {
     process.stderr.write('chunkstream: warning: any web page may use this server (origin * without tokens)\n');
   }
+  running.logger.info({ kind: 'server', url: running.url, metricsUrl: running.metricsUrl }, `listening on ${running.url}`);
   process.stdout.write(`chunkstream listening on ${running.url}\n`);
   await closed;
 }

@@ -29,6 +29,28 @@ export function parseSize(text: string, option: string): number {
   return bytes;
 }
 
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * A duration as people write it: `250ms`, `90s`, `15m`, `1h`, `7d`, or several (`1h30m`); `0`
+ * alone is zero. A bare number is refused: seconds to some, milliseconds to others.
+ */
+export function parseDuration(text: string, option: string): number {
+  const t = text.trim().toLowerCase();
+  if (t === '0') return 0;
+  const parts = /^(\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/.test(t) ? t.match(/\d+(?:\.\d+)?(?:ms|s|m|h|d)/g)! : [];
+  let ms = 0;
+  for (const p of parts) {
+    const [, n, unit] = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(p)!;
+    ms += Number(n) * DURATION_UNITS[unit!]!;
+  }
+  if (parts.length === 0 || !Number.isSafeInteger(ms)) {
+    const bare = /^\d+$/.test(t) ? `: add a unit (${t}s, ${t}ms, …)` : '';
+    throw new InvalidOptionError(option, `must be a duration like 250ms, 90s, 15m, 1h, 7d or 1h30m (got ${JSON.stringify(text)})${bare}`);
+  }
+  return ms;
+}
+
 /** A plain non-negative integer (counts, ports, milliseconds). */
 export function parseCount(text: string, option: string): number {
   const m = /^\s*(\d+)\s*$/.exec(text);

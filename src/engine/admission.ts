@@ -8,11 +8,9 @@ export class BusyError extends ChunkstreamError {
   constructor(
     readonly bytes: number,
     readonly limit: number,
+    message = `the server is busy: a transfer needs ${bytes} bytes of its ${limit}-byte transfer budget (maxTransferBytes), retry later`,
   ) {
-    super(
-      'busy',
-      `the server is busy: a transfer needs ${bytes} bytes of its ${limit}-byte transfer budget (maxTransferBytes), retry later`,
-    );
+    super('busy', message);
   }
 }
 
@@ -35,12 +33,20 @@ export class TransferBudget {
   /** Transfers holding a reservation now. */
   transfers = 0;
 
+  /** Told of every refusal (metrics count them). */
+  onRefused: ((err: BusyError) => void) | undefined;
+  private draining: { idle: Promise<void>; resolve: () => void } | undefined;
+
   constructor(readonly limit: number) {}
 
   /** Reserves `bytes` or throws BusyError. A transfer larger than the whole budget is admitted only alone. */
   reserve(bytes: number): Reservation {
-    const fits = this.reserved + bytes <= this.limit || (this.transfers === 0 && bytes > this.limit);
-    if (!fits) throw new BusyError(bytes, this.limit);
+    const fits = !this.draining && (this.reserved + bytes <= this.limit || (this.transfers === 0 && bytes > this.limit));
+    if (!fits) {
+      const err = this.draining ? this.drainingError(bytes) : new BusyError(bytes, this.limit);
+      this.onRefused?.(err);
+      throw err;
+    }
     this.reserved += bytes;
     this.transfers++;
     if (this.reserved > this.peak) this.peak = this.reserved;
@@ -52,8 +58,30 @@ export class TransferBudget {
         released = true;
         this.reserved -= bytes;
         this.transfers--;
+        if (this.transfers === 0) this.draining?.resolve();
       },
     };
+  }
+
+  /** The refusal while draining (also for what is not a transfer: a new WebSocket, a health check). */
+  drainingError(bytes = 0): BusyError {
+    return new BusyError(bytes, this.limit, 'the server is shutting down: it finishes the transfers in flight and takes no new ones');
+  }
+
+  /** Whether drain() was called: every new reservation is refused. */
+  get isDraining(): boolean {
+    return this.draining !== undefined;
+  }
+
+  /** Refuses every new reservation from now on (busy); resolves once no transfer holds one. */
+  drain(): Promise<void> {
+    if (!this.draining) {
+      let resolve!: () => void;
+      const idle = new Promise<void>((r) => (resolve = r));
+      this.draining = { idle, resolve };
+      if (this.transfers === 0) resolve();
+    }
+    return this.draining.idle;
   }
 }
 

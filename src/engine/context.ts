@@ -1,6 +1,7 @@
 import type { Catalog } from '../catalog/catalog.js';
 import type { HeldBytes } from '../internal/gauge.js';
 import type { StreamHash } from '../internal/hashing.js';
+import type { StoreObserver } from './observer.js';
 import type { ResolvedStoreOptions } from '../options.js';
 import type { ChunkStore } from '../storage/types.js';
 
@@ -26,6 +27,8 @@ export interface EngineContext {
    * the file so far. Dropped on expiry; another process re-reads once.
    */
   parked: Map<string, { hash: StreamHash; size: number; expires: number }>;
+  /** Metrics and logs (store.observe): told of transfers and verify reports. */
+  observers: Set<StoreObserver>;
   closed: boolean;
 }
 

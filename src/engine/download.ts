@@ -3,6 +3,7 @@ import { SlabPool, type Slab } from '../internal/slabs.js';
 import type { HeldBytes } from '../internal/gauge.js';
 import { concatMapEager } from '../operators/concatMapEager.js';
 import type { EngineContext } from './context.js';
+import type { TransferMeter } from './observer.js';
 import { planDownload, type ByteRange, type DownloadPlan } from './plan.js';
 import { readVerified } from './readChunk.js';
 import { transfer } from './transfer.js';
@@ -23,6 +24,8 @@ export interface DownloadOptions {
    * acknowledging each chunk when its socket write completed.
    */
   lend?: boolean;
+  /** Labels this transfer for the store's observers and adds up its bytes (default: the ambient one, see withMeter). */
+  meter?: TransferMeter;
 }
 
 interface Piece {
@@ -43,7 +46,7 @@ interface Piece {
  */
 export function readPlan(ctx: EngineContext, plan: DownloadPlan, options: Omit<DownloadOptions, 'range'> = {}): Observable<Uint8Array> {
   if (plan.length === 0) return EMPTY;
-  return transfer(ctx, options, (t) => {
+  return transfer(ctx, 'download', options, (t) => {
     const m = plan.manifest;
     const pool = new SlabPool(m.chunkSize, t.gauge);
     const lend = options.lend === true;
@@ -75,7 +78,7 @@ export function readPlan(ctx: EngineContext, plan: DownloadPlan, options: Omit<D
           else pool.forget(p.slab); // still lent when the stream ended: a socket may be writing from it
         },
       }),
-      map((p) => p.bytes),
+      map((p) => (t.count(p.bytes.byteLength), p.bytes)),
       (bytes$) =>
         new Observable<Uint8Array>((subscriber) => {
           subscriber.add(bytes$.subscribe(subscriber));

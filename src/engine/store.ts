@@ -17,6 +17,7 @@ import { download, readPlan, type DownloadOptions } from './download.js';
 import { planDownload, type ByteRange, type DownloadPlan } from './plan.js';
 import { upload, type UploadEvent, type UploadOptions, type UploadSource } from './upload.js';
 import { listUploads, type UploadInfo } from './uploads.js';
+import { notify, type StoreObserver } from './observer.js';
 
 export interface UploadStatus {
   uploadId: string;
@@ -60,6 +61,8 @@ export interface Store {
   remove(id: string, options?: CallOptions): Promise<FileInfo>;
   gc(options?: GcOptions): Promise<GcReport>;
   verify(id?: string, options?: CallOptions): Promise<VerifyReport>;
+  /** Reports transfers and verify reports to `observer` (metrics, logs) until the returned function is called. */
+  observe(observer: StoreObserver): () => void;
   /** Aborts transfers in flight (nothing half-written becomes visible) and releases the backend. */
   close(): Promise<void>;
 }
@@ -83,6 +86,7 @@ export function openStore(options: StoreOptions = {}): Store {
     settling: new Map(),
     transfers: new Set(),
     parked: new Map(),
+    observers: new Set(),
     closed: false,
   };
   const open = () => {
@@ -167,7 +171,16 @@ export function openStore(options: StoreOptions = {}): Store {
       return info;
     },
     gc: (o = {}) => (open(), collectGarbage(ctx, o)),
-    verify: (id, o = {}) => (open(), verifyFiles(ctx, id, o)),
+    async verify(id, o = {}) {
+      open();
+      const report = await verifyFiles(ctx, id, o);
+      notify(ctx.observers, (x) => x.verify?.(report));
+      return report;
+    },
+    observe(observer) {
+      ctx.observers.add(observer);
+      return () => void ctx.observers.delete(observer);
+    },
     async close() {
       if (ctx.closed) return;
       ctx.closed = true;

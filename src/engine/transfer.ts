@@ -4,6 +4,7 @@ import { AbortError } from '../errors.js';
 import { abortError } from '../internal/abort.js';
 import { HeldBytes } from '../internal/gauge.js';
 import type { EngineContext } from './context.js';
+import { meterOf, reportTransfer, type TransferDirection, type TransferMeter } from './observer.js';
 
 /** One upload or download in flight: the one signal its every backend call gets, and its gauge. */
 export interface Transfer {
@@ -11,6 +12,8 @@ export interface Transfer {
   readonly signal: AbortSignal;
   /** Bytes this transfer holds; reports into the store's gauge and the caller's. */
   readonly gauge: HeldBytes;
+  /** Bytes received (upload) or delivered (download): reported to the store's observers and the transfer's meter. */
+  count(n: number): void;
 }
 
 /** The reason backend calls still running when a transfer ends see (one instance: a transfer ends often). */
@@ -19,6 +22,8 @@ const ENDED = new AbortError('the transfer ended');
 export interface TransferOptions {
   signal?: AbortSignal;
   gauge?: HeldBytes;
+  /** Labels the transfer and adds up its bytes (default: the ambient meter of withMeter()). */
+  meter?: TransferMeter;
 }
 
 /**
@@ -26,7 +31,12 @@ export interface TransferOptions {
  * signal and to the store's close(). An abort from outside fails the Observable with an
  * AbortError; ending it in any way aborts what is still in flight and closes the gauge.
  */
-export function transfer<T>(ctx: EngineContext, options: TransferOptions, body: (t: Transfer) => Observable<T>): Observable<T> {
+export function transfer<T>(
+  ctx: EngineContext,
+  direction: TransferDirection,
+  options: TransferOptions,
+  body: (t: Transfer) => Observable<T>,
+): Observable<T> {
   return new Observable<T>((subscriber) => {
     const caller = options.signal;
     if (ctx.closed) return subscriber.error(new AbortError('the store is closed'));
@@ -43,8 +53,17 @@ export function transfer<T>(ctx: EngineContext, options: TransferOptions, body: 
     caller?.addEventListener('abort', onCaller, { once: true });
     controller.signal.addEventListener('abort', onAbort, { once: true });
     ctx.transfers.add(controller);
-    subscriber.add(body({ signal: controller.signal, gauge }).subscribe(subscriber));
+    const report = reportTransfer(ctx.observers, direction, meterOf(options.meter));
+    const count = report ? (n: number) => report.bytes(n) : () => undefined;
+    subscriber.add(
+      body({ signal: controller.signal, gauge, count }).subscribe({
+        next: (v) => subscriber.next(v),
+        error: (err) => (report?.end(err), subscriber.error(err)),
+        complete: () => (report?.end(), subscriber.complete()),
+      }),
+    );
     return () => {
+      report?.end(undefined, true); // neither completed nor failed: unsubscribed
       ended = true;
       ctx.transfers.delete(controller);
       caller?.removeEventListener('abort', onCaller);

@@ -66,6 +66,7 @@ export function storeChunks(
 
   const store = (c: SlabChunk): Promise<Stored> => {
     total += c.length;
+    t.count(c.length);
     const length = session.length;
     const fail =
       total > ctx.options.maxFileSize

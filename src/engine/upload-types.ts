@@ -2,6 +2,7 @@ import type { FileHandle } from 'node:fs/promises';
 import type { FileInfo, Session } from '../catalog/schema.js';
 import type { HeldBytes } from '../internal/gauge.js';
 import type { StreamHash } from '../internal/hashing.js';
+import type { TransferMeter } from './observer.js';
 import type { Slab } from '../internal/slabs.js';
 import type { ByteSource } from '../internal/source.js';
 import type { PutOptions, PutResult } from '../storage/types.js';
@@ -44,6 +45,8 @@ export interface UploadOptions {
   type?: string;
   /** Opaque client metadata kept with the unfinished upload and returned by uploadStatus; only when it is created. */
   metadata?: string;
+  /** Labels this transfer for the store's observers and adds up its bytes (default: the ambient one, see withMeter). */
+  meter?: TransferMeter;
 }
 
 export interface SegmentOptions {

@@ -17,7 +17,7 @@ export type { UploadEvent, UploadOptions, UploadSource } from './upload-types.js
  * session reserved, and a committed marker, so a resume by upload id learns the outcome.
  */
 export function upload(ctx: EngineContext, source: UploadSource, options: UploadOptions): Observable<UploadEvent> {
-  return transfer(ctx, options, (t) => {
+  return transfer(ctx, 'upload', options, (t) => {
     let open: OpenUpload | undefined;
     return new Observable<UploadEvent>((subscriber) => {
       subscriber.add(

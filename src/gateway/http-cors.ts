@@ -47,6 +47,7 @@ const EXPOSE_HEADERS = [
   'Upload-Metadata',
   'Upload-Expires',
   'Chunkstream-File-Id',
+  'X-Request-Id',
 ].join(', ');
 
 const ALLOW_METHODS = 'GET, HEAD, PUT, POST, DELETE, PATCH, OPTIONS';

@@ -7,6 +7,7 @@ import { createDemand } from '../operators/demand.js';
 import { planFileResponse } from './http-file-response.js';
 import type { BodySegment } from './http-multipart.js';
 import type { ByteSpan } from '../protocol/http-ranges.js';
+import { requestMeter } from './access-log.js';
 import { copiesOnWrite, sendError } from './http-util.js';
 
 /** Reads one span of the file, one chunk per credit on `demand`. Swappable (a multi-range engine read). */
@@ -44,7 +45,8 @@ export async function serveFile(
   }
   // Lent buffers go straight to a kernel socket; an in-process one gets copies (it may keep references).
   const lend = copiesOnWrite(res.socket);
-  const source: SpanSource = (span, demand) => store.read(planDownload(manifest, span), { demand, signal, lend });
+  const meter = requestMeter(req); // the protocol label and the access log's bytes
+  const source: SpanSource = (span, demand) => store.read(planDownload(manifest, span), { demand, signal, lend, meter });
   await sendBody(res, answer.status, answer.headers, answer.segments, source);
 }
 

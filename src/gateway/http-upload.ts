@@ -4,6 +4,7 @@ import { checkName, type FileInfo } from '../catalog/schema.js';
 import type { Store } from '../engine/store.js';
 import { AbortError, BadRequestError, ChunkstreamError } from '../errors.js';
 import { uploadBound, type TransferBudget } from '../engine/admission.js';
+import { requestMeter } from './access-log.js';
 import { sendError, sendJson } from './http-util.js';
 
 /**
@@ -34,7 +35,8 @@ export async function receiveFile(
   // The body is pulled, not queued: the engine's (uploadConcurrency + 1) chunks are the bound.
   // Reserved before any byte is read, so a refused upload (503 busy) stores nothing.
   const reservation = budget?.reserve(uploadBound(store.options, 0));
-  const events = store.upload(bodyOf(req, idleTimeoutMs), { name, expectedSize, expectedSha256: sha, signal });
+  const meter = requestMeter(req); // the protocol label and the access log's bytes
+  const events = store.upload(bodyOf(req, idleTimeoutMs), { name, expectedSize, expectedSha256: sha, signal, meter });
   try {
     const e = await lastValueFrom(events, { defaultValue: undefined });
     if (e?.type === 'committed') file = e.file;

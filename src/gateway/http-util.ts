@@ -1,6 +1,9 @@
 import type { ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
-import { RangeNotSatisfiableError, toChunkstreamError } from '../errors.js';
+import { RangeNotSatisfiableError, toChunkstreamError, type ChunkstreamError } from '../errors.js';
+
+/** The error each failed response was answered (or cut) with: the access log's `code`. */
+export const responseErrors = new WeakMap<ServerResponse, ChunkstreamError>();
 
 /** JSON body with an exact Content-Length (no chunked encoding for small answers). */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -22,6 +25,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
  */
 export function sendError(res: ServerResponse, err: unknown, headers: Record<string, string> = {}): void {
   const e = toChunkstreamError(err);
+  responseErrors.set(res, e);
   if (res.headersSent || res.destroyed) {
     res.destroy(); // no error argument: nothing to report to, and no 'error' event to handle
     return;

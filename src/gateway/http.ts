@@ -16,6 +16,8 @@ import { sendError, sendJson } from './http-util.js';
 import { linkSecretProvider } from './link-secret.js';
 import { createTusHandler } from './tus.js';
 import type { WebAssets } from './web.js';
+import type { GcOptions, GcReport } from '../engine/gc.js';
+import type { OpsRoutes } from './ops.js';
 
 export interface HttpHandlerOptions {
   store: Store;
@@ -37,6 +39,10 @@ export interface HttpHandlerOptions {
   serverUrl?: () => string | undefined;
   /** The web page's static files (web.ts): served before auth, since the page itself asks for the token. */
   web?: WebAssets;
+  /** /healthz (draining-aware), /readyz and /metrics (ops.ts); without it /healthz just answers ok. */
+  ops?: OpsRoutes;
+  /** Runs POST /v1/gc (the server's gc runner, under the store's gc lease); default store.gc. */
+  runGc?: (options: GcOptions) => Promise<GcReport>;
 }
 
 export type HttpHandler = ((req: IncomingMessage, res: ServerResponse) => void) & {
@@ -62,7 +68,8 @@ const noBody = async ({ res }: Ctx) => void res.writeHead(204).end();
 
 /**
  * The HTTP API (v1). Routes:
- *   GET  /healthz                 open even with auth on (load balancers)
+ *   GET  /healthz, /readyz        open even with auth on (load balancers); /readyz checks the store (ops.ts)
+ *   GET  /metrics                 Prometheus text (with ops; behind auth unless metricsPublic)
  *   GET  /v1/files                { files: FileInfo[] }
  *   PUT  /v1/files?name=NAME      streamed body → 201 FileInfo
  *   GET|HEAD /v1/files/:id        bytes (conditional, Range, multipart); a signed link needs no token
@@ -89,7 +96,11 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
   const tus = createTusHandler({ store, budget, bodyIdleTimeoutMs, publicUrl: options.publicUrl }); // /v1/tus/ (tus.ts)
 
   const route = (path: string): { route: Route; id?: string } | undefined => {
-    if (path === '/healthz') return { route: { allow: ['GET', 'HEAD'], run: async ({ res }) => sendJson(res, 200, { ok: true }) } };
+    const { ops } = options;
+    if (path === '/healthz')
+      return { route: { allow: ['GET', 'HEAD'], run: async ({ res }) => (ops ? ops.health(res) : sendJson(res, 200, { ok: true })) } };
+    if (path === '/readyz' && ops) return { route: { allow: ['GET', 'HEAD'], run: async ({ res, signal }) => ops.ready(res, signal) } };
+    if (path === '/metrics' && ops?.metrics) return { route: { allow: ['GET', 'HEAD'], run: async ({ res }) => ops.metrics!(res) } };
     if (path === '/v1/files') {
       return {
         route: {
@@ -137,6 +148,9 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     void handle(req, res, controller.signal).catch((err) => sendError(res, err));
   };
 
+  // Probes are open even with auth on (load balancers, orchestrators); /metrics only with metricsPublic.
+  const open = (path: string) => path === '/healthz' || path === '/readyz' || (path === '/metrics' && options.ops?.metricsPublic === true);
+
   const handle = async (req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> => {
     // Browser defences first, on every route: a refused request learns nothing else.
     const refused = guard?.checkHost(req.headers.host) ?? guard?.checkOrigin(req.headers.origin, req.headers.host);
@@ -147,7 +161,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     const method = req.method ?? 'GET';
     const link = await authorizeLink(links, url, method); // 403 for an expired or forged link
     if (link) return serveFile(store, link.id, req, res, signal, { budget, maxAgeS: link.remainingS });
-    if (url.pathname !== '/healthz' && !auth.check(bearerToken(req.headers.authorization))) {
+    if (!open(url.pathname) && !auth.check(bearerToken(req.headers.authorization))) {
       const error = req.headers.authorization ? 'invalid_token' : undefined;
       const message = error ? 'the bearer token is not valid' : 'an Authorization: Bearer <token> header is required';
       sendError(res, new ChunkstreamError('unauthorized', message), {
@@ -184,7 +198,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     if (graceMs !== undefined && !(Number.isSafeInteger(graceMs) && graceMs >= 0))
       throw new BadRequestError('graceMs', 'must be a non-negative integer');
     const dryRun = ['1', 'true'].includes(url.searchParams.get('dryRun') ?? '');
-    sendJson(res, 200, await store.gc({ graceMs, dryRun, signal }));
+    sendJson(res, 200, await (options.runGc ?? store.gc)({ graceMs, dryRun, signal }));
   };
 
   const list = async ({ store, res, signal }: Ctx) => sendJson(res, 200, { files: await store.list({ signal }) });

@@ -1,5 +1,8 @@
 import { z } from 'zod';
+import { DEFAULT_GC_LEASE_MS } from '../engine/gc-lease.js';
 import type { Store } from '../engine/store.js';
+import type { Logger } from './log.js';
+import type { ServerMetrics } from './metrics.js';
 import { InvalidOptionError } from '../errors.js';
 import { parseOptions } from '../options.js';
 
@@ -16,7 +19,19 @@ export const SERVER_DEFAULTS = {
   allowOrigins: [] as string[],
   corsOrigins: [] as string[],
   web: true,
+  maxWsStreams: 256,
+  gcLeaseMs: DEFAULT_GC_LEASE_MS,
+  drainTimeoutMs: 0,
+  metricsPublic: false,
+  logLevel: 'silent',
+  logFormat: 'json',
 } as const;
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/** Milliseconds within bounds, with messages in the units people write (`--upload-ttl 1s..365d`). */
+const ms = (min: number, max: number, minText: string, maxText: string) =>
+  z.number().int().min(min, `must be at least ${minText}`).max(max, `must be at most ${maxText}`);
 
 /** A host name for --allow-host: `files.example.com`, `.example.com` (and subdomains), an IP, or `*`. */
 const hostSchema = z
@@ -63,7 +78,7 @@ export const serverOptionsSchema = z
     /** A request's headers must arrive within this (slowloris guard). */
     headersTimeoutMs: z.number().int().min(1).max(3_600_000),
     /** An upload whose client sends nothing for this long fails with 408 `timeout`. */
-    bodyIdleTimeoutMs: z.number().int().min(1).max(3_600_000),
+    bodyIdleTimeoutMs: ms(1, HOUR, '1ms', '1h'),
     /**
      * Server-wide memory budget of all transfers (HTTP and WebSocket): each reserves its bound
      * before it starts; one that does not fit is refused with `busy` (budget.ts). Default 1 GiB
@@ -88,12 +103,44 @@ export const serverOptionsSchema = z
     linkSecret: z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)').optional(),
     /** Serve the web page at / (and the browser SDK at /client.js). */
     web: z.boolean(),
+    /** Largest file an upload may store (413 too_large beyond it); a store the server opens only. */
+    maxFileSize: z.number().int().min(1, 'must be at least 1 byte').max(Number.MAX_SAFE_INTEGER).optional(),
+    /** Unfinished uploads expire this long after their last progress; a store the server opens only. */
+    uploadTtlMs: ms(1000, 365 * DAY, '1s', '365d').optional(),
+    /** Connections served at once (HTTP and WebSocket); the ones beyond get 503 busy and are closed. */
+    maxConnections: z.number().int().min(1, 'must be at least 1').max(1_000_000, 'must be at most 1000000').optional(),
+    /** Streams one WebSocket connection may have open at once. */
+    maxWsStreams: z.number().int().min(1, 'must be at least 1').max(65_536, 'must be at most 65536'),
+    /** Run gc this often (off without it), under the store's gc lease: one run at a time across gateways. */
+    gcEveryMs: ms(10, 365 * DAY, '10ms', '365d').optional(),
+    /** Grace period of scheduled gc runs (default: the store's, 1 hour). */
+    gcGraceMs: ms(0, 365 * DAY, '0', '365d').optional(),
+    /** How long a gc lease lasts unless renewed (a crashed holder blocks gc no longer than this). */
+    gcLeaseMs: ms(100, DAY, '100ms', '1d'),
+    /** On close: how long transfers in flight may finish (new ones are refused, health checks answer 503). */
+    drainTimeoutMs: ms(0, HOUR, '0', '1h'),
+    /** Serve /metrics on this port (no auth there) instead of the API's port. */
+    metricsPort: z.number().int().min(0).max(65535).optional(),
+    /** Address of the metrics port (default: host). */
+    metricsHost: z.string().min(1).optional(),
+    /** /metrics on the API's port without a token. */
+    metricsPublic: z.boolean(),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+    }),
+    logFormat: z.enum(['json', 'pretty'], { error: 'must be json or pretty' }),
+    /** Append log lines to this file instead of stderr. */
+    logFile: z.string().min(1).optional(),
   })
   .strict();
 
 export type ServerOptions = Partial<z.input<typeof serverOptionsSchema>> & {
   /** Serve this already-open store (the caller keeps owning it: close() leaves it open). */
   store?: Store;
+  /** Log through this pino logger (wins over logLevel, logFormat, logFile). */
+  logger?: Logger;
+  /** Report into these metrics (createServerMetrics(): e.g. to instrument the backend of a store you pass). */
+  metrics?: ServerMetrics;
 };
 
 export function isLoopback(host: string): boolean {
@@ -101,7 +148,7 @@ export function isLoopback(host: string): boolean {
 }
 
 /** Resolves options (defaults, then one zod validation naming the bad option). */
-export function resolveServerOptions(options: Omit<ServerOptions, 'store'>) {
+export function resolveServerOptions(options: Omit<ServerOptions, 'store' | 'logger' | 'metrics'>) {
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
   const o = parseOptions(serverOptionsSchema, { ...SERVER_DEFAULTS, ...defined });
   if (!isLoopback(o.host) && o.tokens.length === 0 && !o.insecure) {

@@ -1,13 +1,20 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { openStore, type Store } from '../engine/store.js';
-import { openChunkStore } from '../storage/open.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Store } from '../engine/store.js';
 import { createTokenChecker } from './auth.js';
 import { resolveBudgetLimit, TransferBudget } from '../engine/admission.js';
+import { accessLogged, wsLog } from './access-log.js';
+import { createGcRunner, type GcRunner } from './gc-schedule.js';
 import { createHttpHandler } from './http.js';
 import { createRequestGuard } from './http-guard.js';
+import { sendError } from './http-util.js';
 import { linkSecretProvider } from './link-secret.js';
+import { closeLogger, createLogger, type Logger } from './log.js';
+import { createServerMetrics, type ServerMetrics } from './metrics.js';
+import { createOps, limitConnections, metricsPortHandler, writeStoreMarker } from './ops.js';
 import { resolveServerOptions, type ServerOptions } from './server-options.js';
+import { closeOwned, serverStore } from './server-store.js';
 import { loadWebAssets } from './web.js';
 import { attachWsGateway, WS_DEFAULTS } from './ws-gateway.js';
 
@@ -22,45 +29,43 @@ export interface RunningServer {
   readonly server: Server;
   /** The transfer budget shared by HTTP and WebSocket: `limit`, `reserved` now, `peak`. */
   readonly budget: TransferBudget;
-  /** Stops accepting, aborts transfers in flight, closes the WebSocket gateway and (if opened here) the store. */
+  /** This server's Prometheus metrics (`text()` is what /metrics answers). */
+  readonly metrics: ServerMetrics;
+  /** `http://HOST:PORT/metrics` when metricsPort is set (then /metrics is served there only). */
+  readonly metricsUrl: string | undefined;
+  /** gc runs (scheduled with gcEveryMs, or POST /v1/gc) under the store's gc lease; `gc` events. */
+  readonly gc: GcRunner;
+  readonly logger: Logger;
+  /** True once close() began: transfers drain, new ones and health checks get 503. */
+  readonly draining: boolean;
+  /**
+   * Drains, then stops: new transfers are refused (busy) and /healthz, /readyz answer 503 while
+   * transfers in flight finish, for at most drainTimeoutMs (default 0); then it stops accepting,
+   * aborts what is left, closes the WebSocket gateway and (if opened here) the store.
+   */
   close(): Promise<void>;
 }
 
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
-  const { store: given, ...rest } = options;
+  const { store: given, logger: givenLogger, metrics: givenMetrics, ...rest } = options;
   const o = resolveServerOptions(rest);
-  let store = given;
-  if (!store) {
-    const chunkStore = await openChunkStore({
-      dir: o.dir,
-      store: o.storeUrl,
-      s3Endpoint: o.s3Endpoint,
-      s3Region: o.s3Region,
-      s3ForcePathStyle: o.s3ForcePathStyle,
-      concurrency: (o.uploadConcurrency ?? 4) + (o.downloadConcurrency ?? 4),
-    });
-    try {
-      store = openStore({
-        dir: o.dir,
-        chunkStore,
-        chunkSize: o.chunkSize,
-        uploadConcurrency: o.uploadConcurrency,
-        downloadConcurrency: o.downloadConcurrency,
-      });
-    } catch (err) {
-      await chunkStore.close?.();
-      throw err;
-    }
-  }
-  const owned = !given;
+  const metrics = givenMetrics ?? createServerMetrics();
+  const { store, owned } = await serverStore(o, given, metrics);
   let budget: TransferBudget;
   try {
     // Sized from the store actually served (a given store has its own chunk size).
     budget = new TransferBudget(resolveBudgetLimit(o.maxTransferBytes, { ...store.options, window: WS_DEFAULTS.window }));
+    await writeStoreMarker(store.chunkStore); // what /readyz reads back
   } catch (err) {
-    if (owned) await store.close().then(() => store!.chunkStore.close?.());
+    if (owned) await closeOwned(store);
     throw err;
   }
+  const logger = givenLogger ?? createLogger({ level: o.logLevel, format: o.logFormat, file: o.logFile });
+  budget.onRefused = () => metrics.busy();
+  let draining = false;
+  metrics.attach({ budget, draining: () => draining });
+  const unobserve = store.observe(metrics.observer);
+  const gc = createGcRunner({ store, everyMs: o.gcEveryMs, graceMs: o.gcGraceMs, leaseMs: o.gcLeaseMs, logger, metrics });
   const auth = createTokenChecker(o.tokens);
   const guard = createRequestGuard({
     listenHost: o.host,
@@ -74,6 +79,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const web = o.web
     ? loadWebAssets(() => ({ auth: auth.enabled, links: handler.answers('POST', `/v1/files/${'0'.repeat(16)}/links`) }))
     : undefined;
+  const ops = createOps({
+    chunkStore: store.chunkStore,
+    isDraining: () => draining,
+    metrics: o.metricsPort === undefined ? metrics : undefined,
+    metricsPublic: o.metricsPublic,
+  });
   const handler = createHttpHandler({
     store,
     auth,
@@ -84,6 +95,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     publicUrl: o.publicUrl,
     serverUrl: () => url,
     web,
+    ops,
+    runGc: (gcOptions) => gc.run('request', gcOptions),
   });
   // No whole-request deadline (Node's default is 5 minutes): a large upload on a slow link is
   // legitimate, and it is paced by storage anyway. headersTimeout must be explicit: Node
@@ -91,52 +104,104 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   // socket forever by trickling header bytes. Node checks it every connectionsCheckingInterval.
   // A stalled upload body is cut by bodyIdleTimeoutMs (http-upload.ts); downloads have no idle
   // limit (a backpressured reader is legitimate and holds a bounded amount).
-  const server = createServer(
-    {
-      requestTimeout: 0,
-      headersTimeout: o.headersTimeoutMs,
-      connectionsCheckingInterval: Math.max(10, Math.min(30_000, Math.floor(o.headersTimeoutMs / 4))),
-    },
-    handler,
-  );
-  const ws = attachWsGateway(server, { store, tokens: auth, path: '/v1/ws', budget, guard });
+  const server = createServer({
+    requestTimeout: 0,
+    headersTimeout: o.headersTimeoutMs,
+    connectionsCheckingInterval: Math.max(10, Math.min(30_000, Math.floor(o.headersTimeoutMs / 4))),
+  });
+  const connections = limitConnections(server, o.maxConnections);
+  const admitted = (req: IncomingMessage, res: ServerResponse) => {
+    const refused = connections.refused(req.socket);
+    if (refused) return sendError(res, refused, { Connection: 'close' });
+    handler(req, res);
+  };
+  server.on('request', accessLogged(admitted, { logger, metrics }));
+  const ws = attachWsGateway(server, {
+    store,
+    tokens: auth,
+    path: '/v1/ws',
+    budget,
+    guard,
+    maxStreams: o.maxWsStreams,
+    log: wsLog(logger),
+    admit: (req) => connections.refused(req.socket) ?? (draining ? budget.drainingError() : undefined),
+  });
+  metrics.attach({ wsConnections: () => ws.connections });
+  let metricsServer: Server | undefined;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(o.port, o.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(server, o.port, o.host);
+    if (o.metricsPort !== undefined) {
+      metricsServer = createServer(accessLogged(metricsPortHandler(metrics), { logger }));
+      await listen(metricsServer, o.metricsPort, o.metricsHost ?? o.host);
+    }
   } catch (err) {
     await ws.close();
-    // openStore({chunkStore}) leaves the backend to its opener: release it here.
-    if (owned) await store.close().then(() => store!.chunkStore.close?.());
+    if (server.listening) await new Promise((r) => server.close(r));
+    await gc.stop();
+    unobserve();
+    if (owned) await closeOwned(store);
     throw err;
   }
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  url = urlOf(server);
   let closing: Promise<void> | undefined;
-  const s = store;
-  url = `http://${host}:${address.port}`;
+  const address = server.address() as AddressInfo;
   return {
     url,
     port: address.port,
     host: address.address,
-    store: s,
+    store,
     server,
     budget,
+    metrics,
+    metricsUrl: metricsServer && `${urlOf(metricsServer)}/metrics`,
+    gc,
+    logger,
+    get draining() {
+      return draining;
+    },
     close: () =>
       (closing ??= (async () => {
+        draining = true;
+        const idle = budget.drain(); // new transfers are refused from now on
+        if (o.drainTimeoutMs > 0 && budget.transfers > 0) {
+          logger.info({ kind: 'server', transfers: budget.transfers, drainTimeoutMs: o.drainTimeoutMs }, 'draining transfers in flight');
+          const timer = new AbortController();
+          const drained = await Promise.race([idle.then(() => true), sleep(o.drainTimeoutMs, false, { signal: timer.signal })]);
+          timer.abort();
+          if (drained) logger.info({ kind: 'server' }, 'drained');
+          else logger.warn({ kind: 'server', transfers: budget.transfers }, 'drain timeout: aborting the transfers still running');
+        }
+        await gc.stop();
         const stopped = new Promise<void>((resolve) => server.close(() => resolve())); // stop accepting
         handler.abortAll(); // uploads in flight are aborted: never committed half-way
         await ws.close();
         server.closeAllConnections(); // idle keep-alive sockets and aborted transfers
         await stopped;
-        if (owned) {
-          await s.close();
-          await s.chunkStore.close?.();
+        if (metricsServer) {
+          const m = metricsServer;
+          await new Promise<void>((resolve) => (m.close(() => resolve()), m.closeAllConnections()));
         }
+        unobserve();
+        if (owned) await closeOwned(store);
+        logger.info({ kind: 'server' }, 'stopped');
+        if (givenLogger) await new Promise<void>((resolve) => logger.flush(() => resolve()));
+        else await closeLogger(logger);
       })()),
   };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function urlOf(server: Server): string {
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
 }

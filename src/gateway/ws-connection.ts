@@ -15,12 +15,13 @@ import { MessageRejection, PROTOCOL_VERSION, parseClientMessage, type ClientMess
 import type { Reservation } from '../engine/admission.js';
 import { copiesOnWrite } from './http-util.js';
 import { startDownload } from './ws-download.js';
+import type { WsPeer } from './access-log.js';
 import type { GatewayShared, StreamContext, StreamHandle } from './ws-types.js';
 import { startRequest } from './ws-requests.js';
 import { Outbox } from './ws-outbox.js';
 import { startUpload } from './ws-upload.js';
 
-/** Bounds what one client can make the server track (docs/protocol.md § Streams, § Flow control). */
+/** Default bound on what one client can make the server track (docs/protocol.md § Streams; --max-ws-streams). */
 export const MAX_STREAMS = 256;
 export const AUTH_DEADLINE_MS = 10_000;
 const decoder = new TextDecoder();
@@ -34,11 +35,14 @@ export class WsConnection {
   private closed = false;
   private alive = true;
   private readonly lend: boolean;
+  /** Streams opened on this connection so far (the close log line). */
+  opened = 0;
 
   constructor(
     private readonly ws: WebSocket,
     private readonly shared: GatewayShared,
     private authenticated: boolean,
+    private readonly peer: WsPeer = { id: '-' },
   ) {
     this.out = new Outbox(ws);
     this.lend = copiesOnWrite((ws as unknown as { _socket?: unknown })._socket); // ws keeps its socket there
@@ -143,14 +147,14 @@ export class WsConnection {
       case 'auth':
         return; // already authenticated (header, or auth off): harmless
       case 'upload':
-        return this.open(msg.stream, (ctx) => startUpload(ctx, msg));
+        return this.open(msg.stream, msg.type, (ctx) => startUpload(ctx, msg));
       case 'download':
-        return this.open(msg.stream, (ctx) => startDownload(ctx, msg));
+        return this.open(msg.stream, msg.type, (ctx) => startDownload(ctx, msg));
       case 'list':
       case 'stat':
       case 'remove':
       case 'status':
-        return this.open(msg.stream, (ctx) => startRequest(ctx, msg));
+        return this.open(msg.stream, msg.type, (ctx) => startRequest(ctx, msg));
       case 'end':
         return this.live(msg.stream, 'upload')?.end!();
       case 'credit':
@@ -177,18 +181,30 @@ export class WsConnection {
     return handle?.kind === kind ? handle : undefined;
   }
 
-  private open(stream: number, start: (ctx: StreamContext) => StreamHandle): void {
-    if (this.streams.has(stream)) throw new StreamInUseError(stream);
-    if (this.streams.size >= MAX_STREAMS) throw new TooManyStreamsError(MAX_STREAMS);
+  private open(stream: number, type: string, start: (ctx: StreamContext) => StreamHandle): void {
+    this.opened++;
+    const log = this.shared.log?.stream(this.peer, stream, type);
+    const max = this.shared.maxStreams;
+    const refused = this.streams.has(stream)
+      ? new StreamInUseError(stream)
+      : this.streams.size >= max
+        ? new TooManyStreamsError(max)
+        : undefined;
+    if (refused) {
+      log?.end({ outcome: 'error', error: refused });
+      throw refused;
+    }
     let handle: StreamHandle | undefined;
     let over = false;
     const finish = () => {
       over = true;
+      log?.end({ outcome: 'ok' });
       if (handle && this.streams.get(stream) === handle) this.streams.delete(stream);
     };
     const ctx: StreamContext = {
       stream,
       lend: this.lend,
+      meter: log?.meter ?? { protocol: 'ws', bytes: 0 },
       shared: this.shared,
       send: (msg) => this.send(msg),
       sendFrame: (frame, sent) => this.out.frame(frame, sent),
@@ -206,14 +222,21 @@ export class WsConnection {
       },
       fail: (err) => {
         if (over) return;
+        log?.end({ outcome: 'error', error: err });
         finish();
         handle?.cancel();
         this.sendError(stream, err);
       },
     };
-    const started = start(ctx);
+    let started: StreamHandle;
+    try {
+      started = start(ctx);
+    } catch (err) {
+      log?.end({ outcome: 'error', error: err }); // refused at once (busy): answered by onMessage
+      throw err;
+    }
     // Cancelled from outside (cancel message, socket closed): nothing more goes out for it.
-    handle = { ...started, cancel: () => ((over = true), started.cancel()) };
+    handle = { ...started, cancel: () => ((over = true), log?.end({ outcome: 'cancelled' }), started.cancel()) };
     if (!over) this.streams.set(stream, handle);
   }
 

@@ -60,8 +60,8 @@ export function startDownload(ctx: StreamContext, msg: ClientMessageOf<'download
     const { manifest: m } = plan;
     ctx.send({ type: 'header', stream, file: plan.file, range: plan.range ?? null, length: plan.length, chunks: plan.chunks });
     let offset = plan.start;
-    const { lend } = ctx;
-    const s = store.read(plan, { demand: demand.demand$, concurrency: window, signal: controller.signal, lend }).subscribe({
+    const { lend, meter } = ctx;
+    const s = store.read(plan, { demand: demand.demand$, concurrency: window, signal: controller.signal, lend, meter }).subscribe({
       next: (data) => {
         state = 'sending';
         sending = data.byteLength;

@@ -11,7 +11,8 @@ import { FRAME_HEADER_BYTES } from '../protocol/frames.js';
 import { bearerToken, type TokenChecker } from './auth.js';
 import { resolveBudgetLimit, TransferBudget } from '../engine/admission.js';
 import type { RequestGuard } from './http-guard.js';
-import { WsConnection } from './ws-connection.js';
+import { MAX_STREAMS, WsConnection } from './ws-connection.js';
+import { requestIdOf, type WsLog, type WsPeer } from './access-log.js';
 import type { GatewayShared } from './ws-types.js';
 
 export interface WsGatewayOptions {
@@ -29,6 +30,12 @@ export interface WsGatewayOptions {
   maxTransferBytes?: number;
   /** Host and Origin checks (cross-site WebSocket hijacking, DNS rebinding), shared with HTTP. */
   guard?: RequestGuard;
+  /** Streams one connection may have open at once (default 256); one more is refused with too_many_streams. */
+  maxStreams?: number;
+  /** Access log: one line per stream and per closed connection. */
+  log?: WsLog;
+  /** Refuses an upgrade before anything else (a coded HTTP answer): the server draining, too many connections. */
+  admit?: (req: http.IncomingMessage) => ChunkstreamError | undefined;
 }
 
 export interface WsGateway {
@@ -53,10 +60,13 @@ const optionsSchema = z
     budget: z.custom<TransferBudget>((b) => b instanceof TransferBudget, 'must be a TransferBudget').optional(),
     maxTransferBytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
     guard: z.custom<RequestGuard>((g) => typeof (g as RequestGuard)?.checkOrigin === 'function', 'must be a RequestGuard').optional(),
+    maxStreams: z.number().int().min(1).max(65_536),
+    log: z.custom<WsLog>((l) => typeof (l as WsLog)?.stream === 'function', 'must be a WsLog').optional(),
+    admit: z.custom<WsGatewayOptions['admit']>((f) => typeof f === 'function', 'must be a function').optional(),
   })
   .strict();
 
-export const WS_DEFAULTS = { path: '/v1/ws', maxFrameBytes: 1024 * 1024, window: 4 } as const;
+export const WS_DEFAULTS = { path: '/v1/ws', maxFrameBytes: 1024 * 1024, window: 4, maxStreams: MAX_STREAMS } as const;
 export const HEARTBEAT_MS = 30_000;
 
 /**
@@ -76,7 +86,15 @@ export function attachWsGateway(server: http.Server, options: WsGatewayOptions):
     maxFrameBytes: o.maxFrameBytes,
     window: o.window,
     uploads: new Map(),
+    maxStreams: o.maxStreams,
+    log: o.log,
   };
+  const peers = new WeakMap<http.IncomingMessage, WsPeer>();
+  // The 101 answer carries the connection's id, as every HTTP answer carries its request's.
+  wss.on('headers', (headers, req) => {
+    const peer = peers.get(req);
+    if (peer) headers.push(`X-Request-Id: ${peer.id}`);
+  });
   let closing = false;
 
   const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -87,6 +105,8 @@ export function attachWsGateway(server: http.Server, options: WsGatewayOptions):
       return;
     }
     if (closing) return refuse(socket, 503, 'Service Unavailable');
+    const refusedNow = o.admit?.(req);
+    if (refusedNow) return refuseCoded(socket, refusedNow, 'Retry-After: 1\r\n');
     // A page on any site may open a WebSocket to 127.0.0.1 (browsers apply no CORS to it) and
     // would drive the whole API: refuse before any socket exists.
     // Protocol version 8 (pre-RFC 6455, which `ws` still accepts) names it Sec-WebSocket-Origin.
@@ -100,11 +120,17 @@ export function attachWsGateway(server: http.Server, options: WsGatewayOptions):
       return refuse(socket, 401, 'Unauthorized', 'WWW-Authenticate: Bearer\r\n');
     }
     const authenticated = !o.tokens.enabled || token !== undefined;
+    const peer: WsPeer = { id: requestIdOf(req.headers['x-request-id']), remote: req.socket.remoteAddress };
+    peers.set(req, peer);
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       if (closing) return ws.close(CloseCode.GOING_AWAY, 'server shutting down');
-      const conn = new WsConnection(ws, shared, authenticated);
+      const opened = Date.now();
+      const conn = new WsConnection(ws, shared, authenticated, peer);
       live.add(conn);
-      ws.once('close', () => live.delete(conn));
+      ws.once('close', (code) => {
+        live.delete(conn);
+        o.log?.closed(peer, { code, streams: conn.opened, ms: Date.now() - opened });
+      });
     });
   };
   server.on('upgrade', onUpgrade);
@@ -128,14 +154,14 @@ export function attachWsGateway(server: http.Server, options: WsGatewayOptions):
 }
 
 /** The HTTP API's `{ error: { code, message } }`, on the raw socket of a refused upgrade. */
-function refuseCoded(socket: Duplex, err: ChunkstreamError): void {
+function refuseCoded(socket: Duplex, err: ChunkstreamError, extra = ''): void {
   const body = JSON.stringify({ error: { code: err.code, message: err.message } });
   const reason = STATUS_CODES[err.status] ?? 'Error';
   if (!socket.writable) return void socket.destroy();
   socket.once('finish', () => socket.destroy());
   socket.end(
     `HTTP/1.1 ${err.status} ${reason}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
-      `Cache-Control: no-store\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      `Cache-Control: no-store\r\n${extra}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
 }
 

@@ -3,6 +3,8 @@ import type { Frame } from '../protocol/frames.js';
 import type { ServerMessage } from '../protocol/messages.js';
 import type { TokenChecker } from './auth.js';
 import type { Reservation, TransferBudget } from '../engine/admission.js';
+import type { TransferMeter } from '../engine/observer.js';
+import type { WsLog } from './access-log.js';
 
 /** What all connections of one gateway share. */
 export interface GatewayShared {
@@ -14,6 +16,10 @@ export interface GatewayShared {
   budget: TransferBudget;
   /** Upload id → takes the upload away from the stream writing it (a resume elsewhere wins). */
   uploads: Map<string, () => void>;
+  /** Streams one connection may have open at once (--max-ws-streams). */
+  maxStreams: number;
+  /** One access log line per stream; none without it. */
+  log?: WsLog;
 }
 
 /** One transfer or request on a connection, by stream id. */
@@ -32,6 +38,8 @@ export interface StreamContext {
   readonly shared: GatewayShared;
   /** The socket copies what it writes before the send callback: downloads may send from the engine's own buffers. */
   readonly lend: boolean;
+  /** Labels the stream's transfer (`ws`) and counts its bytes for the log. */
+  readonly meter: TransferMeter;
   send(msg: ServerMessage): void;
   /** A binary frame as one message, not copied; `sent` runs once ws flushed it (or failed). */
   sendFrame(frame: Uint8Array, sent: () => void): void;

@@ -62,7 +62,7 @@ export function startUpload(ctx: StreamContext, msg: ClientMessageOf<'upload'>):
 
   if (msg.uploadId) claim(msg.uploadId);
   sub = store
-    .upload(() => inbox, { name: msg.name, uploadId: msg.uploadId, expectedSize: msg.size, expectedSha256: msg.sha256 })
+    .upload(() => inbox, { name: msg.name, uploadId: msg.uploadId, expectedSize: msg.size, expectedSha256: msg.sha256, meter: ctx.meter })
     .subscribe({
       next: (e) => {
         if (e.type === 'started') {

@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { withMeter, type TransferMeter } from '../engine/observer.js';
+import { toChunkstreamError } from '../errors.js';
+import { responseErrors } from './http-util.js';
+import { redactTarget, type Logger } from './log.js';
+import type { ServerMetrics } from './metrics.js';
+
+/** A proxy's request id is kept if it is a plain token; anything else gets a fresh one. */
+const SAFE_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+
+export function requestIdOf(header: string | string[] | undefined): string {
+  const given = Array.isArray(header) ? header[0] : header;
+  return given !== undefined && SAFE_ID.test(given) ? given : randomUUID();
+}
+
+const WEB_FILES = new Set(['/', '/index.html', '/app.js', '/app.css', '/client.js', '/favicon.svg', '/favicon.ico', '/config.json']);
+
+/** The route template of a path: a fixed set (metric label, log field), never an id. */
+export function routeOf(path: string): string {
+  if (['/healthz', '/readyz', '/metrics', '/v1/files', '/v1/uploads', '/v1/gc', '/v1/verify', '/v1/ws'].includes(path)) return path;
+  if (WEB_FILES.has(path)) return 'web';
+  const file = /^\/v1\/files\/[^/]+(\/meta|\/verify|\/links)?$/.exec(path);
+  if (file) return `/v1/files/:id${file[1] ?? ''}`;
+  if (/^\/v1\/uploads\/[^/]+$/.test(path)) return '/v1/uploads/:id';
+  if (path === '/v1/tus' || path === '/v1/tus/') return '/v1/tus/';
+  if (path.startsWith('/v1/tus/')) return '/v1/tus/:id';
+  return 'other';
+}
+
+/** tus requests (issue 9's handler, under /v1/tus/, or any request that speaks tus) label their transfers `tus`. */
+const protocolOf = (req: IncomingMessage, path: string) =>
+  path.startsWith('/v1/tus') || req.headers['tus-resumable'] !== undefined ? 'tus' : 'http';
+
+const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
+
+const pathOf = (target: string) => {
+  const q = target.indexOf('?');
+  return q < 0 ? target : target.slice(0, q);
+};
+
+/**
+ * Wraps the HTTP handler: every request gets an id (sent back as `X-Request-Id`), its transfers
+ * a meter (protocol label, bytes) — requestMeter(req), or the ambient one under /v1/tus/ — and one
+ * access log line when its response closes: method, route, redacted target, status, the error
+ * code if it failed, file bytes moved, bytes sent, duration, remote address. Headers are never
+ * logged (no Authorization), and the query's `sig` (signed links) is redacted. Successful probes
+ * and scrapes (/healthz, /readyz, /metrics) are logged at debug: they come every few seconds.
+ */
+export function accessLogged(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  o: { logger: Logger; metrics?: ServerMetrics },
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const t0 = performance.now();
+    const id = requestIdOf(req.headers['x-request-id']);
+    res.setHeader('X-Request-Id', id);
+    const target = req.url ?? '/';
+    const path = pathOf(target);
+    const meter: TransferMeter = { protocol: protocolOf(req, path), bytes: 0 };
+    meters.set(req, meter);
+    const socket = req.socket as { bytesWritten?: number; remoteAddress?: string } | undefined;
+    const written = socket?.bytesWritten ?? 0;
+    res.once('close', () => {
+      const method = req.method ?? 'GET';
+      const route = routeOf(path);
+      const err = responseErrors.get(res);
+      const status = res.headersSent ? res.statusCode : 0; // 0: closed before any answer
+      o.metrics?.http(method, route, status);
+      const line = {
+        reqId: id,
+        kind: 'http',
+        method,
+        route,
+        url: redactTarget(target),
+        status,
+        ...(err ? { code: err.code } : {}),
+        ...(res.writableFinished ? {} : { complete: false }),
+        protocol: meter.protocol,
+        bytes: meter.bytes,
+        bytesSent: (socket?.bytesWritten ?? written) - written,
+        ms: Math.round((performance.now() - t0) * 10) / 10,
+        remote: socket?.remoteAddress,
+        ...(req.headers['x-forwarded-for'] ? { forwardedFor: String(req.headers['x-forwarded-for']).slice(0, 200) } : {}),
+      };
+      const msg = `${method} ${line.url} ${status}`;
+      if (status >= 500 && err?.code !== 'busy') o.logger.error(line, msg);
+      else if (err?.code === 'busy') o.logger.warn(line, msg);
+      else if (PROBES.has(route) && status < 400)
+        o.logger.debug(line, msg); // every few seconds from a balancer or Prometheus
+      else o.logger.info(line, msg);
+    });
+    // Our own routes pass the request's meter (requestMeter); a handler that does not know of
+    // meters (tus) gets it as the ambient one. Only there: AsyncLocalStorage costs a little on
+    // every promise of the process once it is used.
+    if (meter.protocol === 'tus') withMeter(meter, () => handler(req, res));
+    else handler(req, res);
+  };
+}
+
+const meters = new WeakMap<IncomingMessage, TransferMeter>();
+
+/** The meter of a request (its protocol label and file bytes) for the transfers it starts; none outside accessLogged. */
+export function requestMeter(req: IncomingMessage): TransferMeter | undefined {
+  return meters.get(req);
+}
+
+/** One WebSocket connection, as its log lines name it. */
+export interface WsPeer {
+  /** The upgrade request's id (also its `X-Request-Id`). */
+  readonly id: string;
+  readonly remote?: string;
+}
+
+/** How a WebSocket stream ended. */
+export type StreamEnd = { outcome: 'ok' } | { outcome: 'error'; error: unknown } | { outcome: 'cancelled' };
+
+/** The WebSocket gateway's logging: one line per stream (and one per connection when it closes). */
+export interface WsLog {
+  stream(peer: WsPeer, stream: number, type: string): { meter: TransferMeter; end(how: StreamEnd): void };
+  closed(peer: WsPeer, info: { code: number; streams: number; ms: number }): void;
+}
+
+export function wsLog(logger: Logger): WsLog {
+  return {
+    stream(peer, stream, type) {
+      const t0 = performance.now();
+      const meter: TransferMeter = { protocol: 'ws', bytes: 0 };
+      let ended = false;
+      return {
+        meter,
+        end(how) {
+          if (ended) return;
+          ended = true;
+          const code = how.outcome === 'error' ? toChunkstreamError(how.error).code : undefined;
+          const line = {
+            reqId: peer.id,
+            kind: 'ws',
+            type,
+            stream,
+            outcome: how.outcome,
+            ...(code ? { code } : {}),
+            bytes: meter.bytes,
+            ms: Math.round((performance.now() - t0) * 10) / 10,
+            remote: peer.remote,
+          };
+          const msg = `ws ${type} stream ${stream} ${code ?? how.outcome}`;
+          if (code === 'internal' || code === 'storage' || code === 'integrity') logger.error(line, msg);
+          else logger.info(line, msg);
+        },
+      };
+    },
+    closed(peer, info) {
+      logger.info({ reqId: peer.id, kind: 'ws', type: 'close', ...info, remote: peer.remote }, `ws connection closed ${info.code}`);
+    },
+  };
+}
