@@ -26,7 +26,7 @@ beforeAll(async () => {
   // The page is the server's; its WebSocket goes to the proxy's port, another origin to the server.
   server = await serve(['--port', '0', '--dir', path.join(tmp, 'store'), '--chunk-size', '64KiB', '--allow-origin', '*']);
   data = Buffer.from(bytes(5 * CHUNK + 9, 23));
-  const res = await fetch(`${server.url}/v1/files?name=verify.bin`, { method: 'PUT', body: data });
+  const res = await fetch(`${server.url}/v1/files?name=verify.bin`, { method: 'PUT', body: new Uint8Array(data) });
   ({ id } = (await res.json()) as { id: string });
   browser = await launchBrowser();
 });
