@@ -3,6 +3,7 @@
  *   client.js   the SDK (src/client/browser.ts) as one ESM file with rxjs and zod inside, chunk
  *               verification by WebCrypto (verify.browser.ts in place of verify.ts): what
  *               `chunkstream/client` resolves to for browsers and what the server serves at /client.js;
+ *   hash-worker.js  the SDK's chunk hashing worker (verify.browser.ts), loaded from beside client.js;
  *   app.js      the web page's code (src/web/main.ts), which imports the SDK from ./client.js, so
  *               the page and anyone importing /client.js share one copy;
  *   index.html, app.css, favicon.svg   copied as they are.
@@ -74,6 +75,12 @@ await esbuild.build({
   outfile: path.join(out, 'client.js'),
   plugins: [zodTrim, browserVerify],
 });
+// Loaded by client.js as new URL('./hash-worker.js', import.meta.url): it sits beside it.
+await esbuild.build({
+  ...common,
+  entryPoints: [path.join(root, 'src/client/hash-worker.ts')],
+  outfile: path.join(out, 'hash-worker.js'),
+});
 await esbuild.build({
   ...common,
   entryPoints: [path.join(root, 'src/web/main.ts')],
@@ -83,7 +90,7 @@ await esbuild.build({
 for (const f of STATIC) copyFileSync(path.join(root, 'src/web', f), path.join(out, f));
 
 const sizes = {};
-for (const f of ['client.js', 'app.js', ...STATIC]) {
+for (const f of ['client.js', 'hash-worker.js', 'app.js', ...STATIC]) {
   const data = readFileSync(path.join(out, f));
   sizes[f] = { bytes: data.length, gzip: gzipSync(data, { level: 9 }).length };
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from './internal/zod.js';
 import { InvalidOptionError } from './errors.js';
 import { isChunkStore, type ChunkStore } from './storage/types.js';
 
@@ -17,7 +17,7 @@ export const DEFAULTS = {
   fsync: true,
 } as const;
 
-const int = (min: number, max: number) => z.number().int().min(min).max(max);
+const int = (min: number, max: number) => z.number().check(z.int(), z.gte(min), z.lte(max));
 
 /** Inclusive bounds of the numeric options (the CLI states them in its own terms). */
 export const LIMITS = {
@@ -25,20 +25,18 @@ export const LIMITS = {
   concurrency: [1, 64],
 } as const;
 
-export const storeOptionsSchema = z
-  .object({
-    dir: z.string().min(1),
-    chunkStore: z.custom<ChunkStore>(isChunkStore, 'must implement put, get, has, delete and list').optional(),
-    chunkSize: int(...LIMITS.chunkSize),
-    uploadConcurrency: int(...LIMITS.concurrency),
-    downloadConcurrency: int(...LIMITS.concurrency),
-    uploadTtlMs: int(1000, 365 * 24 * 3600_000),
-    gcGraceMs: int(0, 365 * 24 * 3600_000),
-    maxFileSize: int(0, Number.MAX_SAFE_INTEGER),
-    sourceBufferBytes: int(64 * KiB, 4096 * MiB),
-    fsync: z.boolean(),
-  })
-  .strict();
+export const storeOptionsSchema = z.strictObject({
+  dir: z.string().check(z.minLength(1)),
+  chunkStore: z.optional(z.custom<ChunkStore>(isChunkStore, 'must implement put, get, has, delete and list')),
+  chunkSize: int(...LIMITS.chunkSize),
+  uploadConcurrency: int(...LIMITS.concurrency),
+  downloadConcurrency: int(...LIMITS.concurrency),
+  uploadTtlMs: int(1000, 365 * 24 * 3600_000),
+  gcGraceMs: int(0, 365 * 24 * 3600_000),
+  maxFileSize: int(0, Number.MAX_SAFE_INTEGER),
+  sourceBufferBytes: int(64 * KiB, 4096 * MiB),
+  fsync: z.boolean(),
+});
 
 export type StoreOptions = Partial<z.input<typeof storeOptionsSchema>>;
 export type ResolvedStoreOptions = z.output<typeof storeOptionsSchema>;
@@ -50,8 +48,9 @@ export function resolveStoreOptions(options: unknown = {}): ResolvedStoreOptions
   return parseOptions(storeOptionsSchema, { ...DEFAULTS, ...defined });
 }
 
-export function parseOptions<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
-  const r = schema.safeParse(value);
+/** Works for zod/mini and classic zod schemas alike (the server's own options use classic zod). */
+export function parseOptions<S extends z.core.$ZodType>(schema: S, value: unknown): z.output<S> {
+  const r = z.safeParse(schema, value);
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
   const key = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.') || 'options';

@@ -1,7 +1,7 @@
 // chunkstream/client: the WebSocket client SDK (Node ≥ 20 and browsers). Only verify.ts uses Node
 // modules (hash threads); browser builds replace it with verify.browser.ts (package.json `browser`).
 import type { Observable } from 'rxjs';
-import { z } from 'zod';
+import * as z from '../internal/zod.js';
 import type { FileInfo } from '../catalog/schema.js';
 import { InvalidOptionError } from '../errors.js';
 import { parseOptions } from '../options.js';
@@ -48,14 +48,12 @@ export interface Client {
   close(): Promise<void>;
 }
 
-const optionsSchema = z
-  .object({
-    token: z.string().max(4096),
-    WebSocket: z.custom<WebSocketConstructor>((w) => typeof w === 'function', 'must be a WebSocket constructor'),
-    reconnectAttempts: z.number().int().min(0).max(100),
-    reconnectDelayMs: z.number().int().min(0).max(60_000),
-  })
-  .strict();
+const optionsSchema = z.strictObject({
+  token: z.string().check(z.maxLength(4096)),
+  WebSocket: z.custom<WebSocketConstructor>((w) => typeof w === 'function', 'must be a WebSocket constructor'),
+  reconnectAttempts: z.number().check(z.int(), z.gte(0), z.lte(100)),
+  reconnectDelayMs: z.number().check(z.int(), z.gte(0), z.lte(60_000)),
+});
 
 /** Connects (and authenticates) to a chunkstream WebSocket endpoint, e.g. `ws://host:8080/v1/ws`. */
 export async function connect(url: string, options: ConnectOptions = {}): Promise<Client> {

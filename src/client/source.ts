@@ -1,5 +1,6 @@
 import { BadRequestError } from '../errors.js';
 import { ConnectionLostError } from '../protocol/errors.js';
+import { blobReader } from './blob-reader.js';
 
 /** A byte source the client can send once. */
 export type OneShotSource = ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
@@ -11,9 +12,12 @@ export type OneShotSource = ReadableStream<Uint8Array> | AsyncIterable<Uint8Arra
 export type ClientUploadSource =
   Uint8Array | ArrayBuffer | Blob | OneShotSource | ((offset: number) => Uint8Array | ArrayBuffer | Blob | OneShotSource);
 
-/** Pull-based reading: at most `max` bytes per call, null at the end. */
+/**
+ * Pull-based reading: each call gives a new buffer of `headroom` free bytes followed by at most
+ * `max` bytes of the source (so a frame header goes in front without another copy), null at the end.
+ */
 export interface ByteReader {
-  read(max: number): Promise<Uint8Array | null>;
+  read(max: number, headroom: number): Promise<Uint8Array | null>;
   close(): void;
 }
 
@@ -63,27 +67,21 @@ function checkSource(source: unknown): Uint8Array | Blob | OneShotSource {
   );
 }
 
+/** `piece` behind `headroom` free bytes, in a new buffer: the one copy a frame of it needs. */
+function framed(piece: Uint8Array, headroom: number): Uint8Array {
+  const out = new Uint8Array(headroom + piece.byteLength);
+  out.set(piece, headroom);
+  return out;
+}
+
 function bytesReader(data: Uint8Array, offset: number): ByteReader {
   let pos = Math.min(offset, data.byteLength);
   return {
-    async read(max) {
+    async read(max, headroom) {
       if (pos >= data.byteLength) return null;
       const piece = data.subarray(pos, pos + max);
       pos += piece.byteLength;
-      return piece;
-    },
-    close() {},
-  };
-}
-
-function blobReader(blob: Blob, offset: number): ByteReader {
-  let pos = Math.min(offset, blob.size);
-  return {
-    async read(max) {
-      if (pos >= blob.size) return null;
-      const piece = new Uint8Array(await blob.slice(pos, pos + max).arrayBuffer());
-      pos += piece.byteLength;
-      return piece;
+      return framed(piece, headroom);
     },
     close() {},
   };
@@ -100,7 +98,7 @@ function streamReader(source: OneShotSource): ByteReader {
   let rest: Uint8Array | undefined;
   let done = false;
   return {
-    async read(max) {
+    async read(max, headroom) {
       while (!rest || rest.byteLength === 0) {
         if (done) return null;
         const step = await iterator.next();
@@ -115,7 +113,7 @@ function streamReader(source: OneShotSource): ByteReader {
       }
       const piece = rest.subarray(0, max);
       rest = rest.subarray(piece.byteLength);
-      return piece;
+      return framed(piece, headroom);
     },
     close() {
       if (done) return;

@@ -1,7 +1,7 @@
 import { Observable } from 'rxjs';
 import type { FileInfo } from '../catalog/schema.js';
 import { ConnectionLostError, RemoteError } from '../protocol/errors.js';
-import { FRAME_HEADER_BYTES, FrameType, encodeFrame } from '../protocol/frames.js';
+import { FRAME_HEADER_BYTES, FrameType, writeFrameHeader } from '../protocol/frames.js';
 import type { Link } from './link.js';
 import { planSource, type ByteReader, type ClientUploadSource } from './source.js';
 
@@ -22,8 +22,12 @@ export type UploadEvent =
   | { type: 'progress'; uploadId: string; bytes: number; chunks: number }
   | { type: 'committed'; file: FileInfo };
 
-/** Largest data frame payload the client sends, below the server's maxFrameBytes. */
-const MAX_PIECE = 256 * 1024;
+/**
+ * Largest data frame the client sends; the server's maxFrameBytes (1 MiB by default, in `ready`)
+ * caps it. Fewer, larger frames: each costs a message event and a credit check on the server,
+ * and in browsers a read of the File (see blob-reader.ts).
+ */
+const MAX_FRAME = 4 * 1024 * 1024;
 
 /**
  * upload ─▶ started {offset, credit} ─▶ data frames within credit ─▶ end ─▶ committed
@@ -60,20 +64,23 @@ export function uploadObservable(link: Link, source: ClientUploadSource, options
       pumping = true;
       const gen = generation;
       try {
-        const max = Math.min(MAX_PIECE, (link.info?.maxFrameBytes ?? 65536) - FRAME_HEADER_BYTES);
+        const max = Math.min(MAX_FRAME, link.info?.maxFrameBytes ?? 65536) - FRAME_HEADER_BYTES;
         while (gen === generation && !finished && !ended && credit > 0) {
           // Opened at the first credit, not at `started`: a resume of an upload that had already
           // committed gets no credit, then `committed`, and never touches the source.
           reader ??= plan.open(offset);
-          const piece = await reader.read(Math.min(credit, max));
+          // The frame's buffer comes from the reader with room for the header: no copy here.
+          const frame = await reader.read(Math.min(credit, max), FRAME_HEADER_BYTES);
           if (gen !== generation || finished) return;
-          if (piece === null) {
+          if (frame === null) {
             ended = true;
             link.send({ type: 'end', stream });
           } else {
-            link.sendFrame(encodeFrame(FrameType.UPLOAD_DATA, stream, offset, piece));
-            offset += piece.byteLength;
-            credit -= piece.byteLength;
+            writeFrameHeader(frame, FrameType.UPLOAD_DATA, stream, offset);
+            link.sendFrame(frame);
+            const n = frame.byteLength - FRAME_HEADER_BYTES;
+            offset += n;
+            credit -= n;
           }
         }
       } catch (err) {

@@ -24,13 +24,19 @@ function give(sab: SharedArrayBuffer): void {
   idleBytes += sab.byteLength;
 }
 
+export interface Digested {
+  hex: string;
+  /** The bytes passed in (browsers may hand back a new view: verify.browser.ts). */
+  bytes: Uint8Array;
+}
+
 /** Hex SHA-256 of `bytes`, computed off the event loop (one copy into warm shared memory, ~1/8 of the hash's cost). */
-export async function chunkDigest(bytes: Uint8Array): Promise<string> {
+export async function chunkDigest(bytes: Uint8Array): Promise<Digested> {
   const sab = take(bytes.byteLength);
   const view = new Uint8Array(sab);
   view.set(bytes);
   try {
-    return await digest(view);
+    return { hex: await digest(view), bytes };
   } finally {
     give(sab);
   }

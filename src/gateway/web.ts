@@ -33,6 +33,8 @@ const FILES: Record<string, [file: string, type: string]> = {
   '/app.js': ['app.js', 'text/javascript; charset=utf-8'],
   '/app.css': ['app.css', 'text/css; charset=utf-8'],
   '/client.js': ['client.js', 'text/javascript; charset=utf-8'],
+  // client.js starts it as new URL('./hash-worker.js', import.meta.url): chunk SHA-256 off the page's thread.
+  '/hash-worker.js': ['hash-worker.js', 'text/javascript; charset=utf-8'],
   '/favicon.svg': ['favicon.svg', 'image/svg+xml'],
   // Browsers ask for it on any document without an icon link (/client.js opened directly, say).
   '/favicon.ico': ['favicon.svg', 'image/svg+xml'],

@@ -1,52 +1,50 @@
-import { z } from 'zod';
+import * as z from '../internal/zod.js';
 import { ID, nameSchema } from '../catalog/schema.js';
 import { MalformedMessageError, WIRE_ERROR_CODES } from './errors.js';
 
 /** Protocol version announced in `ready`. */
 export const PROTOCOL_VERSION = 1;
 
-const stream = z.number().int().min(1).max(0xffffffff);
-const fileId = z.string().regex(ID, 'must be 16 to 64 characters of [0-9a-z]');
-const sha256 = z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits');
-const size = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-const count = z.number().int().min(1).max(1_000_000);
+const stream = z.number().check(z.int(), z.gte(1), z.lte(0xffffffff));
+const fileId = z.string().check(z.regex(ID, 'must be 16 to 64 characters of [0-9a-z]'));
+const sha256 = z.string().check(z.regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits'));
+const size = z.number().check(z.int(), z.gte(0), z.lte(Number.MAX_SAFE_INTEGER));
+const count = z.number().check(z.int(), z.gte(1), z.lte(1_000_000));
 
 export const rangeSchema = z
-  .object({ start: size, end: size.optional() })
-  .strict()
-  .refine((r) => r.end === undefined || r.end >= r.start, { message: 'must be ≥ range.start', path: ['end'] });
+  .strictObject({ start: size, end: z.optional(size) })
+  .check(z.refine((r) => r.end === undefined || r.end >= r.start, { message: 'must be ≥ range.start', path: ['end'] }));
 
 // ── client → server ─────────────────────────────────────────────────────────
-const auth = z.object({ type: z.literal('auth'), token: z.string().max(4096) }).strict();
+const auth = z.strictObject({ type: z.literal('auth'), token: z.string().check(z.maxLength(4096)) });
 const upload = z
-  .object({
+  .strictObject({
     type: z.literal('upload'),
     stream,
-    name: nameSchema.optional(),
-    uploadId: fileId.optional(),
-    size: size.optional(),
-    sha256: sha256.optional(),
+    name: z.optional(nameSchema),
+    uploadId: z.optional(fileId),
+    size: z.optional(size),
+    sha256: z.optional(sha256),
   })
-  .strict()
-  .refine((m) => m.name !== undefined || m.uploadId !== undefined, { message: 'is required unless uploadId is given', path: ['name'] });
-const end = z.object({ type: z.literal('end'), stream }).strict();
-const download = z
-  .object({
-    type: z.literal('download'),
-    stream,
-    id: fileId,
-    range: rangeSchema.optional(),
-    credit: z.number().int().min(0).max(1_000_000).optional(),
-    /** Send type 3 frames: each chunk with its SHA-256, for the client to verify before delivering it. */
-    digests: z.boolean().optional(),
-  })
-  .strict();
-const credit = z.object({ type: z.literal('credit'), stream, chunks: count }).strict();
-const cancel = z.object({ type: z.literal('cancel'), stream }).strict();
-const list = z.object({ type: z.literal('list'), stream }).strict();
-const stat = z.object({ type: z.literal('stat'), stream, id: fileId }).strict();
-const remove = z.object({ type: z.literal('remove'), stream, id: fileId }).strict();
-const status = z.object({ type: z.literal('status'), stream, uploadId: fileId }).strict();
+  .check(
+    z.refine((m) => m.name !== undefined || m.uploadId !== undefined, { message: 'is required unless uploadId is given', path: ['name'] }),
+  );
+const end = z.strictObject({ type: z.literal('end'), stream });
+const download = z.strictObject({
+  type: z.literal('download'),
+  stream,
+  id: fileId,
+  range: z.optional(rangeSchema),
+  credit: z.optional(z.number().check(z.int(), z.gte(0), z.lte(1_000_000))),
+  /** Send type 3 frames: each chunk with its SHA-256, for the client to verify before delivering it. */
+  digests: z.optional(z.boolean()),
+});
+const credit = z.strictObject({ type: z.literal('credit'), stream, chunks: count });
+const cancel = z.strictObject({ type: z.literal('cancel'), stream });
+const list = z.strictObject({ type: z.literal('list'), stream });
+const stat = z.strictObject({ type: z.literal('stat'), stream, id: fileId });
+const remove = z.strictObject({ type: z.literal('remove'), stream, id: fileId });
+const status = z.strictObject({ type: z.literal('status'), stream, uploadId: fileId });
 
 const CLIENT = { auth, upload, end, download, credit, cancel, list, stat, remove, status } as const;
 export type ClientMessage = { [K in keyof typeof CLIENT]: z.infer<(typeof CLIENT)[K]> }[keyof typeof CLIENT];
@@ -58,15 +56,15 @@ export const fileInfoSchema = z.object({
   name: z.string(),
   size,
   sha256: z.string(),
-  chunkSize: z.number().int().positive(),
-  chunkCount: z.number().int().min(0),
+  chunkSize: z.number().check(z.int(), z.positive()),
+  chunkCount: z.number().check(z.int(), z.gte(0)),
   created: z.string(),
 });
 const ready = z.object({
   type: z.literal('ready'),
-  version: z.number().int(),
-  maxFrameBytes: z.number().int().positive(),
-  window: z.number().int().positive(),
+  version: z.number().check(z.int()),
+  maxFrameBytes: z.number().check(z.int(), z.positive()),
+  window: z.number().check(z.int(), z.positive()),
 });
 const started = z.object({ type: z.literal('started'), stream, uploadId: z.string(), offset: size, credit: size });
 const grant = z.object({ type: z.literal('credit'), stream, bytes: size });
@@ -76,7 +74,7 @@ const header = z.object({
   type: z.literal('header'),
   stream,
   file: fileInfoSchema,
-  range: z.object({ start: size, end: size }).nullable(),
+  range: z.nullable(z.object({ start: size, end: size })),
   length: size,
   chunks: size,
 });
@@ -92,7 +90,7 @@ const uploadStatus = z.object({
   expires: z.string(),
 });
 const cancelled = z.object({ type: z.literal('cancelled'), stream });
-const error = z.object({ type: z.literal('error'), stream: stream.nullable(), code: z.enum(WIRE_ERROR_CODES), message: z.string() });
+const error = z.object({ type: z.literal('error'), stream: z.nullable(stream), code: z.enum(WIRE_ERROR_CODES), message: z.string() });
 
 const SERVER = {
   ready,
@@ -132,7 +130,7 @@ export function parseServerMessage(text: string): ServerMessage {
   return parseWith(SERVER, text) as ServerMessage;
 }
 
-function parseWith(schemas: Record<string, z.ZodType>, text: string): unknown {
+function parseWith(schemas: Record<string, z.ZodMiniType>, text: string): unknown {
   let json: unknown;
   try {
     json = JSON.parse(text);

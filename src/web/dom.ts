@@ -40,7 +40,7 @@ export async function copyText(text: string): Promise<void> {
   if (!ok) throw new Error('the browser refused to copy');
 }
 
-/** Starts a browser download of `href` under `name` (an object URL now, a signed link later). */
+/** Starts a browser download of `href` (a signed link, or an object URL) under `name`. */
 export function saveAs(href: string, name: string): void {
   const a = h('a', { href, download: name, class: 'visually-hidden' });
   document.body.append(a);

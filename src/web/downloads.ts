@@ -1,4 +1,5 @@
 import { saveAs } from './dom.js';
+import { createLink } from './links.js';
 import { describe } from './messages.js';
 import { retryDelay } from './retry.js';
 import type { FileInfo, Subscription } from './sdk.js';
@@ -6,18 +7,24 @@ import type { Session } from './session.js';
 import { TransferRow, type Transfers } from './transfers.js';
 
 /**
- * The page holds a download whole before the browser saves it (a Blob of the chunks): past this,
- * better use the CLI or a share link, which the browser streams to disk.
+ * Without signed links the page holds a download whole before the browser saves it (a Blob of
+ * the chunks): past this, better use the CLI.
  */
 export const MAX_IN_PAGE_BYTES = 2 * 1024 ** 3;
 
 /**
- * Saving a file: through the SDK into a Blob and an object URL. The bytes are verified against
- * the file's SHA-256 before the browser sees any of them (code `integrity` otherwise).
- *
- * Where the server has signed links, the browser could download the link itself instead (no
- * size limit, its own progress and resume): replace the body of `start` with
- * `createLink(session, file.id).then(({ url }) => saveAs(url, file.name))` (links.ts).
+ * A download link lives an hour: the browser may resume an interrupted download from the same
+ * URL (a Range request) for that long; a transfer already under way is not cut at the expiry.
+ */
+export const DOWNLOAD_LINK_S = 3600;
+
+/**
+ * Saving a file. Where the server signs links (config.links), the page asks for one and hands
+ * it to the browser's own download manager: streamed to disk, no size limit, its own progress,
+ * pause and resume, and no copy of the file in the page. The server verifies every chunk before
+ * it sends it, and cuts the response rather than send a wrong byte (the browser then reports a
+ * failed download). Without links, the SDK downloads into a Blob, verified chunk by chunk
+ * against the file's SHA-256s before the browser sees any of it (code `integrity` otherwise).
  */
 export class Downloads {
   constructor(
@@ -27,16 +34,35 @@ export class Downloads {
 
   save(file: FileInfo): void {
     const row = new TransferRow(this.transfers, 'download', file.name, file.size);
+    if (this.session.config.links) return this.viaLink(file, row);
     if (file.size > MAX_IN_PAGE_BYTES) {
       row.failed(
-        `Too large to download in the page (over ${MAX_IN_PAGE_BYTES / 1024 ** 3} GiB): use the CLI (chunkstream get) or a share link.`,
+        `Too large to download in the page (over ${MAX_IN_PAGE_BYTES / 1024 ** 3} GiB) on a server without signed links: use the CLI (chunkstream get).`,
       );
       return;
     }
-    this.start(file, row, 0);
+    this.viaSdk(file, row, 0);
   }
 
-  private start(file: FileInfo, row: TransferRow, attempt: number): void {
+  private viaLink(file: FileInfo, row: TransferRow): void {
+    let cancelled = false;
+    row.restart(() => {
+      cancelled = true;
+      row.cancelled();
+    });
+    createLink(this.session, file.id, DOWNLOAD_LINK_S).then(
+      ({ url }) => {
+        if (cancelled) return;
+        saveAs(url, file.name);
+        row.handedOff(
+          'Saving in your browser’s downloads (they show its progress). The server checks every chunk’s SHA-256 before sending it.',
+        );
+      },
+      (err) => !cancelled && row.failed(describe(err), () => this.viaLink(file, row)),
+    );
+  }
+
+  private viaSdk(file: FileInfo, row: TransferRow, attempt: number): void {
     let sub: Subscription | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let cancelled = false;
@@ -52,10 +78,10 @@ export class Downloads {
       const delay = retryDelay(err, attempt);
       if (delay !== undefined) {
         row.note(`${describe(err)} Trying again in ${Math.round(delay / 1000)} s…`);
-        timer = setTimeout(() => !cancelled && this.start(file, row, attempt + 1), delay);
+        timer = setTimeout(() => !cancelled && this.viaSdk(file, row, attempt + 1), delay);
         return;
       }
-      row.failed(describe(err), () => this.start(file, row, 0));
+      row.failed(describe(err), () => this.viaSdk(file, row, 0));
     };
     this.session.get().then((client) => {
       if (cancelled) return;

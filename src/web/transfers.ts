@@ -79,6 +79,13 @@ export class TransferRow {
     this.button.hidden = true;
   }
 
+  /** Passed on (to the browser's own downloads): finished here, with no bar that would claim the bytes arrived. */
+  handedOff(text: string): void {
+    this.bar.hidden = true;
+    this.set('done', text);
+    this.button.hidden = true;
+  }
+
   failed(text: string, retry?: () => void): void {
     this.set('failed', text);
     this.info.setAttribute('role', 'alert');
@@ -96,6 +103,7 @@ export class TransferRow {
   /** Back to a running state after Retry: the button cancels again. */
   restart(cancel: () => void): void {
     this.info.removeAttribute('role');
+    this.bar.hidden = false;
     this.button.hidden = false;
     this.button.textContent = 'Cancel';
     this.button.setAttribute('aria-label', `Cancel ${this.kind} of ${this.name}`);

@@ -1,8 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type Browser } from '../helpers/browser.js';
+import { bytes } from '../helpers/core.js';
 import { assertBuilt, serve, type ServeChild } from '../helpers/http-cli.js';
 
 // `chunkstream serve --token`: the page asks for the token, keeps it for the tab only, and says
@@ -67,6 +69,53 @@ describe('the web page on a server with tokens', () => {
     await page.locator('#token-error').getByText('The server did not accept the token').waitFor();
     expect(await page.evaluate(() => sessionStorage.getItem('chunkstream.token'))).toBeNull();
     expect(problems).toEqual([]);
+  });
+
+  it('copies a share link that downloads the file byte-exact in a browser that never had the token', async () => {
+    const data = Buffer.from(bytes(300_000, 21));
+    const put = await fetch(`${server.url}/v1/files?name=shared.bin`, {
+      method: 'PUT',
+      body: data,
+      headers: { Authorization: `Bearer ${TOKEN}` },
+    });
+    expect(put.status).toBe(201);
+    const { id } = (await put.json()) as { id: string };
+    const { page, problems } = await browser.page();
+    await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+    await page.goto(server.url);
+    await page.getByLabel('Access token').fill(TOKEN);
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Copy a share link to shared.bin' }).click();
+    await page
+      .getByRole('status')
+      .getByText(/Copied a share link to shared\.bin \(valid until /)
+      .waitFor();
+    const link = await page.evaluate(() => navigator.clipboard.readText());
+    expect(link).toMatch(new RegExp(`^${server.url}/v1/files/${id}\\?expires=\\d+&sig=[\\w-]{43}$`));
+    expect(link).not.toContain(TOKEN);
+    await page.close();
+    expect(problems).toEqual([]);
+
+    // A fresh profile: no sessionStorage, no token, nothing but the URL.
+    const other = await launchBrowser();
+    try {
+      const fresh = await other.page();
+      const [download] = await Promise.all([fresh.page.waitForEvent('download'), fresh.page.goto(link).catch(() => undefined)]);
+      expect(await download.failure()).toBeNull();
+      expect(
+        createHash('sha256')
+          .update(await readFile((await download.path())!))
+          .digest('hex'),
+      ).toBe(createHash('sha256').update(data).digest('hex'));
+      // The signature covers the file: the same link for another id is refused.
+      const forged = link.replace(`/v1/files/${id}?`, `/v1/files/${'0'.repeat(id.length)}?`);
+      const refused = await other.context.request.get(forged);
+      expect(refused.status()).toBe(403);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('forbidden');
+      expect(fresh.problems.filter((p) => !p.includes(link))).toEqual([]);
+    } finally {
+      await other.close();
+    }
   });
 
   it('says the connection is lost when the server goes away, and reconnects when it is back', async () => {

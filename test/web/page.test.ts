@@ -69,7 +69,33 @@ async function open(url: string): Promise<WatchedPage> {
 const transfer = (page: Page, name: string, state: string) => page.locator(`#transfers li[data-state="${state}"]`, { hasText: name });
 const fileRow = (page: Page, name: string) => page.locator('#file-rows tr', { hasText: name });
 const listFiles = async (url: string) =>
-  ((await (await fetch(`${url}/v1/files`)).json()) as { files: { name: string; sha256: string }[] }).files;
+  ((await (await fetch(`${url}/v1/files`)).json()) as { files: { id: string; name: string; sha256: string }[] }).files;
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+/** Every chunk file of the store, for finding the ones an upload added. */
+async function chunkFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string) => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else out.push(p);
+    }
+  };
+  await walk(path.join(dir, 'chunks'));
+  return out.sort();
+}
+
+async function corrupt(file: string): Promise<void> {
+  const data = await readFile(file);
+  data[(await stat(file)).size >> 1] ^= 0xff;
+  await writeFile(file, data);
+}
+
+/** The page as on a server without signed links (config.json says so): downloads go through the SDK. */
+async function withoutLinks(page: Page): Promise<void> {
+  await page.route('**/config.json', (route) => route.fulfill({ json: { auth: false, links: false } }));
+}
 
 describe('the web page in Chromium', () => {
   it('uploads two picked files, lists them, downloads one byte-exact and deletes the other', async () => {
@@ -102,14 +128,20 @@ describe('the web page in Chromium', () => {
     await page.screenshot({ path: 'docs/web-phone.png' });
     await page.setViewportSize({ width: 1000, height: 800 });
 
+    // Download: a signed link the browser downloads itself (streamed to disk, nothing in the page).
     const [download] = await Promise.all([
       page.waitForEvent('download'),
       page.getByRole('button', { name: 'Download report.pdf' }).click(),
     ]);
     expect(download.suggestedFilename()).toBe('report.pdf');
+    const id = (await listFiles(url)).find((f) => f.name === 'report.pdf')!.id;
+    expect(download.url()).toMatch(new RegExp(`^${url}/v1/files/${id}\\?expires=\\d+&sig=[\\w-]{43}$`));
     const saved = await readFile((await download.path())!);
-    expect(createHash('sha256').update(saved).digest('hex')).toBe(a.sha256);
-    await transfer(page, 'report.pdf', 'done').and(page.locator('[data-kind="download"]')).waitFor();
+    expect(sha256(saved)).toBe(a.sha256);
+    await transfer(page, 'report.pdf', 'done')
+      .and(page.locator('[data-kind="download"]'))
+      .getByText(/browser’s downloads/)
+      .waitFor();
 
     await page.getByRole('button', { name: 'Delete notes.txt' }).click();
     const dialog = page.getByRole('dialog', { name: 'Delete file?' });
@@ -202,25 +234,31 @@ describe('the web page in Chromium', () => {
     expect(problems).toEqual([]);
   });
 
-  it('reports a corrupt stored chunk as an integrity failure and saves nothing', async () => {
+  it('without signed links, downloads through the SDK byte-exact, and reports a corrupt chunk as an integrity failure, saving nothing', async () => {
     const { url, dir } = await server();
-    const f = await localFile('damaged.bin', 300_000);
-    const { page, problems } = await open(url);
-    await page.getByLabel(/choose files/).setInputFiles(f.path);
+    const good = await localFile('good.bin', 250_000);
+    const bad = await localFile('damaged.bin', 300_000);
+    const { page, problems } = await (async () => {
+      const w = await browser.page();
+      pages.push(w.page);
+      w.page.setDefaultTimeout(30_000);
+      await withoutLinks(w.page);
+      await w.page.goto(url);
+      return w;
+    })();
+    await page.getByLabel(/choose files/).setInputFiles(good.path);
+    await fileRow(page, 'good.bin').waitFor();
+    expect(await page.getByRole('button', { name: 'Copy a share link to good.bin' }).isDisabled()).toBe(true);
+    expect(await page.locator('#links-note').isVisible()).toBe(true);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download good.bin' }).click()]);
+    expect(download.url()).toMatch(/^blob:/); // the page's own Blob, not a link
+    expect(sha256(await readFile((await download.path())!))).toBe(good.sha256);
+    await transfer(page, 'good.bin', 'done').getByText('Downloaded, SHA-256 verified').waitFor();
+
+    const before = new Set(await chunkFiles(dir));
+    await page.getByLabel(/choose files/).setInputFiles(bad.path);
     await fileRow(page, 'damaged.bin').waitFor();
-    const chunks: string[] = [];
-    const walk = async (d: string) => {
-      for (const e of await readdir(d, { withFileTypes: true })) {
-        const p = path.join(d, e.name);
-        if (e.isDirectory()) await walk(p);
-        else chunks.push(p);
-      }
-    };
-    await walk(path.join(dir, 'chunks'));
-    const victim = chunks.sort()[0]!;
-    const bytes = await readFile(victim);
-    bytes[(await stat(victim)).size >> 1] ^= 0xff;
-    await writeFile(victim, bytes);
+    await corrupt((await chunkFiles(dir)).find((f) => !before.has(f))!);
     let downloads = 0;
     page.on('download', () => downloads++);
     await page.getByRole('button', { name: 'Download damaged.bin' }).click();
@@ -230,6 +268,24 @@ describe('the web page in Chromium', () => {
       .waitFor();
     expect(downloads).toBe(0);
     expect(problems).toEqual([]);
+  });
+
+  it('a link download of a file with a corrupt chunk fails in the browser, and no wrong byte is saved', async () => {
+    const { url, dir } = await server();
+    const f = await localFile('broken-link.bin', 300_000);
+    const { page, problems } = await open(url);
+    await page.getByLabel(/choose files/).setInputFiles(f.path);
+    await fileRow(page, 'broken-link.bin').waitFor();
+    // Every chunk but the first: the response starts (200, the first chunk) and is then cut.
+    const firstKey = sha256(f.data.subarray(0, 64 * 1024));
+    for (const c of await chunkFiles(dir)) if (!c.includes(firstKey)) await corrupt(c);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download broken-link.bin' }).click(),
+    ]);
+    expect(await download.failure()).not.toBeNull();
+    expect(await download.path().catch(() => null)).toBeNull();
+    expect(problems.filter((p) => !p.includes('/v1/files/'))).toEqual([]);
   });
 
   it('uploads a file dropped on the page, and copies its full SHA-256 from the short one', async () => {
