@@ -5,7 +5,7 @@
  * suite says why it could not run.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { tempDir } from './fixtures.js';
@@ -46,6 +46,9 @@ async function listening(port: number, timeoutMs = 10_000): Promise<void> {
 }
 
 export async function startNginx(root: string): Promise<{ url: string; stop(): Promise<void> }> {
+  // nginx's workers drop to an unprivileged user: the served directory must be readable to it.
+  chmodSync(root, 0o755);
+  for (const f of readdirSync(root)) chmodSync(path.join(root, f), 0o644);
   const prefix = tempDir('nginx');
   mkdirSync(path.join(prefix, 'logs'), { recursive: true });
   const port = await freePort();

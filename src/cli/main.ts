@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import './threadpool.js';
 import { readFileSync } from 'node:fs';
 import { ChunkstreamError } from '../errors.js';
 import { describe, noExtra, parse, UsageError, type Parsed } from './args.js';
