@@ -1,4 +1,5 @@
 import { EMPTY, Observable, defer, from, map, mergeMap } from 'rxjs';
+import { Limiter } from '../internal/limiter.js';
 import { SlabPool, type Slab } from '../internal/slabs.js';
 import type { HeldBytes } from '../internal/gauge.js';
 import { concatMapEager } from '../operators/concatMapEager.js';
@@ -29,56 +30,74 @@ export interface DownloadOptions {
 }
 
 interface Piece {
+  /** A view into `slab`: lent as is, or copied at delivery. */
   bytes: Uint8Array;
-  /** The slab `bytes` views, when lent. */
-  slab?: Slab;
+  slab: Slab;
 }
 
 /**
  * The ordered parallel read of a plan's chunks into reusable slabs:
  *
  *   chunks:  0----1----2----3|          (indexes: tiny)
- *   reads:   [0 ][1][2  ][3]            (≤ concurrency in flight, each read into a slab, verified on a hash thread)
+ *   reads:   [0 ][1][2  ][3]            (≤ concurrency store reads in flight, each into a slab)
+ *   hashes:      [0] [1][2] [3]         (on a hash thread, in place, while the next reads already wait)
  *   out:     ----0-12----3|             (strictly in order; edges sliced to the range)
  *
- * Held: the slabs of reads in flight or waiting for their turn (≤ concurrency), plus the chunk the
- * consumer has not acknowledged yet: ≤ (concurrency + 1) × chunkSize, counted in the gauge.
+ * Two limits, because a store read's latency holds no bytes worth hiding behind but its buffer
+ * does: `concurrency` store reads at once, and (concurrency + 1) slabs out at once — a slab is
+ * out from before its read until the consumer let go of its chunk (acknowledged it, or `next`
+ * returned). So a chunk's verification, its wait for its turn and its delivery overlap the next
+ * chunk's read (at concurrency 1: read i + 1 waits out its latency while chunk i is hashed and
+ * delivered), and the transfer never holds more than (concurrency + 1) × chunkSize, counted in the
+ * gauge from `take` to `give`, whatever the consumer's speed.
  */
 export function readPlan(ctx: EngineContext, plan: DownloadPlan, options: Omit<DownloadOptions, 'range'> = {}): Observable<Uint8Array> {
   if (plan.length === 0) return EMPTY;
   return transfer(ctx, 'download', options, (t) => {
     const m = plan.manifest;
+    const n = options.concurrency ?? ctx.options.downloadConcurrency;
     const pool = new SlabPool(m.chunkSize, t.gauge);
+    const room = new Limiter(n + 1);
+    const reads = new Limiter(n);
     const lend = options.lend === true;
     const read = async (i: number): Promise<Piece> => {
+      await room.acquire(t.signal);
       const slab = pool.take();
-      let lent = false;
       try {
-        const view = await readVerified(ctx.store, m.chunks[i]!, slab, { fileId: m.id, index: i }, t.signal);
+        await reads.acquire(t.signal);
+        let reading = true;
+        const readDone = () => {
+          if (reading) ((reading = false), reads.release());
+        };
+        let view: Buffer;
+        try {
+          view = await readVerified(ctx.store, m.chunks[i]!, slab, { fileId: m.id, index: i }, t.signal, readDone);
+        } finally {
+          readDone();
+        }
         const base = i * m.chunkSize;
         const from = i === plan.first ? plan.start - base : 0;
         const to = i === plan.last ? plan.end - base + 1 : view.byteLength;
-        const bytes = from === 0 && to === view.byteLength ? view : view.subarray(from, to);
-        if (!lend) return { bytes: Buffer.from(bytes) }; // a copy of its own: the slab is reused at once
-        lent = true;
-        return { bytes, slab };
-      } finally {
-        if (!lent) pool.give(slab); // the read settled: nothing writes into it any more
+        return { bytes: from === 0 && to === view.byteLength ? view : view.subarray(from, to), slab };
+      } catch (err) {
+        pool.give(slab); // failed or aborted: nothing writes into it any more
+        room.release();
+        throw err;
       }
     };
     return from(Array.from({ length: plan.chunks }, (_, k) => plan.first + k)).pipe(
-      concatMapEager(read, options.concurrency ?? ctx.options.downloadConcurrency, {
+      // One slot per slab; `room` and `reads` inside `read` do the limiting.
+      concatMapEager(read, n + 1, {
         demand: options.demand,
-        // Lent slabs are counted by the pool from take to give; copies by the operator until acknowledged.
-        gauge: lend ? undefined : t.gauge,
         weigh: (p) => p.bytes.byteLength,
         release: (p, reusable) => {
-          if (!p.slab) return;
-          if (reusable) pool.give(p.slab);
+          if (reusable || !lend) pool.give(p.slab);
           else pool.forget(p.slab); // still lent when the stream ended: a socket may be writing from it
+          room.release();
         },
       }),
-      map((p) => (t.count(p.bytes.byteLength), p.bytes)),
+      // A copy of its own, made at delivery: the slab goes back once `next` returned (or the copy was acknowledged).
+      map((p) => (t.count(p.bytes.byteLength), lend ? p.bytes : Buffer.from(p.bytes))),
       (bytes$) =>
         new Observable<Uint8Array>((subscriber) => {
           subscriber.add(bytes$.subscribe(subscriber));

@@ -25,8 +25,15 @@ export async function readVerified(
   slab: Slab,
   where: { fileId?: string; index?: number },
   signal?: AbortSignal,
+  /** Called once the store read settled, before the hash: the next read may start then. */
+  afterRead?: () => void,
 ): Promise<Buffer> {
-  const n = await readInto(store, chunkKey(ref.key), slab.data(ref.size + TAIL), signal);
+  let n: number;
+  try {
+    n = await readInto(store, chunkKey(ref.key), slab.data(ref.size + TAIL), signal);
+  } finally {
+    afterRead?.();
+  }
   if (n !== ref.size) {
     const detail = n > ref.size ? `the stored object is longer than its ${ref.size} bytes` : `size ${n}, expected ${ref.size}`;
     throw new IntegrityError(where.fileId, where.index, ref.key, detail);

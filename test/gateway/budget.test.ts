@@ -73,7 +73,7 @@ describe('transfer budget: WebSocket', () => {
     expect(admitted.length).toBe(Math.floor(LIMIT / WS_DOWNLOAD)); // 3
     expect(busy.map((m) => m.code)).toEqual(Array(7).fill('busy'));
     expect(busy[0]!.message).toMatch(/maxTransferBytes/);
-    await until(() => store.gauge.held === admitted.length * 4 * CHUNK, 'the admitted downloads read ahead');
+    await until(() => store.gauge.held === admitted.length * WS_DOWNLOAD, 'the admitted downloads read ahead');
     expect(s.budget.reserved).toBe(admitted.length * WS_DOWNLOAD);
 
     // Cancelling one releases its reservation at once: a new download fits again.
