@@ -23,7 +23,7 @@ export const COMMANDS: Record<string, CommandDef> = {
     summary: 'run the HTTP + WebSocket server',
     about:
       'Serves the store over HTTP (/v1/files…) and WebSocket (/v1/ws) until SIGINT/SIGTERM, then\n' +
-      'closes cleanly: transfers in flight are aborted, nothing committed is lost.\n' +
+      'closes cleanly: transfers in flight may finish for up to --drain-timeout, nothing committed is lost.\n' +
       'Each flag also from CHUNKSTREAM_<FLAG> (CHUNKSTREAM_PORT, CHUNKSTREAM_TOKEN, …); flags win.',
     localOnly: true,
     shared: [...LOCAL_FLAGS, 'chunk-size', 'upload-concurrency', 'download-concurrency'],

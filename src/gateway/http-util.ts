@@ -8,6 +8,8 @@ export const responseErrors = new WeakMap<ServerResponse, ChunkstreamError>();
 /** JSON body with an exact Content-Length (no chunked encoding for small answers). */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
+  // Node knows no reason phrase for tus's 460 and would send "unknown", which clients and proxies log.
+  if (status === 460) res.statusMessage = 'Checksum Mismatch';
   res.writeHead(status, {
     ...headers,
     'Content-Type': 'application/json; charset=utf-8',

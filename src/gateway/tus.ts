@@ -73,7 +73,8 @@ export function createTusHandler(o: TusOptions): TusHandler {
       .writeHead(204, {
         'Tus-Version': H.TUS_VERSION,
         'Tus-Extension': H.TUS_EXTENSIONS.join(','),
-        'Tus-Max-Size': store.options.maxFileSize,
+        // Only a real limit is announced: the default (no --max-file-size) is "none", not 2^53 − 1.
+        ...(store.options.maxFileSize < Number.MAX_SAFE_INTEGER ? { 'Tus-Max-Size': store.options.maxFileSize } : {}),
         'Tus-Checksum-Algorithm': H.CHECKSUM_ALGORITHMS.join(','),
       })
       .end();

@@ -38,6 +38,13 @@ export function formatWhen(iso: string, now = Date.now()): string {
 
 export const formatPercent = (done: number, total: number) => (total > 0 ? `${Math.floor((100 * done) / total)}%` : '100%');
 
+/** A transfer row's progress line: "42% · 12.5 MB/s · 3 s left" (the rate and time once a rate is known). */
+export function progressText(done: number, total: number, bytesPerSecond: number): string {
+  const parts = [formatPercent(done, total)];
+  if (bytesPerSecond > 0) parts.push(formatRate(bytesPerSecond), `${formatDuration((total - done) / bytesPerSecond)} left`);
+  return parts.join(' · ');
+}
+
 /** Bytes per second over the last few seconds of samples (smooth enough, and quick to follow a change). */
 export class RateMeter {
   private samples: { t: number; bytes: number }[] = [];

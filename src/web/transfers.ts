@@ -1,5 +1,5 @@
 import { byId, h } from './dom.js';
-import { formatBytes, formatDuration, formatPercent, formatRate, RateMeter } from './format.js';
+import { formatBytes, formatPercent, progressText, RateMeter } from './format.js';
 
 export type TransferState = 'waiting' | 'active' | 'done' | 'failed' | 'cancelled';
 
@@ -61,10 +61,7 @@ export class TransferRow {
     this.bytes = bytes;
     this.bar.value = bytes;
     this.meter.add(bytes);
-    const rate = this.meter.rate();
-    const parts = [formatPercent(bytes, this.size)];
-    if (rate > 0) parts.push(formatRate(rate), `${formatDuration((this.size - bytes) / rate)} left`);
-    this.info.textContent = parts.join(' · ');
+    this.info.textContent = progressText(bytes, this.size, this.meter.rate());
   }
 
   /** A line such as "Resuming at 40%" or "Server busy, retrying in 2 s", keeping the bar. */

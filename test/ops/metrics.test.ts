@@ -73,6 +73,32 @@ describe('GET /metrics', () => {
       expect(() => parseMetrics(bad)).toThrow();
   });
 
+  it('a tus upload in PATCHes that end mid-chunk counts each received byte once (the re-read tail is not counted again)', async () => {
+    const s = await start();
+    const before = await scrape(`${s.url}/metrics`);
+    const data = Buffer.from(bytes(2 * CHUNK + 500, 9));
+    const tus = { ...auth, 'Tus-Resumable': '1.0.0' };
+    const created = await request(`${s.url}/v1/tus/`, { method: 'POST', headers: { ...tus, 'Upload-Length': data.length } });
+    expect(created.status).toBe(201);
+    const url = new URL(String(created.headers.location), s.url).href;
+    // Cuts inside the first chunk, then inside the second: each PATCH continues a stored tail.
+    for (const [from, to] of [
+      [0, 10],
+      [10, CHUNK + 7],
+      [CHUNK + 7, data.length],
+    ] as const) {
+      const r = await request(url, {
+        method: 'PATCH',
+        headers: { ...tus, 'Content-Type': 'application/offset+octet-stream', 'Upload-Offset': from },
+        body: data.subarray(from, to),
+      });
+      expect(r.status).toBe(204);
+      expect(Number(r.headers['upload-offset'])).toBe(to);
+    }
+    const after = await scrape(`${s.url}/metrics`);
+    expect(bytesOf(after, 'tus', 'upload') - bytesOf(before, 'tus', 'upload')).toBe(data.length);
+  });
+
   it('after a known upload and downloads (HTTP and WebSocket), the byte counters rose by exactly those sizes', async () => {
     const s = await start();
     const before = await scrape(`${s.url}/metrics`);

@@ -206,6 +206,7 @@ describe('the web page in Chromium', () => {
     await page.getByLabel(/choose files/).setInputFiles(f.path);
     await held;
     await transfer(page, 'cancel-me.bin', 'active').waitFor();
+    expect(await transfer(page, 'cancel-me.bin', 'active').innerText()).toMatch(/\d+%/); // its progress line (test/web/format.test.ts)
     // The same file again while it is on its way is refused: two uploads would fight over one id.
     await page.getByLabel(/choose files/).setInputFiles(f.path);
     await transfer(page, 'cancel-me.bin', 'failed').getByText('already being uploaded').waitFor();
