@@ -81,6 +81,38 @@ describe('several ranges → 206 multipart/byteranges', () => {
     expect(t.store.gauge.held).toBe(0);
   });
 
+  it('each chunk is read once per request: many ranges in one chunk, ranges meeting in a chunk, far-apart ranges', async () => {
+    const reads = async (range: string, expected: [number, number][]) => {
+      const before = t.reads.started;
+      expect(checkParts(parseMultipart(await get(range)))).toEqual(expected);
+      return t.reads.started - before;
+    };
+    // 20 one-byte ranges inside chunk 1: one read, not twenty.
+    const tiny = Array.from({ length: 20 }, (_, i) => CHUNK + 100 * i);
+    expect(
+      await reads(
+        `bytes=${tiny.map((b) => `${b}-${b}`).join(',')}`,
+        tiny.map((b) => [b, b]),
+      ),
+    ).toBe(1);
+    // Ranges that end and begin in chunks 1, 2 and 3: chunks 1..3, each once.
+    expect(
+      await reads(`bytes=${CHUNK + 1}-${2 * CHUNK + 5},${2 * CHUNK + 9}-${2 * CHUNK + 20},${3 * CHUNK - 1}-${3 * CHUNK + 2}`, [
+        [CHUNK + 1, 2 * CHUNK + 5],
+        [2 * CHUNK + 9, 2 * CHUNK + 20],
+        [3 * CHUNK - 1, 3 * CHUNK + 2],
+      ]),
+    ).toBe(3);
+    // Far apart: only the chunks touched (0 and 5), nothing in between.
+    expect(
+      await reads(`bytes=0-1,${5 * CHUNK + 3}-${5 * CHUNK + 4}`, [
+        [0, 1],
+        [5 * CHUNK + 3, 5 * CHUNK + 4],
+      ]),
+    ).toBe(2);
+    expect(t.store.gauge.held).toBe(0);
+  });
+
   it('overlapping and adjacent ranges are coalesced, out-of-order ones sent ascending', async () => {
     const r = await get(`bytes=${3 * CHUNK}-${3 * CHUNK + 9}, 0-4, 3-8, 9-9, ${3 * CHUNK + 5}-${3 * CHUNK + 20}`);
     expect(checkParts(parseMultipart(r))).toEqual([
