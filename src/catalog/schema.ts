@@ -16,8 +16,8 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
  * characters.
  */
 export const nameSchema = z.string().check(
-  z.minLength(1),
-  z.maxLength(255),
+  z.minLength(1, 'must not be empty'),
+  z.maxLength(255, 'must be at most 255 characters'),
   z.refine((n) => !/[\u0000-\u001f\u007f-\u009f\\]/.test(n), 'must not contain "\\" or control characters'),
   z.refine(
     (n) => n.split('/').every((s) => s !== '' && s !== '.' && s !== '..'),

@@ -31,8 +31,11 @@ export function helpFor(name: string): string | undefined {
   const env = 'each also from CHUNKSTREAM_<FLAG>, e.g. CHUNKSTREAM_DIR';
   let text = `Usage: chunkstream ${c.usage}\n\n${c.about}\n\n`;
   if (own) text += `Options:\n${own}\n`;
-  text += `Where the store is (${env}):\n${where}`;
+  if (where) text += `Where the store is (${env}):\n${where}`;
   if (tuning) text += `${c.localOnly ? '' : '\nFor a store opened here (not with --server):\n'}${tuning}`;
-  if (!c.localOnly) text += `\nOr through a running server's API:\n${helpLine('server', FLAGS.server)}${helpLine('token', FLAGS.token)}`;
+  const remote = `${helpLine('server', FLAGS.server)}${helpLine('token', FLAGS.token)}`;
+  // A command that only talks to a server (link) says so instead of offering it as an alternative.
+  if (!c.localOnly)
+    text += where ? `\nOr through a running server's API:\n${remote}` : `The server (${env.replace('DIR', 'SERVER')}):\n${remote}`;
   return `${text}\n  -h, --help                 this help\n`;
 }

@@ -34,7 +34,7 @@ async function openBackend(where: Where, mode: Mode, origin: Map<string, string>
   const check = await import('./store-check.js');
   // A read command on a path holding no store says so, and creates nothing there.
   if (mode === 'read') await check.checkStoreExists(where.local);
-  else await check.checkStorePlace(where.local, origin);
+  else await check.makeStoreDir(where.local, origin);
   return (await import('./backend.js')).openLocal(where.local);
 }
 

@@ -10,7 +10,7 @@ import { parseDuration } from './units.js';
 
 /** serve drains for this long on SIGTERM unless --drain-timeout says otherwise (the API's default is 0). */
 const SERVE_DRAIN_TIMEOUT_MS = 30_000;
-import { checkServeDir } from './store-check.js';
+import { makeStoreDir } from './store-check.js';
 
 /** One token per line; blank lines and `#` comments are skipped. */
 async function readTokens(p: Parsed): Promise<string[]> {
@@ -111,6 +111,6 @@ export async function serveOptions(p: Parsed): Promise<ServerOptions> {
     downloadConcurrency: o.downloadConcurrency ?? DEFAULTS.downloadConcurrency,
     window: WS_DEFAULTS.window,
   });
-  await checkServeDir(loc, p.origin);
+  await makeStoreDir(loc, p.origin);
   return options;
 }

@@ -1,5 +1,6 @@
 import { constants } from 'node:fs';
 import { access, mkdir, readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { ChunkstreamError, InvalidOptionError } from '../errors.js';
 import type { LocalLocation } from './location.js';
 
@@ -55,18 +56,40 @@ export async function checkStorePlace(loc: LocalLocation, origin: Map<string, st
   }
 }
 
-/** serve: refuse at start what cannot be a store, instead of answering every PUT with a 500. */
-export async function checkServeDir(loc: LocalLocation, origin: Map<string, string>): Promise<void> {
+/**
+ * `mkdir -p`, one level at a time from the nearest existing parent: Node 20's recursive mkdir
+ * never returns on a file system that answers ENOENT to every mkdir (procfs: `--dir /proc/x`).
+ */
+async function makeDirs(dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let p = path.resolve(dir); ; p = path.dirname(p)) {
+    const st = await stat(p).catch((err: unknown) => (errno(err) === 'ENOENT' ? undefined : Promise.reject(err)));
+    if (st) break; // a file here fails the mkdir below with ENOTDIR
+    missing.unshift(p);
+    if (path.dirname(p) === p) break;
+  }
+  for (const p of missing) await mkdir(p).catch((err: unknown) => (errno(err) === 'EEXIST' ? undefined : Promise.reject(err)));
+}
+
+/** put and serve: create the store's directory, or refuse at start what cannot be a store (instead of a 500 per PUT). */
+export async function makeStoreDir(loc: LocalLocation, origin: Map<string, string>): Promise<void> {
   const where = fsDirOf(loc);
   if (!where) return;
   const flag = origin.get(where.flag) ?? `--${where.flag}`;
   await checkStorePlace(loc, origin);
   try {
-    await mkdir(where.path, { recursive: true });
+    await makeDirs(where.path);
     await access(where.path, constants.W_OK | constants.X_OK);
   } catch (err) {
+    const code = errno(err);
     const why =
-      errno(err) === 'ENOTDIR' ? 'a part of the path is a file' : errno(err) === 'EACCES' ? 'not writable' : (err as Error).message;
+      code === 'ENOTDIR'
+        ? 'a part of the path is a file'
+        : code === 'EACCES' || code === 'EROFS'
+          ? 'not writable'
+          : code === 'ENOENT'
+            ? 'the file system does not let a directory be made there'
+            : (err as Error).message;
     throw new InvalidOptionError(flag, `${where.path} cannot hold a store: ${why}`);
   }
 }

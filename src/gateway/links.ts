@@ -7,7 +7,14 @@ export const LINK_LIMITS = { minS: 1, maxS: 7 * 24 * 3600, defaultS: 3600 } as c
 
 /** `POST /v1/files/ID/links` body. */
 export const linkRequestSchema = z
-  .object({ expiresIn: z.number().int().min(LINK_LIMITS.minS).max(LINK_LIMITS.maxS).default(LINK_LIMITS.defaultS) })
+  .object({
+    expiresIn: z
+      .number({ error: 'must be a number of seconds' })
+      .int('must be whole seconds')
+      .min(LINK_LIMITS.minS, `must be at least ${LINK_LIMITS.minS} s`)
+      .max(LINK_LIMITS.maxS, `must be at most ${LINK_LIMITS.maxS} s (7 days)`)
+      .default(LINK_LIMITS.defaultS),
+  })
   .strict();
 
 /** The query parameters a signed link adds to `/v1/files/ID`. */

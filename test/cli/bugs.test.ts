@@ -162,6 +162,20 @@ describe('paths that cannot hold a store', () => {
     expect(stderr).toMatch(/^chunkstream: invalid_option: --dir: .*in\.bin is a file, not a directory/);
   });
 
+  it('put and serve on a path where no directory can be made (procfs) fail at once with exit 2, not hang', async () => {
+    // Node 20's recursive mkdir never returns on /proc: this would time out before the fix.
+    const put = await cli(['put', path.join(tmp, 'in.bin'), '--dir', '/proc/chunkstream-test/store']);
+    expect(put.code).toBe(2);
+    expect(put.stderr).toMatch(/^chunkstream: invalid_option: --dir: \/proc\/chunkstream-test\/store cannot hold a store: /);
+    const serve = await cli(['serve', '--port', '0', '--dir', '/proc/chunkstream-test']);
+    expect(serve.code).toBe(2);
+    expect(serve.stderr).toMatch(ONE_LINE);
+    // A missing path elsewhere is still created, several levels deep.
+    const deep = path.join(tmp, 'new', 'deeper', 'store');
+    expect((await cli(['put', path.join(tmp, 'in.bin'), '--dir', deep])).code).toBe(0);
+    expect((await stat(path.join(deep, 'files'))).isDirectory()).toBe(true);
+  });
+
   it.each([['ls'], ['stat', 'a'.repeat(29)], ['get', 'a'.repeat(29)], ['verify'], ['gc'], ['uploads'], ['rm', 'a'.repeat(29)]])(
     '%s on a missing directory says there is no store, exit 1, and creates nothing',
     async (...args) => {

@@ -109,6 +109,12 @@ describe('bad input', () => {
     expect(await store.list()).toEqual([]);
   });
 
+  it('an empty or over-long name is refused in plain words', async () => {
+    const store = openStore({ chunkStore: createMemoryStore(), chunkSize });
+    await expect(lastValueFrom(store.upload(bytes(10), { name: '' }))).rejects.toThrow(/name.*must not be empty/);
+    await expect(lastValueFrom(store.upload(bytes(10), { name: 'x'.repeat(256) }))).rejects.toThrow(/name.*must be at most 255 characters/);
+  });
+
   it('a corrupt manifest is an error for that file only; the store keeps serving the others', async () => {
     const dir = await tempDir();
     const store = openStore({ dir, chunkSize });

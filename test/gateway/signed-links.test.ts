@@ -96,11 +96,20 @@ describe('signed links on a server with --token', () => {
   it('making a link needs the token, a file that exists and a bounded expiresIn (default 1 h)', async () => {
     expect((await makeLink(id, { expiresIn: 60 }, {})).status).toBe(401);
     expect((await makeLink('0000000000000000aaaa')).status).toBe(404);
-    for (const bad of [{ expiresIn: 0 }, { expiresIn: 8 * 86400 }, { expiresIn: 'soon' }, { expires: 5 }]) {
+    const said: string[] = [];
+    for (const bad of [{ expiresIn: 0 }, { expiresIn: 8 * 86400 }, { expiresIn: 'soon' }, { expiresIn: 1.5 }, { expires: 5 }]) {
       const r = await makeLink(id, bad);
       expect(r.status, JSON.stringify(bad)).toBe(400);
       expect(r.json().error.code).toBe('bad_request');
+      said.push(r.json().error.message);
     }
+    // In the user's terms, naming the field.
+    expect(said.slice(0, 4)).toEqual([
+      expect.stringMatching(/expiresIn.*must be at least 1 s/),
+      expect.stringMatching(/expiresIn.*must be at most 604800 s \(7 days\)/),
+      expect.stringMatching(/expiresIn.*must be a number of seconds/),
+      expect.stringMatching(/expiresIn.*must be whole seconds/),
+    ]);
     const plain = await request(`${t.url}/v1/files/${id}/links`, { method: 'POST', headers: auth });
     expect(plain.status).toBe(200);
     const hours = (Date.parse(plain.json().expires) - Date.now()) / 3_600_000;
