@@ -65,7 +65,7 @@ export async function saveFile(target: string, r: SaveRequest, resume: boolean):
     if (isChunkstreamError(err) && err.code === 'integrity') await rm(part, { force: true });
     else if (interrupted && !resume) {
       await rm(part, { force: true });
-      r.note(`removed the partial download ${part} (${fmtBytes(written)})`);
+      r.note(`removed the partial download ${part} (${fmtBytes(written)}; with --continue it is kept, to resume)`);
     } else if (written > 0)
       r.note(`kept the partial download ${part} (${fmtBytes(written)} of ${fmtBytes(r.size)}): run the same get with --continue to resume`);
     else await rm(part, { force: true });

@@ -135,7 +135,7 @@ describe('Ctrl-C during get -o FILE', () => {
       run.child.kill('SIGINT');
       const { code, stderr } = await run.exited;
       expect(code).toBe(130);
-      expect(stderr).toMatch(/removed the partial download .*big\.bin.*\n/);
+      expect(stderr).toMatch(/removed the partial download .*big\.bin.*with --continue it is kept, to resume\)\n/);
       expect(stderr).toMatch(/chunkstream: aborted: interrupted \(Ctrl-C\)\n$/);
       expect(await readdir(dir)).toEqual([]);
     } finally {
