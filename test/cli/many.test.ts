@@ -3,6 +3,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lastValueFrom } from 'rxjs';
+import { openStore } from '../../src/index.js';
 import { assertBuilt, cli } from '../helpers/http-cli.js';
 
 // Issue 8, "Missing": several files at once, trees with folder names, --json / -q, and the
@@ -60,6 +62,43 @@ describe('CLI: several files at once', () => {
     const ls = await cli(['ls', '--json', ...store]);
     expect(JSON.parse(ls.stdout.toString()).map((f: { id: string }) => f.id)).toEqual([ids[2]]);
     ok(await cli(['rm', ids[2]!, ...store]));
+  });
+
+  it('ls sorts by name or size, reverses, filters by a glob, and --long adds exact size, SHA-256 prefix and chunks', async () => {
+    const store = ['--dir', path.join(tmp, 'sorted')];
+    const sizes: Record<string, number> = { 'b.bin': 3000, 'a.bin': 10, 'c.txt': 200_000 };
+    for (const [n, size] of Object.entries(sizes)) await writeFile(path.join(tmp, n), randomBytes(size));
+    ok(await cli(['put', ...Object.keys(sizes).map((n) => path.join(tmp, n)), ...store], { env }));
+    const names = async (...args: string[]) => lines((await cli(['ls', ...args, ...store])).stdout).map((l) => l.split(/\s+/).at(-1));
+    expect(await names('--sort', 'name')).toEqual(['a.bin', 'b.bin', 'c.txt']);
+    expect(await names('--sort', 'size')).toEqual(['a.bin', 'b.bin', 'c.txt']);
+    expect(await names('--sort', 'size', '--reverse')).toEqual(['c.txt', 'b.bin', 'a.bin']);
+    expect(await names('*.bin', '--sort', 'name')).toEqual(['a.bin', 'b.bin']);
+    const long = lines((await cli(['ls', '--long', '--sort', 'size', ...store])).stdout);
+    expect(long[2]).toMatch(/\b200000\b.*\b[0-9a-f]{8,}\b.*\b1\b.*c\.txt$/); // exact bytes, digest prefix, 1 chunk
+    const bad = await cli(['ls', '--sort', 'colour', ...store]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--sort/);
+  });
+
+  it('uploads abort ID on a local store forgets an unfinished upload and keeps nothing of it', async () => {
+    const dir = path.join(tmp, 'aborts');
+    const store = openStore({ dir });
+    async function* failing() {
+      yield randomBytes(5 * 1024 * 1024);
+      throw new Error('source cut');
+    }
+    await expect(lastValueFrom(store.upload(failing(), { name: 'half.bin' }))).rejects.toThrow(/source cut/);
+    const [pending] = await store.listUploads();
+    await store.close();
+    expect(pending).toMatchObject({ name: 'half.bin' });
+    const listed = JSON.parse((await cli(['uploads', '--json', '--dir', dir])).stdout.toString());
+    expect(listed.map((u: { uploadId: string }) => u.uploadId)).toEqual([pending!.uploadId]);
+    ok(await cli(['uploads', 'abort', pending!.uploadId, '--dir', dir]));
+    expect(JSON.parse((await cli(['uploads', '--json', '--dir', dir])).stdout.toString())).toEqual([]);
+    const again = await cli(['uploads', 'abort', pending!.uploadId, '--dir', dir]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/not_found/);
   });
 
   it('put -r DIR names files by their path in DIR; get -O and -o DIR/ recreate the tree byte for byte', async () => {
