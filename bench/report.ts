@@ -7,8 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CaseResult, Chart, SuiteResult } from './lib/harness.js';
-import type { RunResult } from './run.js';
+import type { CaseResult, Chart, RunResult, SuiteResult } from './lib/harness.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 

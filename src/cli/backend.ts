@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { lastValueFrom, tap } from 'rxjs';
-import type { GcOptions, GcReport, VerifyReport } from '../engine/gc.js';
+import type { GcOptions, GcReport, VerifyReport } from '../engine/gc-types.js';
 import { DEFAULT_GC_LEASE_MS, GcRunningError, underGcLease } from '../engine/gc-lease.js';
 import type { FileInfo } from '../catalog/schema.js';
 import { openStore, type Store, type UploadStatus } from '../engine/store.js';

@@ -1,4 +1,4 @@
-import { checkId } from '../catalog/schema.js';
+import { checkId } from '../catalog/model.js';
 import { ChunkstreamError, toChunkstreamError } from '../errors.js';
 import { bool, describe, noExtra, UsageError, type Parsed } from './args.js';
 import type { RunContext } from './context.js';

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { checkId, type FileInfo } from '../catalog/schema.js';
+import { type FileInfo } from '../catalog/schema.js';
+import { checkId } from '../catalog/model.js';
 import { ChunkstreamError } from '../errors.js';
 import { bool, checkRangeArg, describe, str, UsageError, type Parsed } from './args.js';
 import type { Backend } from './backend.js';

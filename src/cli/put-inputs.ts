@@ -1,7 +1,7 @@
 import type { Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { checkName } from '../catalog/schema.js';
+import { checkName } from '../catalog/model.js';
 import { BadRequestError, ChunkstreamError, isChunkstreamError } from '../errors.js';
 import { UsageError } from './args.js';
 

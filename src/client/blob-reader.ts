@@ -1,5 +1,13 @@
 import { BadRequestError } from '../errors.js';
-import type { ByteReader } from './source.js';
+
+/**
+ * Pull-based reading: each call gives a new buffer of `headroom` free bytes followed by at most
+ * `max` bytes of the source (so a frame header goes in front without another copy), null at the end.
+ */
+export interface ByteReader {
+  read(max: number, headroom: number): Promise<Uint8Array | null>;
+  close(): void;
+}
 
 /**
  * Reads a Blob (a File) from `offset` as one stream, each read filling a new buffer of

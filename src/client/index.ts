@@ -4,7 +4,7 @@ import type { Observable } from 'rxjs';
 import * as z from '../internal/zod.js';
 import type { FileInfo } from '../catalog/schema.js';
 import { InvalidOptionError } from '../errors.js';
-import { parseOptions } from '../options.js';
+import { parseOptions } from '../internal/options.js';
 import { ConnectionLostError, RemoteError } from '../protocol/errors.js';
 import type { ClientMessage, ServerMessage } from '../protocol/messages.js';
 import { downloadObservable, type ClientDownloadOptions } from './download.js';

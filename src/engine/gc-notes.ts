@@ -1,4 +1,4 @@
-import type { GcReport } from './gc.js';
+import type { GcReport } from './gc-types.js';
 
 /** `3600000` → `1 h`: durations as a person reads them. */
 export function fmtDuration(ms: number): string {

@@ -1,7 +1,8 @@
 import { lastValueFrom, from } from 'rxjs';
 import { BadRequestError, ChunkstreamError, TooLargeError } from '../errors.js';
 import { newId } from '../catalog/catalog.js';
-import { checkName, isCommittedUpload, mediaTypeSchema, type ChunkRef, type Manifest, type Session } from '../catalog/schema.js';
+import { isCommittedUpload, type ChunkRef, type Manifest, type Session } from '../catalog/schema.js';
+import { checkName, mediaTypeSchema } from '../catalog/model.js';
 import { streamHash, type StreamHash } from '../internal/hashing.js';
 import { SlabPool, type Slab } from '../internal/slabs.js';
 import { concatMapEager } from '../operators/concatMapEager.js';

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { lastValueFrom } from 'rxjs';
-import { checkName, type FileInfo } from '../catalog/schema.js';
+import { type FileInfo } from '../catalog/schema.js';
+import { checkName } from '../catalog/model.js';
 import type { Store } from '../engine/store.js';
 import { AbortError, BadRequestError, ChunkstreamError } from '../errors.js';
 import { uploadBound, type TransferBudget } from '../engine/admission.js';

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { checkId } from '../catalog/schema.js';
+import { checkId } from '../catalog/model.js';
 import type { Store } from '../engine/store.js';
 import { BadRequestError, ChunkstreamError, NotFoundError } from '../errors.js';
 import { bearerToken, createTokenChecker, type TokenChecker } from './auth.js';
@@ -16,7 +16,7 @@ import { sendError, sendJson } from './http-util.js';
 import { linkSecretProvider } from './link-secret.js';
 import { createTusHandler } from './tus.js';
 import type { WebAssets } from './web.js';
-import type { GcOptions, GcReport } from '../engine/gc.js';
+import type { GcOptions, GcReport } from '../engine/gc-types.js';
 import type { OpsRoutes } from './ops.js';
 
 export interface HttpHandlerOptions {

@@ -4,7 +4,7 @@ import type { Store } from '../engine/store.js';
 import type { Logger } from './log.js';
 import type { ServerMetrics } from './metrics.js';
 import { InvalidOptionError } from '../errors.js';
-import { parseOptions } from '../options.js';
+import { parseOptions } from '../internal/options.js';
 
 // Server options apart from the server itself: the CLI validates them before loading it.
 export const SERVER_DEFAULTS = {

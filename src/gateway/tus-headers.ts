@@ -1,7 +1,7 @@
 import { createHash, getHashes, type Hash } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { extension } from 'mime-types';
-import { checkName, mediaTypeSchema } from '../catalog/schema.js';
+import { checkName, mediaTypeSchema } from '../catalog/model.js';
 import { BadRequestError, ChunkstreamError } from '../errors.js';
 
 /** The one protocol version spoken (tus 1.0.0), and the extensions implemented (docs/tus.md). */

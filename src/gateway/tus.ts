@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { checkId } from '../catalog/schema.js';
+import { checkId } from '../catalog/model.js';
 import type { TransferBudget } from '../engine/admission.js';
 import type { Store, UploadStatus } from '../engine/store.js';
 import { BadRequestError, ChunkstreamError, NotFoundError, TooLargeError, toChunkstreamError } from '../errors.js';

@@ -5,7 +5,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
 import type { Store } from '../engine/store.js';
 import type { ChunkstreamError } from '../errors.js';
-import { parseOptions } from '../options.js';
+import { parseOptions } from '../internal/options.js';
 import { CloseCode } from '../protocol/errors.js';
 import { FRAME_HEADER_BYTES } from '../protocol/frames.js';
 import { bearerToken, type TokenChecker } from './auth.js';

@@ -1,5 +1,5 @@
 import * as z from '../internal/zod.js';
-import { ID, nameSchema } from '../catalog/schema.js';
+import { ID, nameSchema } from '../catalog/model.js';
 import { MalformedMessageError, WIRE_ERROR_CODES } from './errors.js';
 
 /** Protocol version announced in `ready`. */

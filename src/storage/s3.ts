@@ -10,7 +10,7 @@ import {
 import { z } from 'zod';
 import { InvalidOptionError, RangeNotSatisfiableError } from '../errors.js';
 import { sleep, throwIfAborted } from '../internal/abort.js';
-import { parseOptions } from '../options.js';
+import { parseOptions } from '../internal/options.js';
 import { conditionalPuts, PROBE_PREFIX } from './s3-conditional.js';
 import { BodyError, isMissing, readBody, readBodyInto, statusOf, toStoreError } from './s3-support.js';
 import { checkKey } from './util.js';
