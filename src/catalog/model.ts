@@ -18,6 +18,7 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 export const nameSchema = z.string().check(
   z.minLength(1),
   z.maxLength(255),
+  // eslint-disable-next-line no-control-regex -- control characters are what this refuses
   z.refine((n) => !/[\u0000-\u001f\u007f-\u009f\\]/.test(n), 'must not contain "\\" or control characters'),
   z.refine(
     (n) => n.split('/').every((s) => s !== '' && s !== '.' && s !== '..'),

@@ -43,7 +43,7 @@ export function blobReader(blob: Blob, offset: number): ByteReader {
       if (byob) {
         const r = await byob.read(new Uint8Array(buf, at, buf.byteLength - at));
         if (!r.value) throw new Error('the Blob stream was cancelled');
-        buf = r.value.buffer as ArrayBuffer;
+        buf = r.value.buffer;
         if (r.done) break;
         at += r.value.byteLength;
       } else {
