@@ -8,7 +8,7 @@ import { DEFAULT_GC_LEASE_MS, GcRunningError, underGcLease } from '../engine/gc-
 import type { FileInfo } from '../catalog/schema.js';
 import { openStore, type Store, type UploadStatus } from '../engine/store.js';
 import type { UploadInfo } from '../engine/uploads.js';
-import { ChunkstreamError } from '../errors.js';
+import { InternalError } from '../errors.js';
 import { parseRangeHeader } from '../protocol/http-ranges.js';
 import { openChunkStore } from '../storage/open.js';
 import type { LocalLocation } from './location.js';
@@ -101,7 +101,7 @@ export async function openLocal(o: LocalLocation): Promise<Backend> {
             }),
           ),
         );
-        if (last.type !== 'committed') throw new ChunkstreamError('internal', 'upload ended without a commit');
+        if (last.type !== 'committed') throw new InternalError('upload ended without a commit');
         return last.file;
       } finally {
         await handle?.close();

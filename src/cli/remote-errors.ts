@@ -1,4 +1,5 @@
-import { ChunkstreamError, isChunkstreamError } from '../errors.js';
+import { isChunkstreamError } from '../errors.js';
+import { ConnectionLostError } from '../protocol/errors.js';
 
 const WHY: Record<string, string> = {
   ECONNREFUSED: 'connection refused (is the server running, on this host and port?)',
@@ -16,5 +17,5 @@ export function connectionError(base: URL, err: unknown): unknown {
   if (isChunkstreamError(err) || (err as Error)?.name === 'AbortError') return err;
   const code = (err as NodeJS.ErrnoException)?.code;
   const why = (code && WHY[code]) ?? (err as Error)?.message ?? String(err);
-  return new ChunkstreamError('connection_lost', `cannot reach ${base.origin}: ${why}`, { cause: err });
+  return new ConnectionLostError(`cannot reach ${base.origin}: ${why}`, { cause: err });
 }

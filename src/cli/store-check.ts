@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import { access, mkdir, readdir, stat } from 'node:fs/promises';
-import { ChunkstreamError, InvalidOptionError } from '../errors.js';
+import { InvalidOptionError, NotFoundError } from '../errors.js';
 import type { LocalLocation } from './location.js';
 
 /** What a store directory holds (storage/fs.ts and catalog.ts lay it out). */
@@ -25,8 +25,8 @@ export async function checkStoreExists(loc: LocalLocation): Promise<void> {
   const where = fsDirOf(loc);
   if (!where) return;
   const noStore = (why: string) =>
-    new ChunkstreamError(
-      'not_found',
+    new NotFoundError(
+      'store',
       `no store at ${where.path}: ${why} (--${where.flag} names the store${where.flag === 'dir' ? ', default ./data' : ''})`,
     );
   let entries: string[];

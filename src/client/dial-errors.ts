@@ -1,4 +1,11 @@
-import { CloseCode, ConnectionLostError, ProtocolError, UnauthorizedError, closeError } from '../protocol/errors.js';
+import {
+  CloseCode,
+  ConnectionLostError,
+  UnauthorizedError,
+  UpgradeRefusedError,
+  closeError,
+  type ProtocolError,
+} from '../protocol/errors.js';
 
 /** The message of a WebSocket error event, where the implementation gives one (`ws` does). */
 export function errorDetail(ev: unknown): string | undefined {
@@ -23,15 +30,17 @@ export function dialError(url: string, token: string, code: number, reason: stri
   }
   const status = /Unexpected server response: (\d{3})/.exec(detail ?? '')?.[1];
   if (status === '404')
-    return new ProtocolError(
-      'not_found',
-      1006,
+    return new UpgradeRefusedError(
+      404,
       `${url}: the server answered 404 to the WebSocket upgrade: wrong path? (chunkstream serves /v1/ws)`,
     );
   if (status === '401' || status === '403')
     return new UnauthorizedError(`${url}: the server answered ${status} to the WebSocket upgrade: the token was refused`);
   if (status !== undefined && !status.startsWith('5'))
-    return new ProtocolError('internal', 1006, `${url}: the server answered ${status} to the WebSocket upgrade: not a chunkstream server?`);
+    return new UpgradeRefusedError(
+      Number(status),
+      `${url}: the server answered ${status} to the WebSocket upgrade: not a chunkstream server?`,
+    );
   const errno = /\b(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH)\b/.exec(detail ?? '')?.[1];
   const why: Record<string, string> = {
     ECONNREFUSED: 'connection refused (is the server running, on this host and port?)',

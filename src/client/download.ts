@@ -73,7 +73,7 @@ export function downloadObservable(link: Link, id: string, options: ClientDownlo
     const broken = (detail: string, err?: ChunkstreamError) => {
       if (finished) return;
       link.send({ type: 'cancel', stream });
-      fail(err ?? new ChunkstreamError('integrity', `download of file ${id}: ${detail}`));
+      fail(err ?? new IntegrityError(id, undefined, undefined, detail));
     };
 
     /** Delivers verified arrivals in order; completes once the end arrived and all were delivered. */

@@ -1,4 +1,4 @@
-import { ChunkstreamError } from '../errors.js';
+import { ChunkstreamError, ForbiddenError, MisdirectedError } from '../errors.js';
 import { isLoopback } from './server-options.js';
 
 export interface GuardOptions {
@@ -59,8 +59,7 @@ export function createRequestGuard(o: GuardOptions): RequestGuard {
       if (anyHost || host === undefined) return undefined;
       const parsed = parseAuthority(host);
       if (parsed && hostAllowed(parsed.hostname)) return undefined;
-      return new ChunkstreamError(
-        'misdirected',
+      return new MisdirectedError(
         `Host ${JSON.stringify(host.slice(0, 100))} is not a name this server answers for (a loopback name, or one given with --allow-host)`,
       );
     },
@@ -68,8 +67,7 @@ export function createRequestGuard(o: GuardOptions): RequestGuard {
       if (origin === undefined || anyOrigin) return undefined;
       const o = parseOrigin(origin);
       if (o && (origins.has(o.origin) || sameOrigin(o, host))) return undefined;
-      return new ChunkstreamError(
-        'forbidden',
+      return new ForbiddenError(
         `Origin ${JSON.stringify(origin.slice(0, 100))} is not allowed (only same-origin pages, --allow-origin and --cors-origin)`,
       );
     },

@@ -3,7 +3,7 @@ import { lastValueFrom } from 'rxjs';
 import { type FileInfo } from '../catalog/schema.js';
 import { checkName } from '../catalog/model.js';
 import type { Store } from '../engine/store.js';
-import { AbortError, BadRequestError, ChunkstreamError } from '../errors.js';
+import { AbortError, BadRequestError, ChunkstreamError, InternalError, TimeoutError } from '../errors.js';
 import { uploadBound, type TransferBudget } from '../engine/admission.js';
 import { requestMeter } from './access-log.js';
 import { sendError, sendJson } from './http-util.js';
@@ -49,7 +49,7 @@ export async function receiveFile(
   } finally {
     reservation?.release(); // the upload's pipeline has ended (committed, failed or aborted)
   }
-  if (!file) throw new ChunkstreamError('internal', 'upload ended without a commit');
+  if (!file) throw new InternalError('upload ended without a commit');
   sendJson(res, 201, file, { Location: `/v1/files/${file.id}` });
 }
 
@@ -79,7 +79,7 @@ export async function* bodyOf(req: IncomingMessage, idleTimeoutMs: number): Asyn
       const fail = (err: Error) =>
         settle(err instanceof ChunkstreamError ? err : new AbortError(`request body: ${err.message}`, { cause: err }));
       const timer = setTimeout(
-        () => fail(new ChunkstreamError('timeout', `request body: no data for ${idleTimeoutMs} ms (bodyIdleTimeoutMs)`)),
+        () => fail(new TimeoutError(`request body: no data for ${idleTimeoutMs} ms (bodyIdleTimeoutMs)`)),
         idleTimeoutMs,
       );
       req.on('readable', done).on('end', done).on('close', done).on('error', fail);

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkId } from '../catalog/model.js';
 import type { Store } from '../engine/store.js';
-import { BadRequestError, ChunkstreamError, NotFoundError } from '../errors.js';
+import { BadRequestError, NotFoundError, AbortError, MethodNotAllowedError, PreconditionFailedError } from '../errors.js';
 import { bearerToken, createTokenChecker, type TokenChecker } from './auth.js';
 import { resolveBudgetLimit, TransferBudget } from '../engine/admission.js';
 import { evaluatePreconditions } from './http-conditional.js';
@@ -18,6 +18,7 @@ import { createTusHandler } from './tus.js';
 import type { WebAssets } from './web.js';
 import type { GcOptions, GcReport } from '../engine/gc-types.js';
 import type { OpsRoutes } from './ops.js';
+import { UnauthorizedError } from '../protocol/errors.js';
 
 export interface HttpHandlerOptions {
   store: Store;
@@ -64,7 +65,7 @@ interface Ctx {
   signal: AbortSignal;
 }
 
-const noBody = async ({ res }: Ctx) => void res.writeHead(204).end();
+const noBody = ({ res }: Ctx): void => void res.writeHead(204).end();
 
 /**
  * The HTTP API (v1). Routes:
@@ -143,7 +144,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     // 'close' before the response finished = the client went away: abort reads and uploads.
     res.once('close', () => {
       inFlight.delete(controller);
-      if (!res.writableFinished) controller.abort(new ChunkstreamError('aborted', 'the client closed the connection'));
+      if (!res.writableFinished) controller.abort(new AbortError('the client closed the connection'));
     });
     void handle(req, res, controller.signal).catch((err) => sendError(res, err));
   };
@@ -164,7 +165,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     if (!open(url.pathname) && !auth.check(bearerToken(req.headers.authorization))) {
       const error = req.headers.authorization ? 'invalid_token' : undefined;
       const message = error ? 'the bearer token is not valid' : 'an Authorization: Bearer <token> header is required';
-      sendError(res, new ChunkstreamError('unauthorized', message), {
+      sendError(res, new UnauthorizedError(message), {
         'WWW-Authenticate': `Bearer realm="chunkstream"${error ? `, error="${error}"` : ''}`,
       });
       return;
@@ -173,7 +174,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     const found = route(url.pathname);
     if (!found) throw new NotFoundError(`route ${url.pathname.slice(0, 200)}`);
     if (!found.route.allow.includes(method)) {
-      sendError(res, new ChunkstreamError('method_not_allowed', `${method} is not allowed on ${url.pathname.slice(0, 200)}`), {
+      sendError(res, new MethodNotAllowedError(`${method} is not allowed on ${url.pathname.slice(0, 200)}`), {
         Allow: found.route.allow.join(', '),
       });
       return;
@@ -185,7 +186,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
   const remove = async (c: Ctx, id: string) => {
     const m = await c.store.manifest(id, { signal: c.signal });
     if (evaluatePreconditions('DELETE', c.req.headers, validators(m)) !== 'proceed') {
-      throw new ChunkstreamError('precondition_failed', 'the file has another ETag or changed after the date: it was not deleted');
+      throw new PreconditionFailedError('the file has another ETag or changed after the date: it was not deleted');
     }
     await c.store.remove(id, { signal: c.signal });
     noBody(c);
@@ -205,7 +206,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
 
   return Object.assign(handler, {
     abortAll(reason?: unknown) {
-      for (const c of inFlight) c.abort(reason ?? new ChunkstreamError('aborted', 'the server is shutting down'));
+      for (const c of inFlight) c.abort(reason ?? new AbortError('the server is shutting down'));
     },
     get active() {
       return inFlight.size;
