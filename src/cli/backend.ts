@@ -12,6 +12,7 @@ import { InternalError } from '../errors.js';
 import { parseRangeHeader } from '../protocol/http-ranges.js';
 import { openChunkStore } from '../storage/open.js';
 import type { LocalLocation } from './location.js';
+import { backendConcurrency } from '../options.js';
 
 /** One upload, as `put` asks for it. */
 export interface PutSpec {
@@ -67,7 +68,7 @@ export interface Backend {
 }
 
 export async function openLocal(o: LocalLocation): Promise<Backend> {
-  const chunkStore = await openChunkStore({ ...o, concurrency: (o.uploadConcurrency ?? 4) + (o.downloadConcurrency ?? 4) });
+  const chunkStore = await openChunkStore({ ...o, concurrency: backendConcurrency(o) });
   let store: Store;
   try {
     store = openStore({

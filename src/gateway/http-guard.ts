@@ -1,5 +1,4 @@
 import { ChunkstreamError, ForbiddenError, MisdirectedError } from '../errors.js';
-import { isLoopback } from './server-options.js';
 
 export interface GuardOptions {
   /** The address the server listens on. On a loopback one, Host must be a loopback name (DNS rebinding). */
@@ -78,6 +77,11 @@ export function createRequestGuard(o: GuardOptions): RequestGuard {
       return o && cors.has(o.origin) ? origin : undefined;
     },
   };
+}
+
+/** A listen address on this machine only: a loopback name or address as given to --host. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 /** `localhost`, `*.localhost` (RFC 6761: always loopback), `127.0.0.0/8`, `[::1]`. */
