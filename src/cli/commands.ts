@@ -5,7 +5,8 @@ import { bool, describe, noExtra, UsageError, type Parsed } from './args.js';
 import type { RunContext } from './context.js';
 import { countFlag } from './location.js';
 import { ResumeState } from './resume-state.js';
-import { fmtAge, fmtBytes } from './units.js';
+import { fmtBytes } from '../internal/format.js';
+import { fmtAge } from './units.js';
 
 const json = (ctx: RunContext, v: unknown) => ctx.out(JSON.stringify(v, null, 2));
 

@@ -8,7 +8,7 @@ import { BadRequestError, IntegrityError, isChunkstreamError } from '../errors.j
 import { UsageError } from './args.js';
 import type { Download } from './backend.js';
 import { Progress } from './progress.js';
-import { fmtBytes } from './units.js';
+import { fmtBytes } from '../internal/format.js';
 
 export interface SaveRequest {
   id: string;

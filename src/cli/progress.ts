@@ -1,5 +1,6 @@
 import { Transform } from 'node:stream';
-import { fmtBytes, fmtClock } from './units.js';
+import { fmtBytes } from '../internal/format.js';
+import { fmtClock } from './units.js';
 
 /** A progress line is on screen without its newline: whoever writes to stderr next ends it first. */
 let open: NodeJS.WriteStream | undefined;

@@ -12,7 +12,7 @@ import { collectInputs, type Input } from './put-inputs.js';
 import { openSource } from './put-source.js';
 import { Progress } from './progress.js';
 import { ResumeState, type StateKey } from './resume-state.js';
-import { fmtBytes } from './units.js';
+import { fmtBytes } from '../internal/format.js';
 
 interface Stored {
   file: FileInfo;

@@ -1,14 +1,9 @@
 import { isChunkstreamError } from '../errors.js';
+import { NETWORK_ERRNO } from '../client/dial-errors.js';
 import { ConnectionLostError } from '../protocol/errors.js';
 
-const WHY: Record<string, string> = {
-  ECONNREFUSED: 'connection refused (is the server running, on this host and port?)',
-  ENOTFOUND: 'no such host',
-  EAI_AGAIN: 'the host name could not be resolved (DNS)',
-  ECONNRESET: 'the connection was reset',
-  ETIMEDOUT: 'the connection timed out',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
+const WHY: Readonly<Record<string, string>> = {
+  ...NETWORK_ERRNO,
   EPROTO: 'TLS handshake failed (an https:// URL for a plain http server?)',
 };
 

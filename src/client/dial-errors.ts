@@ -14,6 +14,17 @@ export function errorDetail(ev: unknown): string | undefined {
   return typeof m === 'string' && m !== '' ? m : undefined;
 }
 
+/** Why a connection failed, by errno, in words a user can act on (the CLI's HTTP requests say it the same way). */
+export const NETWORK_ERRNO: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused (is the server running, on this host and port?)',
+  ENOTFOUND: 'no such host',
+  EAI_AGAIN: 'the host name could not be resolved (DNS)',
+  ECONNRESET: 'the connection was reset',
+  ETIMEDOUT: 'the connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+};
+
 /**
  * Why a connection attempt failed, in words a user can act on: nothing listening, a wrong
  * path (404 to the upgrade), a token missing or refused. Only failures worth another try
@@ -42,16 +53,7 @@ export function dialError(url: string, token: string, code: number, reason: stri
       `${url}: the server answered ${status} to the WebSocket upgrade: not a chunkstream server?`,
     );
   const errno = /\b(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH)\b/.exec(detail ?? '')?.[1];
-  const why: Record<string, string> = {
-    ECONNREFUSED: 'connection refused (is the server running, on this host and port?)',
-    ENOTFOUND: 'no such host',
-    EAI_AGAIN: 'the host name could not be resolved (DNS)',
-    ECONNRESET: 'the connection was reset',
-    ETIMEDOUT: 'the connection timed out',
-    EHOSTUNREACH: 'host unreachable',
-    ENETUNREACH: 'network unreachable',
-  };
-  if (errno) return new ConnectionLostError(`cannot connect to ${url}: ${why[errno]}`);
+  if (errno) return new ConnectionLostError(`cannot connect to ${url}: ${NETWORK_ERRNO[errno]}`);
   if (status) return new ConnectionLostError(`${url}: the server answered ${status} to the WebSocket upgrade`);
   const lost = closeError(code, reason);
   return detail && lost instanceof ConnectionLostError ? new ConnectionLostError(`cannot connect to ${url}: ${detail}`) : lost;
