@@ -75,7 +75,7 @@ export function openRemote(server: string, token: string | undefined): Backend {
       // "bytes A-B" would be silently wrong output.
       if (range && !partial) {
         res.destroy();
-        throw new BadRequestError('range', `the server answered ${res.statusCode} to ${range} with the whole file instead of 206`);
+        throw new BadRequestError(`range ${range}`, `the server answered ${res.statusCode} with the whole file instead of 206`);
       }
       // A cut download continues from where it stopped, or fails with the server's code (integrity).
       const body = resumable(res, length, async (n) =>
