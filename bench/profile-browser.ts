@@ -114,7 +114,7 @@ try {
       }
       if (got !== size) throw new Error(`${name}: ${String(got)} bytes`);
       if (profiling) {
-        const { profile: p } = (await cdp.send('Profiler.stop')) as { profile: { nodes: ProfileNode[]; samples: number[] } };
+        const { profile: p } = await cdp.send<{ profile: { nodes: ProfileNode[]; samples: number[] } }>('Profiler.stop');
         await writeFile(path.join(cpuDir, `${name}.cpuprofile`), JSON.stringify(p));
         const self = new Map<string, number>();
         for (const n of p.nodes) {
@@ -126,7 +126,7 @@ try {
         for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`    ${((100 * v) / total).toFixed(1)}% ${k}`);
       }
       if (trace && i === 2) {
-        const a = (await page.evaluate('window.arrivals')) as [number, string | number][];
+        const a = await page.evaluate<[number, string | number][]>('window.arrivals');
         const t = a.map(([ts, what], j) => `${(ts - a[0]![0]).toFixed(1)}ms${j ? ` (+${(ts - a[j - 1]![0]).toFixed(1)})` : ''} ${what}`);
         console.log(`  ${name} messages:\n    ${t.slice(0, Number(process.env.TRACE_LINES ?? 60)).join('\n    ')}`);
       }

@@ -28,7 +28,7 @@ const child = spawn(
   { stdio: ['ignore', 'pipe', 'inherit'] },
 );
 const url = await new Promise<string>((resolve) =>
-  child.stdout!.on('data', (d: Buffer) => {
+  child.stdout.on('data', (d: Buffer) => {
     const m = /listening on (\S+)/.exec(d.toString());
     if (m) resolve(m[1]!);
   }),

@@ -7,13 +7,20 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CaseResult, Chart, SuiteResult } from './lib/harness.js';
-import type { RunResult } from './run.js';
+import type { CaseResult, Chart, RunResult, SuiteResult } from './lib/harness.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
+/** A cell of a results table as text: primitives as they are, anything else as JSON. */
+const txt = (v: unknown): string => {
+  if (v === undefined || v === null) return '';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return v.toString();
+  return JSON.stringify(v);
+};
+
 const num = (x: unknown, digits?: number): string => {
-  if (typeof x !== 'number' || !Number.isFinite(x)) return x === undefined || x === null ? '' : String(x);
+  if (typeof x !== 'number' || !Number.isFinite(x)) return txt(x);
   if (digits !== undefined) return x.toFixed(digits);
   const a = Math.abs(x);
   if (a >= 1000) return x.toFixed(0);
@@ -33,8 +40,7 @@ const cell = (v: unknown, key = ''): string => {
     if (/ratio|^vs/i.test(key)) return `${num(v, 2)}×`;
     return num(v);
   }
-  if (v === undefined || v === null) return '';
-  return String(v).replace(/\|/g, '\\|');
+  return txt(v).replace(/\|/g, '\\|');
 };
 
 function casesTable(cases: CaseResult[]): string {
@@ -153,7 +159,7 @@ function verdicts(run: RunResult): string {
     skipped('download') ??
       (dl!.derived as Row[])
         .filter((r) => r.chunkSize === 10 * 2 ** 20)
-        .map((r) => `${r.variant} N=${r.n}: ${num(r.mbps, 0)} MB/s ${mark(Number(r.mbps) >= 1500)}`)
+        .map((r) => `${txt(r.variant)} N=${txt(r.n)}: ${num(r.mbps, 0)} MB/s ${mark(Number(r.mbps) >= 1500)}`)
         .join('; '),
   ]);
   const lat = by('latency');
@@ -166,7 +172,7 @@ function verdicts(run: RunResult): string {
           const rows = (lat!.derived as Row[]).filter((r) => r.variant === v);
           const six = rows.find((r) => r.n === 6);
           const at6 = six ? `; N=6 ${num(six.timeMs, 0)} ms${mark(Number(six.timeMs) <= 150)}` : '';
-          return `${v}: ${rows.map((r) => `N=${r.n} ${x2(r.ratio)}${mark(r.met === true)}`).join(' ')}${at6}`;
+          return `${v}: ${rows.map((r) => `N=${txt(r.n)} ${x2(r.ratio)}${mark(r.met === true)}`).join(' ')}${at6}`;
         })
         .join('; '),
   ]);
@@ -176,14 +182,14 @@ function verdicts(run: RunResult): string {
     '≥ 0.6 × one-core SHA-256 and ≥ 0.6 × cp + sync',
     skipped('upload') ??
       (up!.derived as Row[])
-        .map((r) => `${r.variant}: ${x2(r.vsSha256)} SHA-256, ${x2(r.vsCpSync)} cp + sync ${mark(r.met === true)}`)
+        .map((r) => `${txt(r.variant)}: ${x2(r.vsSha256)} SHA-256, ${x2(r.vsCpSync)} cp + sync ${mark(r.met === true)}`)
         .join('; '),
   ]);
   for (const [name, label, target, what] of [
     ['http', '4. HTTP GET 512 MiB (curl)', '≥ 0.5 × nginx', 'of nginx'],
     ['websocket', '5. WebSocket download 512 MiB (server + SDK)', '≥ 0.8 × raw ws', 'of raw ws'],
   ] as const) {
-    const d = (by(name)?.derived as Row[] | undefined)?.[0];
+    const d = by(name)?.derived?.[0];
     lines.push([label, target, skipped(name) ?? (d ? `${x2(d.ratio)} ${what} ${mark(d.met === true)}` : 'no result')]);
   }
   const mem = by('memory');
@@ -196,14 +202,14 @@ function verdicts(run: RunResult): string {
           (r) =>
             `${String(r.scenario).replace(/ \(.*\)/, '')} ${mib(r.fileBytes)} MiB: +${mib(r.aboveBase)} MiB (bound +${mib(r.boundAboveBase)}) ${mark(r.met === true)}`,
         )
-        .concat(flatness(mem!.derived as Row[]))
+        .concat(flatness(mem!.derived))
         .join('; '),
   ]);
-  const browser = (by('browser')?.derived as Row[] | undefined) ?? [];
+  const browser = by('browser')?.derived ?? [];
   lines.push([
     '7. SDK in Chromium',
     '≥ 0.5 × the page’s fetch() (download; upload vs PUT)',
-    skipped('browser') ?? browser.map((r) => `${r.direction} ${x2(r.ratio)} ${mark(r.met === true)}`).join('; '),
+    skipped('browser') ?? browser.map((r) => `${txt(r.direction)} ${x2(r.ratio)} ${mark(r.met === true)}`).join('; '),
   ]);
   return table(['scenario', 'target', 'measured in this run'], lines);
 }

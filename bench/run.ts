@@ -13,7 +13,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { SuiteResult } from './lib/harness.js';
+import type { RunResult, SuiteResult } from './lib/harness.js';
 import { writeDocs } from './report.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -29,15 +29,6 @@ const only = args
 /** In order; each file is one suite. */
 export const SUITES = ['download', 'latency', 'upload', 'http', 'websocket', 'memory', 'browser'] as const;
 const TIMEOUT_MS = (quick ? 5 : 20) * 60_000;
-
-export interface RunResult {
-  mode: 'quick' | 'full';
-  date: string;
-  command: string;
-  machine: { cpus: number; cpuModel: string; node: string; v8: string; platform: string; totalMemGiB: number };
-  suites: SuiteResult[];
-  durationMs: number;
-}
 
 function runSuite(name: string, out: string): Promise<void> {
   return new Promise((resolve, reject) => {

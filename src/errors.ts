@@ -112,15 +112,20 @@ export class RangeNotSatisfiableError extends ChunkstreamError {
   }
 }
 
-/** A stored chunk does not match its key: the bytes were never delivered. */
+/**
+ * Bytes did not verify: a stored or received chunk does not match its key (nothing of it was
+ * delivered), or a whole file's size or SHA-256 is not what its manifest says (no chunk named).
+ */
 export class IntegrityError extends ChunkstreamError {
   constructor(
     readonly fileId: string | undefined,
     readonly index: number | undefined,
-    readonly key: string,
+    readonly key: string | undefined,
     detail: string,
   ) {
-    super('integrity', `chunk ${index ?? '?'} (${key}) of file ${fileId ?? '?'} failed verification: ${detail}`);
+    const what =
+      index === undefined && key === undefined ? `file ${fileId ?? '?'}` : `chunk ${index ?? '?'} (${key ?? '?'}) of file ${fileId ?? '?'}`;
+    super('integrity', `${what} failed verification: ${detail}`);
   }
 }
 
@@ -179,6 +184,62 @@ export class StorageError extends ChunkstreamError {
     options?: { cause?: unknown },
   ) {
     super('storage', `[${backend}] ${message}`, options);
+  }
+}
+
+/** A write lost a race: an upload is at another offset, a file changed under a conditional request (HTTP 409). */
+export class ConflictError extends ChunkstreamError {
+  constructor(message: string) {
+    super('conflict', message);
+  }
+}
+
+/** A client sent nothing for longer than the server waits (a stalled request body: HTTP 408). */
+export class TimeoutError extends ChunkstreamError {
+  constructor(message: string) {
+    super('timeout', message);
+  }
+}
+
+/** The route exists, the method does not (HTTP 405); the response names the allowed ones. */
+export class MethodNotAllowedError extends ChunkstreamError {
+  constructor(message: string) {
+    super('method_not_allowed', message);
+  }
+}
+
+/** An If-Match / If-Unmodified-Since / If-None-Match or Tus-Resumable condition did not hold (HTTP 412). */
+export class PreconditionFailedError extends ChunkstreamError {
+  constructor(message: string) {
+    super('precondition_failed', message);
+  }
+}
+
+/** Refused whatever the credentials: a foreign Origin, an expired or forged signed link (HTTP 403). */
+export class ForbiddenError extends ChunkstreamError {
+  constructor(message: string) {
+    super('forbidden', message);
+  }
+}
+
+/** The Host header names a server this one does not answer for (DNS rebinding guard, HTTP 421). */
+export class MisdirectedError extends ChunkstreamError {
+  constructor(message: string) {
+    super('misdirected', message);
+  }
+}
+
+/** A request body of a media type the route does not take (HTTP 415). */
+export class UnsupportedMediaTypeError extends ChunkstreamError {
+  constructor(message: string) {
+    super('unsupported_media_type', message);
+  }
+}
+
+/** An unfinished upload is past its expiry (HTTP 410): it can no longer be resumed. */
+export class ExpiredError extends ChunkstreamError {
+  constructor(message: string) {
+    super('expired', message);
   }
 }
 

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { Observable, Subscription } from 'rxjs';
+import { toChunkstreamError } from './errors.js';
 import { createDemand } from './operators/demand.js';
 
 /** An Observable of bytes, or a function building one from a credit channel. */
@@ -21,7 +22,7 @@ export function toReadable(source: ByteStreamSource): Readable {
         const bytes$ = typeof source === 'function' ? source(demand$) : source;
         sub = bytes$.subscribe({
           next: (chunk) => void readable.push(chunk),
-          error: (err) => readable.destroy(err),
+          error: (err: unknown) => readable.destroy(toChunkstreamError(err)),
           complete: () => void readable.push(null),
         });
       }

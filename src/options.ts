@@ -1,5 +1,5 @@
 import * as z from './internal/zod.js';
-import { InvalidOptionError } from './errors.js';
+import { resolveOptions } from './internal/options.js';
 import { isChunkStore, type ChunkStore } from './storage/types.js';
 
 export const KiB = 1024;
@@ -43,17 +43,10 @@ export type ResolvedStoreOptions = z.output<typeof storeOptionsSchema>;
 
 /** Fills defaults, then validates all at once; the error names the first bad option. */
 export function resolveStoreOptions(options: unknown = {}): ResolvedStoreOptions {
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', 'must be an object');
-  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  return parseOptions(storeOptionsSchema, { ...DEFAULTS, ...defined });
+  return resolveOptions(storeOptionsSchema, DEFAULTS, options);
 }
 
-/** Works for zod/mini and classic zod schemas alike (the server's own options use classic zod). */
-export function parseOptions<S extends z.core.$ZodType>(schema: S, value: unknown): z.output<S> {
-  const r = z.safeParse(schema, value);
-  if (r.success) return r.data;
-  const issue = r.error.issues[0]!;
-  const key = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.') || 'options';
-  const message = issue.code === 'unrecognized_keys' ? 'unknown option' : issue.message;
-  throw new InvalidOptionError(key, message);
+/** Connections a store's backend should allow: uploads and downloads at full concurrency at once. */
+export function backendConcurrency(o: Pick<StoreOptions, 'uploadConcurrency' | 'downloadConcurrency'>): number {
+  return (o.uploadConcurrency ?? DEFAULTS.uploadConcurrency) + (o.downloadConcurrency ?? DEFAULTS.downloadConcurrency);
 }

@@ -82,7 +82,7 @@ export async function launchCdpPage(url: string): Promise<CdpPage> {
   listeners.add((m) => {
     if (m.sessionId !== sessionId || m.method !== 'Runtime.consoleAPICalled') return;
     const p = m.params as { type: string; args: { value?: unknown; description?: string }[] };
-    const line = `${p.type}: ${p.args.map((a) => String(a.value ?? a.description)).join(' ')}`;
+    const line = `${p.type}: ${p.args.map((a) => (typeof a.value === 'string' ? a.value : a.value === undefined ? (a.description ?? '') : JSON.stringify(a.value))).join(' ')}`;
     lines.push(line);
     if (p.type === 'error' || p.type === 'warning') console.error(`  page ${line}`);
   });

@@ -229,3 +229,13 @@ export const fmt = {
   ratio: (x: number) => x.toFixed(2),
   mib: (x: number) => (x / MiB).toFixed(1),
 };
+
+/** One `npm run bench`: what bench/run.ts writes and bench/report.ts renders. */
+export interface RunResult {
+  mode: 'quick' | 'full';
+  date: string;
+  command: string;
+  machine: { cpus: number; cpuModel: string; node: string; v8: string; platform: string; totalMemGiB: number };
+  suites: SuiteResult[];
+  durationMs: number;
+}

@@ -24,7 +24,7 @@ export function runCommand(cmd: string[], env: NodeJS.ProcessEnv = {}): Promise<
   return new Promise((resolve, reject) => {
     const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
     let err = '';
-    child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
+    child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
     child.on('error', reject);
     child.on('exit', (code, signal) =>
       code === 0 ? resolve() : reject(new Error(`${cmd.join(' ')} exited ${signal ?? code}: ${err.trim().slice(-500)}`)),

@@ -28,7 +28,8 @@ async function sendFile(ws: WebSocket): Promise<void> {
 
 wss.on('connection', (ws) => {
   ws.on('message', (data, isBinary) => {
-    if (!isBinary && data.toString() === 'go') void sendFile(ws).catch(() => ws.terminate());
+    // Text messages arrive as one Buffer (ws's default binaryType).
+    if (!isBinary && (data as Buffer).toString() === 'go') void sendFile(ws).catch(() => ws.terminate());
   });
 });
 server.listen(0, '127.0.0.1', () => {

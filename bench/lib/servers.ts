@@ -38,16 +38,16 @@ export function spawnServer(script: string, args: string[], env: NodeJS.ProcessE
       child.kill('SIGKILL');
       reject(new Error(`${path.basename(script)} did not start within ${timeoutMs} ms: ${err.slice(-500)}`));
     }, timeoutMs);
-    child.stderr!.on('data', (d: Buffer) => {
+    child.stderr.on('data', (d: Buffer) => {
       err += d.toString();
     });
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /listening on (http:\/\/[^\s]+)/.exec(out);
       if (m) {
         clearTimeout(timer);
-        child.stdout!.removeAllListeners('data');
-        child.stdout!.resume();
+        child.stdout.removeAllListeners('data');
+        child.stdout.resume();
         resolve({
           url: m[1]!,
           pid: child.pid!,

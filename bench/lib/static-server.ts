@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 
 const file = process.argv[2]!;
 const size = statSync(file).size;
-const server = createServer((req, res) => {
+const server = createServer((_req, res) => {
   res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': size });
   createReadStream(file).pipe(res);
 });

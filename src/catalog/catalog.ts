@@ -2,10 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { CorruptManifestError, NotFoundError, isChunkstreamError } from '../errors.js';
 import type { CallOptions, ChunkStore } from '../storage/types.js';
 import {
-  ID,
-  checkId,
   committedUploadSchema,
-  describeIssue,
   manifestSchema,
   sessionSchema,
   type CommittedUpload,
@@ -13,6 +10,7 @@ import {
   type Session,
   type UploadRecord,
 } from './schema.js';
+import { ID, checkId, describeIssue } from './model.js';
 
 const FILES = 'files/';
 const UPLOADS = 'uploads/';

@@ -80,7 +80,7 @@ function envBool(name: string, v: string): boolean {
   throw new InvalidOptionError(name, `must be true or false (got ${JSON.stringify(v)})`);
 }
 
-export const str = (p: Parsed, flag: string) => (typeof p.values[flag] === 'string' ? (p.values[flag] as string) : undefined);
+export const str = (p: Parsed, flag: string) => (typeof p.values[flag] === 'string' ? p.values[flag] : undefined);
 export const bool = (p: Parsed, flag: string) => p.values[flag] === true;
 
 /** Option key in an InvalidOptionError (`chunkSize`, `tokens.0`) → the flag the user typed. */

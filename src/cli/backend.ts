@@ -3,15 +3,16 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { lastValueFrom, tap } from 'rxjs';
-import type { GcOptions, GcReport, VerifyReport } from '../engine/gc.js';
+import type { GcOptions, GcReport, VerifyReport } from '../engine/gc-types.js';
 import { DEFAULT_GC_LEASE_MS, GcRunningError, underGcLease } from '../engine/gc-lease.js';
 import type { FileInfo } from '../catalog/schema.js';
 import { openStore, type Store, type UploadStatus } from '../engine/store.js';
 import type { UploadInfo } from '../engine/uploads.js';
-import { ChunkstreamError } from '../errors.js';
+import { InternalError } from '../errors.js';
 import { parseRangeHeader } from '../protocol/http-ranges.js';
 import { openChunkStore } from '../storage/open.js';
 import type { LocalLocation } from './location.js';
+import { backendConcurrency } from '../options.js';
 
 /** One upload, as `put` asks for it. */
 export interface PutSpec {
@@ -67,7 +68,7 @@ export interface Backend {
 }
 
 export async function openLocal(o: LocalLocation): Promise<Backend> {
-  const chunkStore = await openChunkStore({ ...o, concurrency: (o.uploadConcurrency ?? 4) + (o.downloadConcurrency ?? 4) });
+  const chunkStore = await openChunkStore({ ...o, concurrency: backendConcurrency(o) });
   let store: Store;
   try {
     store = openStore({
@@ -101,7 +102,7 @@ export async function openLocal(o: LocalLocation): Promise<Backend> {
             }),
           ),
         );
-        if (last.type !== 'committed') throw new ChunkstreamError('internal', 'upload ended without a commit');
+        if (last.type !== 'committed') throw new InternalError('upload ended without a commit');
         return last.file;
       } finally {
         await handle?.close();

@@ -1,10 +1,12 @@
-import { checkId } from '../catalog/schema.js';
-import { ChunkstreamError, toChunkstreamError } from '../errors.js';
+import { checkId } from '../catalog/model.js';
+import { toChunkstreamError, type ChunkstreamError } from '../errors.js';
+import { PartlyFailedError, VerifyFailedError } from './errors.js';
 import { bool, describe, noExtra, UsageError, type Parsed } from './args.js';
 import type { RunContext } from './context.js';
 import { countFlag } from './location.js';
 import { ResumeState } from './resume-state.js';
-import { fmtAge, fmtBytes } from './units.js';
+import { fmtBytes } from '../internal/format.js';
+import { fmtAge } from './units.js';
 
 const json = (ctx: RunContext, v: unknown) => ctx.out(JSON.stringify(v, null, 2));
 
@@ -38,7 +40,7 @@ export async function verify(p: Parsed, ctx: RunContext): Promise<void> {
   const report = await (await ctx.open()).verify(id);
   json(ctx, report);
   if (report.problems.length > 0) {
-    throw new ChunkstreamError('integrity', `${report.problems.length} problem(s) found, first: ${report.problems[0]!.message}`);
+    throw new VerifyFailedError(report.problems.length, report.problems[0]!.message);
   }
 }
 
@@ -86,5 +88,5 @@ async function eachOf(list: string[], ctx: RunContext, act: (id: string) => Prom
       ctx.note(describe(err).line.replace(/^chunkstream: /, `${id}: `));
     }
   }
-  if (first) throw new ChunkstreamError(first.code, `${failed} of ${list.length} not ${done} (see above)`);
+  if (first) throw new PartlyFailedError(first, failed, list.length, `not ${done}`);
 }

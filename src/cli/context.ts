@@ -9,5 +9,5 @@ export interface RunContext {
   /** A line on stdout. */
   out(line: string): void;
   /** `chunkstream: <line>` on stderr: notes and warnings, never the final error. */
-  note(line: string): void;
+  note: (line: string) => void;
 }

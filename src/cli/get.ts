@@ -1,6 +1,8 @@
 import path from 'node:path';
-import { checkId, type FileInfo } from '../catalog/schema.js';
-import { ChunkstreamError } from '../errors.js';
+import { type FileInfo } from '../catalog/schema.js';
+import { checkId } from '../catalog/model.js';
+import { toChunkstreamError, type ChunkstreamError } from '../errors.js';
+import { PartlyFailedError } from './errors.js';
 import { bool, checkRangeArg, describe, str, UsageError, type Parsed } from './args.js';
 import type { Backend } from './backend.js';
 import type { RunContext } from './context.js';
@@ -24,6 +26,7 @@ export async function get(p: Parsed, ctx: RunContext): Promise<void> {
   ids.forEach((id) => checkId(id));
   const b = await ctx.open();
   let failed = 0;
+  let first: ChunkstreamError | undefined;
   for (const id of ids) {
     try {
       await getOne(b, id, target, {
@@ -35,10 +38,11 @@ export async function get(p: Parsed, ctx: RunContext): Promise<void> {
     } catch (err) {
       if (ids.length === 1 || ctx.signal.aborted) throw err;
       failed++;
+      first ??= toChunkstreamError(err);
       ctx.note(describe(err).line.replace(/^chunkstream: /, `${id}: `));
     }
   }
-  if (failed > 0) throw new ChunkstreamError('bad_request', `${failed} of ${ids.length} files were not saved (see above)`);
+  if (first) throw new PartlyFailedError(first, failed, ids.length, 'files were not saved');
 }
 
 async function getOne(

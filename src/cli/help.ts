@@ -1,4 +1,4 @@
-import { FLAGS, LOCAL_FLAGS, TUNING_FLAGS, helpLine, type FlagDoc } from './flags.js';
+import { FLAGS, LOCAL_FLAGS, TUNING_FLAGS, helpLine } from './flags.js';
 import { COMMANDS, type CommandDef } from './registry.js';
 
 // No engine imports here: --help must start fast.
@@ -16,7 +16,7 @@ Errors print one line "chunkstream: <code>: <message>"; exit code 2 for bad usag
 const lines = (names: readonly string[], c: CommandDef) =>
   names
     .filter((n) => (c.shared as readonly string[]).includes(n))
-    .map((n) => helpLine(n, FLAGS[n as keyof typeof FLAGS] as FlagDoc))
+    .map((n) => helpLine(n, FLAGS[n as keyof typeof FLAGS]))
     .join('');
 
 /** A command's help: its own flags, then only the location, tuning and server flags it takes. */

@@ -13,12 +13,13 @@ import { errorOf } from './remote.js';
 export async function link(p: Parsed): Promise<void> {
   if (p.positionals.length !== 1)
     throw new UsageError(p.positionals.length ? `unexpected argument ${JSON.stringify(p.positionals[1])}` : 'missing <id>');
-  if (!str(p, 'server')) throw new UsageError('link needs --server URL (or CHUNKSTREAM_SERVER): the server signs the link');
+  const server = str(p, 'server');
+  if (!server) throw new UsageError('link needs --server URL (or CHUNKSTREAM_SERVER): the server signs the link');
   const id = p.positionals[0]!;
   const expiresIn = parseExpires(str(p, 'expires'), p.origin.get('expires'));
   let base: URL;
   try {
-    base = new URL(str(p, 'server')!);
+    base = new URL(server);
   } catch {
     throw new InvalidOptionError(p.origin.get('server') ?? '--server', 'must be a URL like http://127.0.0.1:8080');
   }

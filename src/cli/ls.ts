@@ -1,7 +1,7 @@
 import type { FileInfo } from '../catalog/schema.js';
 import { bool, str, UsageError, type Parsed } from './args.js';
 import type { RunContext } from './context.js';
-import { fmtBytes } from './units.js';
+import { fmtBytes } from '../internal/format.js';
 
 const SORTS = {
   created: (a: FileInfo, b: FileInfo) => a.created.localeCompare(b.created) || a.id.localeCompare(b.id),

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import './threadpool.js';
 import { readFileSync } from 'node:fs';
-import { ChunkstreamError } from '../errors.js';
+import { ChunkstreamError, AbortError } from '../errors.js';
 import { describe, noExtra, parse, UsageError, type Parsed } from './args.js';
 import type { Backend } from './backend.js';
 import type { RunContext } from './context.js';
@@ -44,7 +44,7 @@ function interruptible(): AbortController {
   const on = (signal: NodeJS.Signals) => {
     if (controller.signal.aborted) process.exit(signal === 'SIGINT' ? 130 : 143);
     endProgressLine();
-    controller.abort(new ChunkstreamError('aborted', signal === 'SIGINT' ? 'interrupted (Ctrl-C)' : 'terminated (SIGTERM)'));
+    controller.abort(new AbortError(signal === 'SIGINT' ? 'interrupted (Ctrl-C)' : 'terminated (SIGTERM)'));
   };
   process.on('SIGINT', on).on('SIGTERM', on);
   return controller;

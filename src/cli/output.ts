@@ -4,11 +4,11 @@ import { chmod, lstat, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ChunkstreamError, IntegrityError, isChunkstreamError } from '../errors.js';
+import { BadRequestError, IntegrityError, isChunkstreamError } from '../errors.js';
 import { UsageError } from './args.js';
 import type { Download } from './backend.js';
 import { Progress } from './progress.js';
-import { fmtBytes } from './units.js';
+import { fmtBytes } from '../internal/format.js';
 
 export interface SaveRequest {
   id: string;
@@ -37,7 +37,7 @@ export async function saveFile(target: string, r: SaveRequest, resume: boolean):
   const part = partialPath(target, r.id);
   const existing = await lstat(part).catch(() => undefined);
   let have = existing?.isFile() ? existing.size : 0;
-  if (existing && !existing.isFile()) throw new ChunkstreamError('bad_request', `${part} is in the way and is not a regular file`);
+  if (existing && !existing.isFile()) throw new BadRequestError(part, 'is in the way and is not a regular file');
   if (have > 0 && !resume) r.note(`discarding the partial download ${part} of an earlier run (--continue resumes it instead)`);
   if (!resume || have > r.size) have = 0;
   const hash = createHash('sha256');
@@ -105,7 +105,7 @@ export async function writeThrough(
   });
   progress.finish();
   const got = hash?.digest('hex');
-  if (got !== undefined && got !== dl.sha256) throw new IntegrityError(r.id, undefined, dl.sha256!, `whole-file SHA-256 is ${got}`);
+  if (got !== undefined && got !== dl.sha256) throw new IntegrityError(r.id, undefined, dl.sha256, `whole-file SHA-256 is ${got}`);
 }
 
 export const openThrough = (target: string) => createWriteStream(target, { flags: 'w' });
@@ -118,16 +118,14 @@ function counted(id: string, length: number): Transform {
       n += chunk.byteLength;
       cb(
         n > length && Number.isFinite(length)
-          ? new ChunkstreamError('integrity', `file ${id}: more than the expected ${length} bytes`)
+          ? new IntegrityError(id, undefined, undefined, `more than the expected ${length} bytes`)
           : null,
         chunk,
       );
     },
     flush(cb) {
       cb(
-        Number.isFinite(length) && n !== length
-          ? new ChunkstreamError('integrity', `file ${id}: got ${n} bytes, expected ${length}`)
-          : null,
+        Number.isFinite(length) && n !== length ? new IntegrityError(id, undefined, undefined, `got ${n} bytes, expected ${length}`) : null,
       );
     },
   });

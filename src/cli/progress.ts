@@ -1,5 +1,6 @@
 import { Transform } from 'node:stream';
-import { fmtBytes, fmtClock } from './units.js';
+import { fmtBytes } from '../internal/format.js';
+import { fmtClock } from './units.js';
 
 /** A progress line is on screen without its newline: whoever writes to stderr next ends it first. */
 let open: NodeJS.WriteStream | undefined;
@@ -30,6 +31,7 @@ export class Progress {
     this.enabled = stream.isTTY === true;
     this.bytes = start;
     // A name from a server goes to a terminal: no escape sequences.
+    // eslint-disable-next-line no-control-regex -- control characters are what this replaces
     this.label = label.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
   }
 
@@ -67,9 +69,9 @@ export class Progress {
     const secs = Math.max((Date.now() - this.started) / 1000, 0.001);
     const rate = (this.bytes - this.start) / secs;
     const known = this.total !== undefined && this.total > 0;
-    const pct = known ? `${String(Math.floor((this.bytes / this.total!) * 100)).padStart(3)}%  ` : '';
+    const pct = known ? `${String(Math.floor((this.bytes / this.total) * 100)).padStart(3)}%  ` : '';
     const of = this.total !== undefined ? ` / ${fmtBytes(this.total)}` : '';
-    const eta = known && rate > 0 && !final ? `  ETA ${fmtClock((this.total! - this.bytes) / rate)}` : '';
+    const eta = known && rate > 0 && !final ? `  ETA ${fmtClock((this.total - this.bytes) / rate)}` : '';
     const line = `${this.label}  ${pct}${fmtBytes(this.bytes)}${of}  ${fmtBytes(rate)}/s  ${fmtClock(secs)}${eta}`;
     this.stream.write(`\r\x1b[K${line}${final ? '\n' : ''}`);
     open = final ? undefined : this.stream;

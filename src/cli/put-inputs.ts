@@ -1,8 +1,8 @@
 import type { Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { checkName } from '../catalog/schema.js';
-import { BadRequestError, ChunkstreamError, isChunkstreamError } from '../errors.js';
+import { checkName } from '../catalog/model.js';
+import { BadRequestError, NotFoundError, isChunkstreamError } from '../errors.js';
 import { UsageError } from './args.js';
 
 /** One thing to store: a regular file (resumable, size known), a pipe-like file, or stdin. */
@@ -33,8 +33,8 @@ export async function collectInputs(args: string[], o: InputOptions): Promise<In
       continue;
     }
     const st = await stat(arg).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') throw new ChunkstreamError('not_found', `${arg}: no such file or directory`);
-      throw new ChunkstreamError('bad_request', `${arg}: ${err.code === 'EACCES' ? 'permission denied' : err.message}`);
+      if (err.code === 'ENOENT') throw new NotFoundError(arg, `${arg}: no such file or directory`);
+      throw new BadRequestError(arg, err.code === 'EACCES' ? 'permission denied' : err.message);
     });
     if (st.isDirectory()) {
       if (!o.recursive) throw new UsageError(`${arg} is a directory: put -r ${arg} stores the files in it`);
@@ -64,7 +64,7 @@ async function walk(dir: string, prefix: string, warn: (line: string) => void): 
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (err) {
-    throw new ChunkstreamError('bad_request', `${dir}: ${(err as Error).message}`);
+    throw new BadRequestError(dir, (err as Error).message);
   }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const out: Input[] = [];

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { ChunkstreamError } from '../errors.js';
+import { ConnectionLostError } from '../protocol/errors.js';
 import type { Input } from './put-inputs.js';
 
 /**
@@ -10,9 +10,6 @@ import type { Input } from './put-inputs.js';
 export function openSource(input: Input, offset: number): Readable {
   if (input.kind === 'file') return createReadStream(input.path, { start: offset });
   if (offset !== 0)
-    throw new ChunkstreamError(
-      'connection_lost',
-      `${input.kind === 'stdin' ? 'stdin' : input.path} cannot be re-read to resume at byte ${offset}`,
-    );
+    throw new ConnectionLostError(`${input.kind === 'stdin' ? 'stdin' : input.path} cannot be re-read to resume at byte ${offset}`);
   return input.kind === 'stdin' ? process.stdin : createReadStream(input.path);
 }

@@ -12,7 +12,7 @@ import { collectInputs, type Input } from './put-inputs.js';
 import { openSource } from './put-source.js';
 import { Progress } from './progress.js';
 import { ResumeState, type StateKey } from './resume-state.js';
-import { fmtBytes } from './units.js';
+import { fmtBytes } from '../internal/format.js';
 
 interface Stored {
   file: FileInfo;
@@ -112,7 +112,10 @@ async function putOne(
     });
     progress?.finish();
     await recorded;
-    if (key) await state.set({ version: 1, ...key, uploadId: uploadId!, created: new Date().toISOString(), fileId: file.id });
+    // The upload's id is the one the server started, or (a resume that found it committed) the one resumed.
+    const recordedId = uploadId ?? resume;
+    if (key && recordedId)
+      await state.set({ version: 1, ...key, uploadId: recordedId, created: new Date().toISOString(), fileId: file.id });
     return { file, uploadId, resumedFrom, sent: progress?.sent ?? 0, alreadyStored: false };
   };
 

@@ -16,6 +16,8 @@ export interface CommandDef extends CommandFlags {
 
 const d = (type: FlagDoc['type'], help: string, more: Partial<FlagDoc> = {}): FlagDoc => ({ type, help, ...more });
 const json = d('boolean', 'print JSON');
+/** A serve flag taking a value, also read from CHUNKSTREAM_<FLAG>. */
+const env = (help: string, arg: string, more: Partial<FlagDoc> = {}): FlagDoc => d('string', help, { arg, env: true, ...more });
 
 export const COMMANDS: Record<string, CommandDef> = {
   serve: {
@@ -28,77 +30,35 @@ export const COMMANDS: Record<string, CommandDef> = {
     localOnly: true,
     shared: [...LOCAL_FLAGS, 'chunk-size', 'upload-concurrency', 'download-concurrency'],
     own: {
-      host: d('string', 'listen address (default 127.0.0.1)', { arg: 'HOST', env: true }),
-      port: d('string', 'listen port, 0 = any free port (default 8080)', { arg: 'PORT', env: true }),
-      token: d('string', 'accepted bearer token', { arg: 'TOKEN', multiple: true, env: true }),
-      'tokens-file': d('string', 'accepted tokens, one per line (# comments)', { arg: 'FILE', env: true }),
+      host: env('listen address (default 127.0.0.1)', 'HOST'),
+      port: env('listen port, 0 = any free port (default 8080)', 'PORT'),
+      token: env('accepted bearer token', 'TOKEN', { multiple: true }),
+      'tokens-file': env('accepted tokens, one per line (# comments)', 'FILE'),
       insecure: d('boolean', 'allow a non-loopback --host without tokens', { env: true }),
-      'max-transfer-bytes': d(
-        'string',
+      'max-transfer-bytes': env(
         'memory budget of all transfers in flight, e.g. 2GiB (default 1GiB); beyond it new transfers get 503 / busy',
-        {
-          arg: 'SIZE',
-          env: true,
-        },
+        'SIZE',
       ),
-      'allow-host': d('string', 'also answer requests for this Host (a loopback server answers only loopback names)', {
-        arg: 'HOST',
-        multiple: true,
-        env: true,
-      }),
-      'allow-origin': d('string', 'also accept WebSocket upgrades and requests from this browser Origin', {
-        arg: 'ORIGIN',
-        multiple: true,
-        env: true,
-      }),
-      'cors-origin': d('string', 'answer CORS requests (and preflights) from this Origin', { arg: 'ORIGIN', multiple: true, env: true }),
-      'public-url': d('string', "the server's URL as clients see it (behind a proxy): signed links and same-origin checks", {
-        arg: 'URL',
-        env: true,
-      }),
-      'link-secret': d('string', 'HMAC secret for signed links, 32+ characters (default: generated, kept in the store)', {
-        arg: 'SECRET',
-        env: true,
-      }),
-      'link-secret-file': d('string', 'read the link secret from the first line of FILE', { arg: 'FILE', env: true }),
-      'max-file-size': d('string', 'largest file an upload may store, e.g. 10GiB (default: no limit); beyond it 413 too_large', {
-        arg: 'SIZE',
-        env: true,
-      }),
-      'upload-ttl': d('string', 'unfinished uploads expire this long after they were started or last resumed, 1s..365d (default 24h)', {
-        arg: 'DURATION',
-        env: true,
-      }),
-      'max-connections': d('string', 'connections served at once (HTTP and WebSocket); more get 503 busy (default: no limit)', {
-        arg: 'N',
-        env: true,
-      }),
-      'max-ws-streams': d('string', 'streams one WebSocket connection may have open at once, 1..65536 (default 256)', {
-        arg: 'N',
-        env: true,
-      }),
-      'body-idle-timeout': d('string', 'an upload whose client sends nothing this long fails with 408 (default 2m)', {
-        arg: 'DURATION',
-        env: true,
-      }),
-      'gc-every': d('string', 'run gc this often, e.g. 1h (default: off); one run at a time per store (a lease in the store)', {
-        arg: 'DURATION',
-        env: true,
-      }),
-      'gc-grace': d('string', 'grace period of scheduled gc: only chunks older than this go (default 1h)', { arg: 'DURATION', env: true }),
-      'drain-timeout': d('string', 'on SIGTERM/SIGINT, how long transfers in flight may finish, 0..1h (default 30s)', {
-        arg: 'DURATION',
-        env: true,
-      }),
-      'metrics-port': d('string', 'serve /metrics on this port, without a token (default: on the API port, behind auth)', {
-        arg: 'PORT',
-        env: true,
-      }),
-      'metrics-host': d('string', 'listen address of --metrics-port (default: --host)', { arg: 'HOST', env: true }),
+      'allow-host': env('also answer requests for this Host (a loopback server answers only loopback names)', 'HOST', { multiple: true }),
+      'allow-origin': env('also accept WebSocket upgrades and requests from this browser Origin', 'ORIGIN', { multiple: true }),
+      'cors-origin': env('answer CORS requests (and preflights) from this Origin', 'ORIGIN', { multiple: true }),
+      'public-url': env("the server's URL as clients see it (behind a proxy): signed links and same-origin checks", 'URL'),
+      'link-secret': env('HMAC secret for signed links, 32+ characters (default: generated, kept in the store)', 'SECRET'),
+      'link-secret-file': env('read the link secret from the first line of FILE', 'FILE'),
+      'max-file-size': env('largest file an upload may store, e.g. 10GiB (default: no limit); beyond it 413 too_large', 'SIZE'),
+      'upload-ttl': env('unfinished uploads expire this long after they were started or last resumed, 1s..365d (default 24h)', 'DURATION'),
+      'max-connections': env('connections served at once (HTTP and WebSocket); more get 503 busy (default: no limit)', 'N'),
+      'max-ws-streams': env('streams one WebSocket connection may have open at once, 1..65536 (default 256)', 'N'),
+      'body-idle-timeout': env('an upload whose client sends nothing this long fails with 408 (default 2m)', 'DURATION'),
+      'gc-every': env('run gc this often, e.g. 1h (default: off); one run at a time per store (a lease in the store)', 'DURATION'),
+      'gc-grace': env('grace period of scheduled gc: only chunks older than this go (default 1h)', 'DURATION'),
+      'drain-timeout': env('on SIGTERM/SIGINT, how long transfers in flight may finish, 0..1h (default 30s)', 'DURATION'),
+      'metrics-port': env('serve /metrics on this port, without a token (default: on the API port, behind auth)', 'PORT'),
+      'metrics-host': env('listen address of --metrics-port (default: --host)', 'HOST'),
       'metrics-public': d('boolean', '/metrics on the API port without a token', { env: true }),
-      'log-level': d('string', 'fatal, error, warn, info (default), debug, trace or silent', { arg: 'LEVEL', env: true }),
-      'log-format': d('string', 'json (default: one object per line) or pretty', { arg: 'FORMAT', env: true }),
-      'log-file': d('string', 'append log lines to FILE (default: stderr)', { arg: 'FILE', env: true }),
+      'log-level': env('fatal, error, warn, info (default), debug, trace or silent', 'LEVEL'),
+      'log-format': env('json (default: one object per line) or pretty', 'FORMAT'),
+      'log-file': env('append log lines to FILE (default: stderr)', 'FILE'),
     },
   },
   put: {

@@ -1,6 +1,8 @@
 import { connect, type Client } from '../client/index.js';
 import type { FileInfo } from '../catalog/schema.js';
-import { AbortError, ChunkstreamError, isChunkstreamError } from '../errors.js';
+import { isChunkstreamError, toChunkstreamError } from '../errors.js';
+import { abortError } from '../internal/abort.js';
+import { UnauthorizedError } from '../protocol/errors.js';
 import type { PutSpec } from './backend.js';
 
 /**
@@ -30,7 +32,7 @@ export function remotePut(base: URL, token: string | undefined) {
       return new Promise<FileInfo>((resolve, reject) => {
         const onAbort = () => {
           sub.unsubscribe(); // sends cancel: the server records how far the upload got
-          reject(spec.signal.reason ?? new AbortError());
+          reject(abortError(spec.signal));
         };
         const sub = c
           .upload((offset) => spec.source(offset), {
@@ -57,10 +59,9 @@ export function remotePut(base: URL, token: string | undefined) {
 }
 
 /** The SDK speaks of connect() options; the CLI user has flags. */
-function cliTerms(err: unknown, token: string | undefined): unknown {
-  if (!isChunkstreamError(err) || err.code !== 'unauthorized') return err;
-  return new ChunkstreamError(
-    'unauthorized',
+function cliTerms(err: unknown, token: string | undefined): Error {
+  if (!isChunkstreamError(err) || err.code !== 'unauthorized') return err instanceof Error ? err : toChunkstreamError(err);
+  return new UnauthorizedError(
     token
       ? 'the server refused the token (check --token or CHUNKSTREAM_TOKEN)'
       : 'the server requires a token: pass --token TOKEN or set CHUNKSTREAM_TOKEN',

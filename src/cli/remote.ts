@@ -4,7 +4,8 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FileInfo } from '../catalog/schema.js';
 import type { UploadInfo } from '../engine/uploads.js';
-import { ChunkstreamError, InvalidOptionError, type ErrorCode } from '../errors.js';
+import { BadRequestError, InternalError, InvalidOptionError, type ChunkstreamError, type ErrorCode } from '../errors.js';
+import { RemoteError } from '../protocol/errors.js';
 import type { Backend } from './backend.js';
 import { connectionError } from './remote-errors.js';
 import { remotePut } from './remote-put.js';
@@ -42,7 +43,10 @@ export function openRemote(server: string, token: string | undefined): Backend {
     // A server that answers early (bad name, 401) may close while we still send: its answer
     // wins; a failing source (unreadable file) explains a failed request better than "hang up".
     let sending: unknown;
-    if (opts.body) pipeline(opts.body, req).catch((err) => (sending = err));
+    if (opts.body)
+      pipeline(opts.body, req).catch((err: unknown) => {
+        sending = err;
+      });
     else req.end();
     let res: IncomingMessage;
     try {
@@ -71,10 +75,7 @@ export function openRemote(server: string, token: string | undefined): Backend {
       // "bytes A-B" would be silently wrong output.
       if (range && !partial) {
         res.destroy();
-        throw new ChunkstreamError(
-          'bad_request',
-          `range ${range}: the server answered ${res.statusCode} with the whole file instead of 206`,
-        );
+        throw new BadRequestError(`range ${range}`, `the server answered ${res.statusCode} with the whole file instead of 206`);
       }
       // A cut download continues from where it stopped, or fails with the server's code (integrity).
       const body = resumable(res, length, async (n) =>
@@ -89,7 +90,7 @@ export function openRemote(server: string, token: string | undefined): Backend {
       const q = new URLSearchParams();
       if (o.graceMs !== undefined) q.set('graceMs', String(o.graceMs));
       if (o.dryRun) q.set('dryRun', '1');
-      return json('POST', `/v1/gc${q.size ? `?${q}` : ''}`);
+      return json('POST', `/v1/gc${q.size ? `?${q.toString()}` : ''}`);
     },
     verify: (id) => json('POST', id === undefined ? '/v1/verify' : `${filePath(id)}/verify`),
     uploads: async () => (await json<{ uploads: UploadInfo[] }>('GET', '/v1/uploads')).uploads,
@@ -126,11 +127,11 @@ export async function errorOf(res: IncomingMessage, token?: string): Promise<Chu
     // Missing and wrong tokens read differently: say which flag or variable to look at.
     const hint =
       e?.code !== 'unauthorized' ? '' : token ? ' (check --token or CHUNKSTREAM_TOKEN)' : ': pass --token TOKEN or set CHUNKSTREAM_TOKEN';
-    if (e?.code && e.message) return new ChunkstreamError(e.code as ErrorCode, `${e.message}${hint}`);
+    if (e?.code && e.message) return new RemoteError(e.code as ErrorCode, `${e.message}${hint}`, null);
   } catch {
     // not JSON: fall through
   }
-  return new ChunkstreamError('internal', `HTTP ${res.statusCode}: ${body.slice(0, 200) || res.statusMessage}`);
+  return new InternalError(`HTTP ${res.statusCode}: ${body.slice(0, 200) || res.statusMessage}`);
 }
 
 /** `filename*=UTF-8''…` of Content-Disposition, if the server sent one. */

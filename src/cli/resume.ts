@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
-import { ChunkstreamError } from '../errors.js';
+import { InternalError } from '../errors.js';
 
 /** Re-requests of one download after the connection was cut without any new byte in between. */
 const MAX_STALLED = 2;
@@ -107,5 +107,5 @@ export function resumed(res: IncomingMessage, first: IncomingMessage, received: 
   const { start, end } = span(first, received);
   if (res.statusCode === 206 && String(res.headers['content-range']).startsWith(`bytes ${start}-${end}/`)) return res;
   res.destroy();
-  throw new ChunkstreamError('internal', `resuming at byte ${start}, the server answered ${res.statusCode} instead of that range`);
+  throw new InternalError(`resuming at byte ${start}, the server answered ${res.statusCode} instead of that range`);
 }

@@ -1,6 +1,7 @@
 import { lstat, mkdir, readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { ChunkstreamError, isChunkstreamError } from '../errors.js';
+import { NotFoundError, isChunkstreamError } from '../errors.js';
+import { UnsafeNameError } from './errors.js';
 
 /** Where `get -o` writes. */
 export type Target =
@@ -40,7 +41,7 @@ export async function resolveTarget(output: string): Promise<Target> {
 async function newFile(file: string): Promise<Target> {
   const dir = path.dirname(file);
   const st = await lstat(dir).catch(() => undefined);
-  if (!st) throw new ChunkstreamError('not_found', `cannot write ${file}: ${dir} does not exist (-o DIR/ creates a directory)`);
+  if (!st) throw new NotFoundError(dir, `cannot write ${file}: ${dir} does not exist (-o DIR/ creates a directory)`);
   return { kind: 'file', path: file };
 }
 
@@ -52,7 +53,8 @@ async function newFile(file: string): Promise<Target> {
  */
 export async function pathUnder(dir: string, name: string): Promise<string> {
   const segments = name.split('/');
-  const refuse = (why: string) => new ChunkstreamError('bad_request', `refusing to save ${JSON.stringify(name)} under ${dir}: ${why}`);
+  const refuse = (why: string) => new UnsafeNameError(name, dir, why);
+  // eslint-disable-next-line no-control-regex -- a NUL in a name is what this refuses
   if (segments.some((s) => s === '' || s === '.' || s === '..' || /[\\\u0000]/.test(s))) throw refuse('not a safe relative name');
   await mkdir(dir, { recursive: true });
   let current = path.resolve(dir);
@@ -64,7 +66,10 @@ export async function pathUnder(dir: string, name: string): Promise<string> {
       throw err;
     });
     if (!st) {
-      if (!last) await mkdir(current).catch((err) => (errno(err) === 'EEXIST' ? undefined : Promise.reject(err)));
+      if (!last)
+        await mkdir(current).catch((err: unknown) => {
+          if (errno(err) !== 'EEXIST') throw err;
+        });
       continue;
     }
     if (st.isSymbolicLink()) throw refuse(`${current} is a symbolic link`);

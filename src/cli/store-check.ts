@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { access, mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { ChunkstreamError, InvalidOptionError } from '../errors.js';
+import { InvalidOptionError, NotFoundError } from '../errors.js';
 import type { LocalLocation } from './location.js';
 
 /** What a store directory holds (storage/fs.ts and catalog.ts lay it out). */
@@ -26,8 +26,8 @@ export async function checkStoreExists(loc: LocalLocation): Promise<void> {
   const where = fsDirOf(loc);
   if (!where) return;
   const noStore = (why: string) =>
-    new ChunkstreamError(
-      'not_found',
+    new NotFoundError(
+      'store',
       `no store at ${where.path}: ${why} (--${where.flag} names the store${where.flag === 'dir' ? ', default ./data' : ''})`,
     );
   let entries: string[];
@@ -63,12 +63,22 @@ export async function checkStorePlace(loc: LocalLocation, origin: Map<string, st
 async function makeDirs(dir: string): Promise<void> {
   const missing: string[] = [];
   for (let p = path.resolve(dir); ; p = path.dirname(p)) {
-    const st = await stat(p).catch((err: unknown) => (errno(err) === 'ENOENT' ? undefined : Promise.reject(err)));
-    if (st) break; // a file here fails the mkdir below with ENOTDIR
+    try {
+      await stat(p);
+      break; // exists (a file here fails the mkdir below with ENOTDIR)
+    } catch (err) {
+      if (errno(err) !== 'ENOENT') throw err;
+    }
     missing.unshift(p);
     if (path.dirname(p) === p) break;
   }
-  for (const p of missing) await mkdir(p).catch((err: unknown) => (errno(err) === 'EEXIST' ? undefined : Promise.reject(err)));
+  for (const p of missing) {
+    try {
+      await mkdir(p);
+    } catch (err) {
+      if (errno(err) !== 'EEXIST') throw err;
+    }
+  }
 }
 
 /** put and serve: create the store's directory, or refuse at start what cannot be a store (instead of a 500 per PUT). */

@@ -76,17 +76,6 @@ export function exactSize(n: number): string {
   return `${n} bytes`;
 }
 
-/** Sizes for people (progress, ls): binary units, one decimal. */
-export function fmtBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) {
-    n /= 1024;
-    i++;
-  }
-  return `${i === 0 ? n.toFixed(0) : n.toFixed(1)} ${units[i]}`;
-}
-
 /** `m:ss` or `h:mm:ss`. */
 export function fmtClock(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '?';

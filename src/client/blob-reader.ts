@@ -1,5 +1,13 @@
 import { BadRequestError } from '../errors.js';
-import type { ByteReader } from './source.js';
+
+/**
+ * Pull-based reading: each call gives a new buffer of `headroom` free bytes followed by at most
+ * `max` bytes of the source (so a frame header goes in front without another copy), null at the end.
+ */
+export interface ByteReader {
+  read(max: number, headroom: number): Promise<Uint8Array | null>;
+  close(): void;
+}
 
 /**
  * Reads a Blob (a File) from `offset` as one stream, each read filling a new buffer of
@@ -35,7 +43,7 @@ export function blobReader(blob: Blob, offset: number): ByteReader {
       if (byob) {
         const r = await byob.read(new Uint8Array(buf, at, buf.byteLength - at));
         if (!r.value) throw new Error('the Blob stream was cancelled');
-        buf = r.value.buffer as ArrayBuffer;
+        buf = r.value.buffer;
         if (r.done) break;
         at += r.value.byteLength;
       } else {

@@ -1,9 +1,11 @@
-import { Observable, type Subscription } from 'rxjs';
+import { Observable, isObservable, type Subscription } from 'rxjs';
 import type { ByteRange } from '../engine/plan.js';
-import { ChunkstreamError, IntegrityError, InvalidOptionError } from '../errors.js';
+import { ChunkstreamError, IntegrityError } from '../errors.js';
+import { resolveOptions } from '../internal/options.js';
+import * as z from '../internal/zod.js';
 import { RemoteError } from '../protocol/errors.js';
 import type { Frame } from '../protocol/frames.js';
-import type { ServerMessageOf } from '../protocol/messages.js';
+import { DEFAULT_WINDOW, type ServerMessageOf } from '../protocol/messages.js';
 import type { Link } from './link.js';
 import { chunkDigest } from './verify.js';
 
@@ -14,9 +16,25 @@ export interface ClientDownloadOptions {
    * more chunk. Without it the client grants `window` chunks and renews them as they are delivered.
    */
   demand?: Observable<number>;
-  /** Chunks in flight when no `demand` is given (default 8: twice the server's read-ahead, so verification overlaps arrival). */
+  /** Chunks in flight when no `demand` is given (default 8, see DOWNLOAD_DEFAULTS). */
   window?: number;
 }
+
+/**
+ * The download credit is twice the gateway's default window (DEFAULT_WINDOW, 4) on purpose: the
+ * server reads `window` chunks ahead, and as many again may be on the wire or being verified
+ * here (SHA-256 off the event loop), so the server never waits for credit while the client
+ * checks what it got. Against a gateway with a larger window (its `ready` says it) pass a larger one.
+ */
+export const DOWNLOAD_DEFAULTS = { window: 2 * DEFAULT_WINDOW } as const;
+
+const downloadOptionsSchema = z.strictObject({
+  /** Checked by the server like any range (bad_request naming the field). */
+  range: z.optional(z.custom<ByteRange>((r) => typeof r === 'object' && r !== null, 'must be { start, end? }')),
+  demand: z.optional(z.custom<Observable<number>>(isObservable, 'must be an Observable of credits')),
+  // window 0 asked for nothing and then waited forever; NaN or 1.5 reached the server as credit.
+  window: z.number().check(z.int(), z.gte(1), z.lte(1_000_000)),
+});
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 const hex = (d: Uint8Array) => {
@@ -43,10 +61,11 @@ interface Arrival {
  */
 export function downloadObservable(link: Link, id: string, options: ClientDownloadOptions): Observable<Uint8Array> {
   return new Observable<Uint8Array>((subscriber) => {
-    const window = options.window ?? 8;
-    // window 0 asked for nothing and then waited forever; NaN or 1.5 reached the server as credit.
-    if (!(Number.isInteger(window) && window >= 1 && window <= 1_000_000)) {
-      subscriber.error(new InvalidOptionError('window', `must be an integer from 1 to 1000000 (got ${window})`));
+    let window: number;
+    try {
+      ({ window } = resolveOptions(downloadOptionsSchema, DOWNLOAD_DEFAULTS, options));
+    } catch (err) {
+      subscriber.error(err); // an Observable reports bad options when subscribed, like any failure
       return;
     }
     let first: ServerMessageOf<'header'> | undefined; // what the whole transfer adds up to
@@ -73,7 +92,7 @@ export function downloadObservable(link: Link, id: string, options: ClientDownlo
     const broken = (detail: string, err?: ChunkstreamError) => {
       if (finished) return;
       link.send({ type: 'cancel', stream });
-      fail(err ?? new ChunkstreamError('integrity', `download of file ${id}: ${detail}`));
+      fail(err ?? new IntegrityError(id, undefined, undefined, detail));
     };
 
     /** Delivers verified arrivals in order; completes once the end arrived and all were delivered. */

@@ -18,7 +18,9 @@ const scope = self as unknown as {
   postMessage(message: HashReply, transfer?: Transferable[]): void;
 };
 
-scope.onmessage = async ({ data: { id, buffer, offset, length } }) => {
+scope.onmessage = ({ data }) => void digest(data);
+
+async function digest({ id, buffer, offset, length }: HashRequest): Promise<void> {
   try {
     const d = new Uint8Array(await crypto.subtle.digest('SHA-256', new Uint8Array(buffer, offset, length)));
     let hex = '';
@@ -27,7 +29,7 @@ scope.onmessage = async ({ data: { id, buffer, offset, length } }) => {
   } catch (err) {
     scope.postMessage({ id, buffer, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }, [buffer]);
   }
-};
+}
 // Only once this arrives does the page hand over buffers: a worker that failed to load (a CSP
 // without 'self' for workers, a bundler that left the file out) never swallows a chunk.
 scope.postMessage({ ready: true });

@@ -4,7 +4,7 @@ import type { Observable } from 'rxjs';
 import * as z from '../internal/zod.js';
 import type { FileInfo } from '../catalog/schema.js';
 import { InvalidOptionError } from '../errors.js';
-import { parseOptions } from '../options.js';
+import { resolveOptions } from '../internal/options.js';
 import { ConnectionLostError, RemoteError } from '../protocol/errors.js';
 import type { ClientMessage, ServerMessage } from '../protocol/messages.js';
 import { downloadObservable, type ClientDownloadOptions } from './download.js';
@@ -55,11 +55,12 @@ const optionsSchema = z.strictObject({
   reconnectDelayMs: z.number().check(z.int(), z.gte(0), z.lte(60_000)),
 });
 
+const CONNECT_DEFAULTS = { token: '', reconnectAttempts: 5, reconnectDelayMs: 100 } as const;
+
 /** Connects (and authenticates) to a chunkstream WebSocket endpoint, e.g. `ws://host:8080/v1/ws`. */
 export async function connect(url: string, options: ConnectOptions = {}): Promise<Client> {
-  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
   const WebSocket = (options.WebSocket ?? (await defaultWebSocket())) as WebSocketConstructor;
-  const o = parseOptions(optionsSchema, { token: '', reconnectAttempts: 5, reconnectDelayMs: 100, ...defined, WebSocket });
+  const o = resolveOptions(optionsSchema, CONNECT_DEFAULTS, { ...options, WebSocket });
   if (!/^(wss?|https?):\/\/[^/]/i.test(String(url)))
     throw new InvalidOptionError('url', `must be a ws:// or wss:// URL (got ${JSON.stringify(url)})`);
   const link = new Link({ url, ...o });

@@ -1,4 +1,4 @@
-import { AbortError } from '../errors.js';
+import { AbortError, toChunkstreamError } from '../errors.js';
 import { CloseCode, ConnectionLostError, UnauthorizedError, closeError, type ProtocolError } from '../protocol/errors.js';
 import { dialError, errorDetail } from './dial-errors.js';
 import { decodeFrame, type Frame } from '../protocol/frames.js';
@@ -25,7 +25,7 @@ export interface StreamListener {
   frame(frame: Frame): void;
   /** The connection dropped: true to be started again once reconnected, false if it failed itself. */
   lost(err: ProtocolError): boolean;
-  fail(err: unknown): void;
+  fail(err: Error): void;
 }
 
 export interface LinkOptions {
@@ -98,10 +98,10 @@ export class Link {
   private startWhenConnected(id: number, listener: StreamListener): void {
     this.connected().then(
       () => this.streams.get(id) === listener && listener.start(),
-      (err) => {
+      (err: unknown) => {
         if (this.streams.get(id) !== listener) return;
         this.streams.delete(id);
-        listener.fail(err);
+        listener.fail(toChunkstreamError(err));
       },
     );
   }

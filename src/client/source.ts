@@ -1,6 +1,6 @@
 import { BadRequestError } from '../errors.js';
 import { ConnectionLostError } from '../protocol/errors.js';
-import { blobReader } from './blob-reader.js';
+import { blobReader, type ByteReader } from './blob-reader.js';
 
 /** A byte source the client can send once. */
 export type OneShotSource = ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
@@ -11,15 +11,6 @@ export type OneShotSource = ReadableStream<Uint8Array> | AsyncIterable<Uint8Arra
  */
 export type ClientUploadSource =
   Uint8Array | ArrayBuffer | Blob | OneShotSource | ((offset: number) => Uint8Array | ArrayBuffer | Blob | OneShotSource);
-
-/**
- * Pull-based reading: each call gives a new buffer of `headroom` free bytes followed by at most
- * `max` bytes of the source (so a frame header goes in front without another copy), null at the end.
- */
-export interface ByteReader {
-  read(max: number, headroom: number): Promise<Uint8Array | null>;
-  close(): void;
-}
 
 export interface SourcePlan {
   resumable: boolean;

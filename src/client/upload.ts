@@ -3,7 +3,8 @@ import type { FileInfo } from '../catalog/schema.js';
 import { ConnectionLostError, RemoteError } from '../protocol/errors.js';
 import { FRAME_HEADER_BYTES, FrameType, writeFrameHeader } from '../protocol/frames.js';
 import type { Link } from './link.js';
-import { planSource, type ByteReader, type ClientUploadSource } from './source.js';
+import type { ByteReader } from './blob-reader.js';
+import { planSource, type ClientUploadSource } from './source.js';
 
 export interface ClientUploadOptions {
   /** File name (metadata). Required unless `uploadId` resumes an earlier upload. */

@@ -92,7 +92,7 @@ class HashWorker {
     // A received chunk is most of its WebSocket message's buffer (the frame header is the rest):
     // that buffer travels. Anything else is copied first, so the caller's buffer stays whole.
     const moved = buffer instanceof ArrayBuffer && byteLength * 2 >= buffer.byteLength;
-    const sent = moved ? buffer : (job.bytes.slice().buffer as ArrayBuffer);
+    const sent = moved ? buffer : job.bytes.slice().buffer;
     const offset = moved ? byteOffset : 0;
     this.running.set(id, { job, offset, length: byteLength, moved });
     const msg: HashRequest = { id, buffer: sent, offset, length: byteLength };

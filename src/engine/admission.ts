@@ -14,10 +14,10 @@ export class BusyError extends ChunkstreamError {
   }
 }
 
-/** One transfer's share of the budget. `release()` is idempotent. */
+/** One transfer's share of the budget. `release()` is idempotent and may be passed around detached. */
 export interface Reservation {
   readonly bytes: number;
-  release(): void;
+  readonly release: () => void;
 }
 
 /**

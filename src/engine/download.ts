@@ -67,7 +67,9 @@ export function readPlan(ctx: EngineContext, plan: DownloadPlan, options: Omit<D
         await reads.acquire(t.signal);
         let reading = true;
         const readDone = () => {
-          if (reading) ((reading = false), reads.release());
+          if (!reading) return;
+          reading = false;
+          reads.release();
         };
         let view: Buffer;
         try {

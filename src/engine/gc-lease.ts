@@ -81,7 +81,7 @@ export async function acquireGcLease(store: ChunkStore, o: GcLeaseOptions): Prom
     return { acquired: false, holder: other?.holder ?? 'another gateway', expires: other?.expires ?? new Date(now()).toISOString() };
   }
   const after = await generations(store, call);
-  const highest = after.at(-1)!;
+  const highest = after.at(-1) ?? generation; // a listing that lags behind our own write: ours is the one we know
   if (highest > generation) {
     await write(record(0, true)).catch(() => undefined); // ours is stale: leave it released
     const other = await read(store, highest, call);

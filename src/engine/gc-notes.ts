@@ -1,4 +1,5 @@
-import type { GcReport } from './gc.js';
+import { fmtBytes } from '../internal/format.js';
+import type { GcReport } from './gc-types.js';
 
 /** `3600000` → `1 h`: durations as a person reads them. */
 export function fmtDuration(ms: number): string {
@@ -10,16 +11,6 @@ export function fmtDuration(ms: number): string {
   ];
   for (const [size, unit] of units) if (ms >= size && ms % size === 0) return `${ms / size} ${unit}`;
   return `${ms} ms`;
-}
-
-function fmtBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) {
-    n /= 1024;
-    i++;
-  }
-  return `${i === 0 ? n.toFixed(0) : n.toFixed(1)} ${units[i]}`;
 }
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;

@@ -1,42 +1,12 @@
 import { isChunkstreamError, toChunkstreamError } from '../errors.js';
 import { isChunkObjectKey, parseManifest } from '../catalog/catalog.js';
-import { checkId } from '../catalog/schema.js';
+import { checkId } from '../catalog/model.js';
 import { SlabPool } from '../internal/slabs.js';
 import type { CallOptions } from '../storage/types.js';
+import type { GcOptions, GcReport, VerifyReport } from './gc-types.js';
 import type { EngineContext } from './context.js';
 import { gcNotes } from './gc-notes.js';
 import { readVerified } from './readChunk.js';
-
-export interface GcOptions extends CallOptions {
-  /** Only chunks older than this are candidates (default: the store's gcGraceMs). */
-  graceMs?: number;
-  /** Report what would be removed without removing it. */
-  dryRun?: boolean;
-}
-
-export interface GcReport {
-  removedChunks: number;
-  removedBytes: number;
-  /** Chunks kept, for either reason below. */
-  keptChunks: number;
-  /** Kept because a file, an unexpired upload or an upload running here names them. */
-  keptReferencedChunks: number;
-  /** Kept although nothing names them: newer than the grace period (an upload elsewhere may not have recorded them yet). */
-  keptRecentChunks: number;
-  keptRecentBytes: number;
-  /** The grace period this run used. */
-  graceMs: number;
-  /** Expired upload sessions and committed-upload markers removed. */
-  expiredUploads: number;
-  /** Unexpired upload sessions: kept, with every chunk they name. */
-  keptUploads: number;
-  /** Temp files of interrupted writes (crash leftovers) removed: those older than tempMinAgeMs (the grace period, at least 1 h). */
-  removedTemp: number;
-  tempMinAgeMs: number;
-  dryRun: boolean;
-  /** What was kept and why, in words. */
-  notes: string[];
-}
 
 const SHA = /[0-9a-f]{64}/g;
 /** Temp files younger than this may belong to a write in flight, whatever the grace period. */
@@ -150,21 +120,6 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
   if (ctx.store.sweep) report.removedTemp = await ctx.store.sweep(tempCutoff, { signal, dryRun });
   report.notes = gcNotes(report);
   return report;
-}
-
-export interface VerifyProblem {
-  id: string;
-  code: string;
-  message: string;
-  index?: number;
-  key?: string;
-}
-
-export interface VerifyReport {
-  files: number;
-  chunks: number;
-  bytes: number;
-  problems: VerifyProblem[];
 }
 
 /** Re-reads and checks every chunk of one file or of all files; problems are listed, not thrown. */

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { toChunkstreamError } from '../errors.js';
-import type { VerifyReport } from './gc.js';
+import type { VerifyReport } from './gc-types.js';
 
 /**
  * Narrow hooks the engine reports into (metrics, logs), registered with `store.observe()`. Every

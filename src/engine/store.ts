@@ -1,8 +1,10 @@
 import { Observable, lastValueFrom, toArray } from 'rxjs';
 import type { Readable } from 'node:stream';
 import { Catalog } from '../catalog/catalog.js';
-import { collectGarbage, verifyFiles, type GcOptions, type GcReport, type VerifyReport } from './gc.js';
-import { checkId, fileInfo, isCommittedUpload, type FileInfo, type Manifest, type UploadRecord } from '../catalog/schema.js';
+import { collectGarbage, verifyFiles } from './gc.js';
+import type { GcOptions, GcReport, VerifyReport } from './gc-types.js';
+import { fileInfo, isCommittedUpload, type FileInfo, type Manifest, type UploadRecord } from '../catalog/schema.js';
+import { checkId } from '../catalog/model.js';
 import { AbortError, isChunkstreamError } from '../errors.js';
 import { HeldBytes } from '../internal/gauge.js';
 import { toReadable } from '../node.js';

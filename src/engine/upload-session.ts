@@ -1,7 +1,8 @@
 import { lastValueFrom, from } from 'rxjs';
-import { BadRequestError, ChunkstreamError, TooLargeError } from '../errors.js';
+import { BadRequestError, TooLargeError, toChunkstreamError, ConflictError } from '../errors.js';
 import { newId } from '../catalog/catalog.js';
-import { checkName, isCommittedUpload, mediaTypeSchema, type ChunkRef, type Manifest, type Session } from '../catalog/schema.js';
+import { isCommittedUpload, type ChunkRef, type Manifest, type Session } from '../catalog/schema.js';
+import { checkName, mediaTypeSchema } from '../catalog/model.js';
 import { streamHash, type StreamHash } from '../internal/hashing.js';
 import { SlabPool, type Slab } from '../internal/slabs.js';
 import { concatMapEager } from '../operators/concatMapEager.js';
@@ -72,7 +73,7 @@ export async function openUpload(ctx: EngineContext, options: UploadOptions, t: 
   }
   const offset = session.size + (session.tail?.size ?? 0);
   if (options.offset !== undefined && options.offset !== offset) {
-    throw new ChunkstreamError('conflict', `upload ${session.uploadId} is at offset ${offset}, not ${options.offset}`);
+    throw new ConflictError(`upload ${session.uploadId} is at offset ${offset}, not ${options.offset}`);
   }
   if (session.length !== undefined && offset > session.length) {
     throw new BadRequestError('size', `upload ${session.uploadId} holds ${offset} bytes, more than its declared ${session.length}`);
@@ -123,7 +124,10 @@ async function rehash(ctx: EngineContext, session: Session, t: Transfer): Promis
             const slab = pool.take();
             return {
               slab,
-              view: await readVerified(ctx.store, ref, slab, { index }, t.signal).catch((err) => (pool.give(slab), Promise.reject(err))),
+              view: await readVerified(ctx.store, ref, slab, { index }, t.signal).catch((err: unknown) => {
+                pool.give(slab);
+                throw err;
+              }),
             };
           },
           ctx.options.uploadConcurrency,
@@ -173,7 +177,7 @@ function tracker(
   const writer = chunkWriter(ctx);
   let saving: Promise<void> | undefined;
   let dirty = false;
-  let failure: unknown;
+  let failure: Error | undefined;
   let savedChunks = session.chunks.length;
   let savedAt = Date.now();
   let over = false;
@@ -210,8 +214,8 @@ function tracker(
           await write(snapshot(), signal);
         }
       })()
-        .catch((err) => {
-          failure ??= err;
+        .catch((err: unknown) => {
+          failure ??= err instanceof Error ? err : toChunkstreamError(err);
           if (!over) open.onError?.(err);
         })
         .finally(() => (saving = undefined));

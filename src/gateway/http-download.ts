@@ -1,14 +1,11 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { TransferBudget } from '../engine/admission.js';
 import { planDownload } from '../engine/plan.js';
-import type { Store } from '../engine/store.js';
 import { planFileResponse } from './http-file-response.js';
 import { bodyReads, sendBody, type SpanSource } from './http-body.js';
 import { requestMeter } from './access-log.js';
+import type { RequestContext } from './http-options.js';
 import { copiesOnWrite, sendError } from './http-util.js';
 
 export interface ServeFileOptions {
-  budget?: TransferBudget;
   /** Cache lifetime of the response (a signed link's remaining validity); default a year. */
   maxAgeS?: number;
 }
@@ -18,23 +15,16 @@ export interface ServeFileOptions {
  * front by planFileResponse; this reserves the transfer's bound in the server's budget (503
  * `busy` if it does not fit, released when the response closes) and streams the body.
  */
-export async function serveFile(
-  store: Store,
-  id: string,
-  req: IncomingMessage,
-  res: ServerResponse,
-  signal: AbortSignal,
-  o: ServeFileOptions = {},
-): Promise<void> {
+export async function serveFile({ store, req, res, signal, budget }: RequestContext, id: string, o: ServeFileOptions = {}): Promise<void> {
   const manifest = await store.manifest(id, { signal });
   const answer = planFileResponse(req.method ?? 'GET', req.headers, manifest, { maxAgeS: o.maxAgeS });
   if (answer.kind === 'not_modified') return void res.writeHead(304, answer.headers).end();
   if (answer.kind === 'error') return sendError(res, answer.error, answer.headers);
   const parts = bodyReads(answer.segments, manifest.chunkSize);
   const reads = parts.flatMap((p) => ('items' in p ? [planDownload(manifest, p.span)] : []));
-  if (o.budget && reads.length > 0) {
+  if (reads.length > 0) {
     // Reads run one after the other: the largest one's bound is the transfer's.
-    const reservation = o.budget.reserve(Math.max(...reads.map((p) => p.bound(store.options.downloadConcurrency)))); // busy → 503
+    const reservation = budget.reserve(Math.max(...reads.map((p) => p.bound(store.options.downloadConcurrency)))); // busy → 503
     res.once('close', reservation.release);
     if (res.destroyed) reservation.release(); // 'close' may have gone by already
   }

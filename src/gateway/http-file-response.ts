@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Manifest } from '../catalog/schema.js';
-import { ChunkstreamError } from '../errors.js';
+import { ChunkstreamError, PreconditionFailedError } from '../errors.js';
 import { evaluatePreconditions, ifRangeHolds } from './http-conditional.js';
 import { multipartBody, type BodySegment } from './http-multipart.js';
 import { planRanges, type ByteSpan } from '../protocol/http-ranges.js';
@@ -39,7 +39,7 @@ export function planFileResponse(
   delete cached['Content-Disposition'];
   if (pre === 'not_modified') return { kind: 'not_modified', headers: cached };
   if (pre === 'failed') {
-    return { kind: 'error', error: new ChunkstreamError('precondition_failed', preconditionMessage(headers)), headers: cached };
+    return { kind: 'error', error: new PreconditionFailedError(preconditionMessage(headers)), headers: cached };
   }
   let plan;
   try {

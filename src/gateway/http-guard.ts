@@ -1,5 +1,4 @@
-import { ChunkstreamError } from '../errors.js';
-import { isLoopback } from './server-options.js';
+import { ChunkstreamError, ForbiddenError, MisdirectedError } from '../errors.js';
 
 export interface GuardOptions {
   /** The address the server listens on. On a loopback one, Host must be a loopback name (DNS rebinding). */
@@ -59,8 +58,7 @@ export function createRequestGuard(o: GuardOptions): RequestGuard {
       if (anyHost || host === undefined) return undefined;
       const parsed = parseAuthority(host);
       if (parsed && hostAllowed(parsed.hostname)) return undefined;
-      return new ChunkstreamError(
-        'misdirected',
+      return new MisdirectedError(
         `Host ${JSON.stringify(host.slice(0, 100))} is not a name this server answers for (a loopback name, or one given with --allow-host)`,
       );
     },
@@ -68,8 +66,7 @@ export function createRequestGuard(o: GuardOptions): RequestGuard {
       if (origin === undefined || anyOrigin) return undefined;
       const o = parseOrigin(origin);
       if (o && (origins.has(o.origin) || sameOrigin(o, host))) return undefined;
-      return new ChunkstreamError(
-        'forbidden',
+      return new ForbiddenError(
         `Origin ${JSON.stringify(origin.slice(0, 100))} is not allowed (only same-origin pages, --allow-origin and --cors-origin)`,
       );
     },
@@ -80,6 +77,11 @@ export function createRequestGuard(o: GuardOptions): RequestGuard {
       return o && cors.has(o.origin) ? origin : undefined;
     },
   };
+}
+
+/** A listen address on this machine only: a loopback name or address as given to --host. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 /** `localhost`, `*.localhost` (RFC 6761: always loopback), `127.0.0.0/8`, `[::1]`. */

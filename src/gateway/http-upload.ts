@@ -1,10 +1,11 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { lastValueFrom } from 'rxjs';
-import { checkName, type FileInfo } from '../catalog/schema.js';
-import type { Store } from '../engine/store.js';
-import { AbortError, BadRequestError, ChunkstreamError } from '../errors.js';
-import { uploadBound, type TransferBudget } from '../engine/admission.js';
+import { type FileInfo } from '../catalog/schema.js';
+import { checkName } from '../catalog/model.js';
+import { AbortError, BadRequestError, ChunkstreamError, InternalError, TimeoutError } from '../errors.js';
+import { uploadBound } from '../engine/admission.js';
 import { requestMeter } from './access-log.js';
+import type { RequestContext } from './http-options.js';
 import { sendError, sendJson } from './http-util.js';
 
 /**
@@ -12,15 +13,7 @@ import { sendError, sendJson } from './http-util.js';
  * chunks are stored (never buffered whole). `Content-Length` becomes expectedSize and
  * `X-Content-SHA256` expectedSha256, so a short or altered body is never committed.
  */
-export async function receiveFile(
-  store: Store,
-  url: URL,
-  req: IncomingMessage,
-  res: ServerResponse,
-  signal: AbortSignal,
-  idleTimeoutMs = 120_000,
-  budget?: TransferBudget,
-): Promise<void> {
+export async function receiveFile({ store, url, req, res, signal, bodyIdleTimeoutMs, budget }: RequestContext): Promise<void> {
   const rawName = url.searchParams.get('name');
   if (rawName === null) throw new BadRequestError('name', 'required (PUT /v1/files?name=NAME)');
   const name = checkName(rawName); // before reading any body: a bad name costs no upload
@@ -34,9 +27,9 @@ export async function receiveFile(
   let file: FileInfo | undefined;
   // The body is pulled, not queued: the engine's (uploadConcurrency + 1) chunks are the bound.
   // Reserved before any byte is read, so a refused upload (503 busy) stores nothing.
-  const reservation = budget?.reserve(uploadBound(store.options, 0));
+  const reservation = budget.reserve(uploadBound(store.options, 0));
   const meter = requestMeter(req); // the protocol label and the access log's bytes
-  const events = store.upload(bodyOf(req, idleTimeoutMs), { name, expectedSize, expectedSha256: sha, signal, meter });
+  const events = store.upload(bodyOf(req, bodyIdleTimeoutMs), { name, expectedSize, expectedSha256: sha, signal, meter });
   try {
     const e = await lastValueFrom(events, { defaultValue: undefined });
     if (e?.type === 'committed') file = e.file;
@@ -46,9 +39,9 @@ export async function receiveFile(
     if (err instanceof ChunkstreamError && err.code === 'timeout') return sendError(res, err, { Connection: 'close' });
     throw err;
   } finally {
-    reservation?.release(); // the upload's pipeline has ended (committed, failed or aborted)
+    reservation.release(); // the upload's pipeline has ended (committed, failed or aborted)
   }
-  if (!file) throw new ChunkstreamError('internal', 'upload ended without a commit');
+  if (!file) throw new InternalError('upload ended without a commit');
   sendJson(res, 201, file, { Location: `/v1/files/${file.id}` });
 }
 
@@ -78,7 +71,7 @@ export async function* bodyOf(req: IncomingMessage, idleTimeoutMs: number): Asyn
       const fail = (err: Error) =>
         settle(err instanceof ChunkstreamError ? err : new AbortError(`request body: ${err.message}`, { cause: err }));
       const timer = setTimeout(
-        () => fail(new ChunkstreamError('timeout', `request body: no data for ${idleTimeoutMs} ms (bodyIdleTimeoutMs)`)),
+        () => fail(new TimeoutError(`request body: no data for ${idleTimeoutMs} ms (bodyIdleTimeoutMs)`)),
         idleTimeoutMs,
       );
       req.on('readable', done).on('end', done).on('close', done).on('error', fail);

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { checkId } from '../catalog/schema.js';
+import { checkId } from '../catalog/model.js';
 import type { Store } from '../engine/store.js';
 import { BadRequestError } from '../errors.js';
 import { sendJson } from './http-util.js';

@@ -1,49 +1,23 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { checkId } from '../catalog/schema.js';
-import type { Store } from '../engine/store.js';
-import { BadRequestError, ChunkstreamError, NotFoundError } from '../errors.js';
-import { bearerToken, createTokenChecker, type TokenChecker } from './auth.js';
+import { checkId } from '../catalog/model.js';
+import { BadRequestError, NotFoundError, AbortError, MethodNotAllowedError, PreconditionFailedError } from '../errors.js';
+import { bearerToken, createTokenChecker } from './auth.js';
+import { resolveOptions } from '../internal/options.js';
 import { resolveBudgetLimit, TransferBudget } from '../engine/admission.js';
 import { evaluatePreconditions } from './http-conditional.js';
 import { applyCors } from './http-cors.js';
 import { serveFile } from './http-download.js';
-import type { RequestGuard } from './http-guard.js';
 import { authorizeLink, createLink, type LinkContext } from './http-links.js';
 import { validators } from './http-representation.js';
+import { HTTP_DEFAULTS, httpHandlerOptionsSchema, type HttpHandlerOptions, type RequestContext } from './http-options.js';
 import { receiveFile } from './http-upload.js';
 import { uploadsRoute } from './http-uploads.js';
 import { sendError, sendJson } from './http-util.js';
 import { linkSecretProvider } from './link-secret.js';
 import { createTusHandler } from './tus.js';
-import type { WebAssets } from './web.js';
-import type { GcOptions, GcReport } from '../engine/gc.js';
-import type { OpsRoutes } from './ops.js';
+import { UnauthorizedError } from '../protocol/errors.js';
 
-export interface HttpHandlerOptions {
-  store: Store;
-  /** Bearer tokens; empty means no auth (the server refuses that on a non-loopback host). */
-  tokens?: readonly string[];
-  /** A checker shared with the WebSocket gateway (wins over `tokens`). */
-  auth?: TokenChecker;
-  /** An upload body silent for this long fails with 408 `timeout` (default 120 s). */
-  bodyIdleTimeoutMs?: number;
-  /** The server-wide transfer budget (shared with the WebSocket gateway); default: its own, 1 GiB. */
-  budget?: TransferBudget;
-  /** Host / Origin / CORS policy (http-guard.ts), shared with the WebSocket gateway; none: no checks. */
-  guard?: RequestGuard;
-  /** HMAC key of signed links; default: generated once and kept in the store (link-secret.ts). */
-  linkSecret?: () => Promise<Uint8Array>;
-  /** Base of signed link URLs (`--public-url`); default `http://` + the request's Host. */
-  publicUrl?: string;
-  /** The server's own URL, for link URLs when a request has no Host header. */
-  serverUrl?: () => string | undefined;
-  /** The web page's static files (web.ts): served before auth, since the page itself asks for the token. */
-  web?: WebAssets;
-  /** /healthz (draining-aware), /readyz and /metrics (ops.ts); without it /healthz just answers ok. */
-  ops?: OpsRoutes;
-  /** Runs POST /v1/gc (the server's gc runner, under the store's gc lease); default store.gc. */
-  runGc?: (options: GcOptions) => Promise<GcReport>;
-}
+export type { HttpHandlerOptions };
 
 export type HttpHandler = ((req: IncomingMessage, res: ServerResponse) => void) & {
   /** Aborts every request in flight (server shutdown). Uploads are then never committed. */
@@ -54,17 +28,9 @@ export type HttpHandler = ((req: IncomingMessage, res: ServerResponse) => void) 
   answers(method: string, path: string): boolean;
 };
 
-type Route = { allow: string[]; run: (ctx: Ctx) => Promise<void> };
-interface Ctx {
-  store: Store;
-  url: URL;
-  id?: string;
-  req: IncomingMessage;
-  res: ServerResponse;
-  signal: AbortSignal;
-}
+type Route = { allow: string[]; run: (ctx: RequestContext) => Promise<void> };
 
-const noBody = async ({ res }: Ctx) => void res.writeHead(204).end();
+const noBody = ({ res }: RequestContext): void => void res.writeHead(204).end();
 
 /**
  * The HTTP API (v1). Routes:
@@ -80,9 +46,9 @@ const noBody = async ({ res }: Ctx) => void res.writeHead(204).end();
  *   POST /v1/verify, POST /v1/gc  whole-store maintenance (for `chunkstream --server`)
  *   GET /v1/uploads, GET|DELETE /v1/uploads/:id   unfinished uploads (http-uploads.ts)
  */
-export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
-  const { store } = options;
-  const bodyIdleTimeoutMs = options.bodyIdleTimeoutMs ?? 120_000;
+export function createHttpHandler(input: HttpHandlerOptions): HttpHandler {
+  const options = resolveOptions(httpHandlerOptionsSchema, HTTP_DEFAULTS, input);
+  const { store, bodyIdleTimeoutMs } = options;
   const auth = options.auth ?? createTokenChecker(options.tokens ?? []);
   const inFlight = new Set<AbortController>();
   const budget = options.budget ?? new TransferBudget(resolveBudgetLimit(undefined, { ...store.options, window: 0 }));
@@ -105,8 +71,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
       return {
         route: {
           allow: ['GET', 'HEAD', 'PUT'],
-          run: async (c) =>
-            c.req.method === 'PUT' ? receiveFile(c.store, c.url, c.req, c.res, c.signal, bodyIdleTimeoutMs, budget) : list(c),
+          run: async (c) => (c.req.method === 'PUT' ? receiveFile(c) : list(c)),
         },
       };
     }
@@ -132,7 +97,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
       id,
       route: {
         allow: ['GET', 'HEAD', 'DELETE'],
-        run: async (c) => (c.req.method === 'DELETE' ? remove(c, id) : serveFile(c.store, id, c.req, c.res, c.signal, { budget })),
+        run: async (c) => (c.req.method === 'DELETE' ? remove(c, id) : serveFile(c, id)),
       },
     };
   };
@@ -143,7 +108,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     // 'close' before the response finished = the client went away: abort reads and uploads.
     res.once('close', () => {
       inFlight.delete(controller);
-      if (!res.writableFinished) controller.abort(new ChunkstreamError('aborted', 'the client closed the connection'));
+      if (!res.writableFinished) controller.abort(new AbortError('the client closed the connection'));
     });
     void handle(req, res, controller.signal).catch((err) => sendError(res, err));
   };
@@ -159,12 +124,13 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     const url = parseUrl(req.url ?? '/');
     if (options.web?.serve(req, res, url)) return;
     const method = req.method ?? 'GET';
+    const c: RequestContext = { store, budget, bodyIdleTimeoutMs, url, req, res, signal };
     const link = await authorizeLink(links, url, method); // 403 for an expired or forged link
-    if (link) return serveFile(store, link.id, req, res, signal, { budget, maxAgeS: link.remainingS });
+    if (link) return serveFile(c, link.id, { maxAgeS: link.remainingS });
     if (!open(url.pathname) && !auth.check(bearerToken(req.headers.authorization))) {
       const error = req.headers.authorization ? 'invalid_token' : undefined;
       const message = error ? 'the bearer token is not valid' : 'an Authorization: Bearer <token> header is required';
-      sendError(res, new ChunkstreamError('unauthorized', message), {
+      sendError(res, new UnauthorizedError(message), {
         'WWW-Authenticate': `Bearer realm="chunkstream"${error ? `, error="${error}"` : ''}`,
       });
       return;
@@ -173,26 +139,26 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     const found = route(url.pathname);
     if (!found) throw new NotFoundError(`route ${url.pathname.slice(0, 200)}`);
     if (!found.route.allow.includes(method)) {
-      sendError(res, new ChunkstreamError('method_not_allowed', `${method} is not allowed on ${url.pathname.slice(0, 200)}`), {
+      sendError(res, new MethodNotAllowedError(`${method} is not allowed on ${url.pathname.slice(0, 200)}`), {
         Allow: found.route.allow.join(', '),
       });
       return;
     }
-    await found.route.run({ store, url, id: found.id, req, res, signal });
+    await found.route.run({ ...c, id: found.id });
   };
 
   // If-Match / If-Unmodified-Since / If-None-Match hold or the file stays (412).
-  const remove = async (c: Ctx, id: string) => {
+  const remove = async (c: RequestContext, id: string) => {
     const m = await c.store.manifest(id, { signal: c.signal });
     if (evaluatePreconditions('DELETE', c.req.headers, validators(m)) !== 'proceed') {
-      throw new ChunkstreamError('precondition_failed', 'the file has another ETag or changed after the date: it was not deleted');
+      throw new PreconditionFailedError('the file has another ETag or changed after the date: it was not deleted');
     }
     await c.store.remove(id, { signal: c.signal });
     noBody(c);
   };
 
   // ?graceMs=N&dryRun=1 mirror `chunkstream gc --grace-ms N --dry-run`.
-  const gc = async ({ store, url, res, signal }: Ctx) => {
+  const gc = async ({ store, url, res, signal }: RequestContext) => {
     const grace = url.searchParams.get('graceMs');
     const graceMs = grace === null ? undefined : Number(grace);
     if (graceMs !== undefined && !(Number.isSafeInteger(graceMs) && graceMs >= 0))
@@ -201,11 +167,11 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     sendJson(res, 200, await (options.runGc ?? store.gc)({ graceMs, dryRun, signal }));
   };
 
-  const list = async ({ store, res, signal }: Ctx) => sendJson(res, 200, { files: await store.list({ signal }) });
+  const list = async ({ store, res, signal }: RequestContext) => sendJson(res, 200, { files: await store.list({ signal }) });
 
   return Object.assign(handler, {
     abortAll(reason?: unknown) {
-      for (const c of inFlight) c.abort(reason ?? new ChunkstreamError('aborted', 'the server is shutting down'));
+      for (const c of inFlight) c.abort(reason ?? new AbortError('the server is shutting down'));
     },
     get active() {
       return inFlight.size;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { ChunkstreamError, isChunkstreamError } from '../errors.js';
+import { InternalError, StorageError, isChunkstreamError } from '../errors.js';
 import type { CallOptions, ChunkStore } from '../storage/types.js';
 
 /** Where a generated link secret lives: an object of the store, beside `files/` and `chunks/`. */
@@ -43,7 +43,7 @@ async function loadOrCreate(store: ChunkStore, o: CallOptions): Promise<Uint8Arr
   const body = { version: 1, secret: randomBytes(32).toString('base64url'), created: new Date().toISOString() };
   await store.put(LINK_SECRET_KEY, encoder.encode(JSON.stringify(body)), { ...o, ifNotExists: true });
   const stored = await read(store, o);
-  if (!stored) throw new ChunkstreamError('storage', `${LINK_SECRET_KEY} vanished right after it was written`);
+  if (!stored) throw new StorageError('store', `${LINK_SECRET_KEY} vanished right after it was written`);
   return stored;
 }
 
@@ -62,8 +62,7 @@ async function read(store: ChunkStore, o: CallOptions): Promise<Uint8Array | und
     parsed = undefined;
   }
   if (!parsed?.success) {
-    throw new ChunkstreamError(
-      'internal',
+    throw new InternalError(
       `${LINK_SECRET_KEY} in the store is corrupt; delete it to generate a new secret (links signed so far stop working) or pass --link-secret`,
     );
   }

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { BadRequestError, ChunkstreamError } from '../errors.js';
+import { BadRequestError, ForbiddenError } from '../errors.js';
 
 /** Bounds of a link's lifetime, in seconds: 1 s to 7 days (like S3's presigned URLs); default 1 h. */
 export const LINK_LIMITS = { minS: 1, maxS: 7 * 24 * 3600, defaultS: 3600 } as const;
@@ -48,15 +48,15 @@ export function verifyLink(secret: Uint8Array, id: string, url: URL, nowS: numbe
   const expiresText = url.searchParams.get(LINK_PARAMS.expires) ?? '';
   const sig = url.searchParams.get(LINK_PARAMS.signature) ?? '';
   if (!/^\d{1,12}$/.test(expiresText) || !/^[A-Za-z0-9_-]{43}$/.test(sig)) {
-    throw new ChunkstreamError('forbidden', 'the signed link is malformed (expires and sig query parameters)');
+    throw new ForbiddenError('the signed link is malformed (expires and sig query parameters)');
   }
   const expires = Number(expiresText);
   const expected = Buffer.from(signLink(secret, id, expires), 'base64url');
   const given = Buffer.from(sig, 'base64url');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    throw new ChunkstreamError('forbidden', 'the signed link is not valid for this file (tampered, or signed with another secret)');
+    throw new ForbiddenError('the signed link is not valid for this file (tampered, or signed with another secret)');
   }
-  if (expires <= nowS) throw new ChunkstreamError('forbidden', `the signed link expired at ${new Date(expires * 1000).toISOString()}`);
+  if (expires <= nowS) throw new ForbiddenError(`the signed link expired at ${new Date(expires * 1000).toISOString()}`);
   return expires;
 }
 

@@ -70,15 +70,19 @@ export function prettyLine(line: string, colors = false): string {
     return line;
   }
   const { time, level, msg, ...rest } = o;
-  const label = String(level ?? '')
-    .toUpperCase()
-    .padEnd(5);
-  const lvl = colors && LEVEL_COLORS[String(level)] ? `\x1b[${LEVEL_COLORS[String(level)]}m${label}\x1b[0m` : label;
+  const label = text(level).toUpperCase().padEnd(5);
+  const lvl = colors && LEVEL_COLORS[text(level)] ? `\x1b[${LEVEL_COLORS[text(level)]}m${label}\x1b[0m` : label;
   const fields = Object.entries(rest)
     .filter(([k, v]) => v !== undefined && !IN_MESSAGE.has(k))
     .map(([k, v]) => `${k}=${typeof v === 'string' && !/\s/.test(v) ? v : JSON.stringify(v)}`)
     .join(' ');
-  return `${String(time ?? '')} ${lvl} ${String(msg ?? '')}${fields ? ` ${fields}` : ''}\n`;
+  return `${text(time)} ${lvl} ${text(msg)}${fields ? ` ${fields}` : ''}\n`;
+}
+
+/** A pino field as text: strings and numbers as they are, anything else as JSON. */
+function text(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  return typeof v === 'string' || typeof v === 'number' ? String(v) : JSON.stringify(v);
 }
 
 function prettyStream(out: DestinationStream, colors: boolean): DestinationStream {

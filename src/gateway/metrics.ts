@@ -59,35 +59,20 @@ export function createServerMetrics(): ServerMetrics {
   const registry = new Registry();
   const r = [registry];
   const transferLabels = ['protocol', 'direction'] as const;
-  const started = new Counter({
-    name: 'chunkstream_transfers_started_total',
-    help: 'Transfers started',
-    labelNames: transferLabels,
-    registers: r,
-  });
-  const completed = new Counter({
-    name: 'chunkstream_transfers_completed_total',
-    help: 'Transfers that completed',
-    labelNames: transferLabels,
-    registers: r,
-  });
+  const transfers = { labelNames: transferLabels, registers: r };
+  const started = new Counter({ name: 'chunkstream_transfers_started_total', help: 'Transfers started', ...transfers });
+  const completed = new Counter({ name: 'chunkstream_transfers_completed_total', help: 'Transfers that completed', ...transfers });
   const failed = new Counter({
     name: 'chunkstream_transfers_failed_total',
     help: 'Transfers that failed or were cancelled, by error code (aborted: cancelled or the client went away)',
     labelNames: [...transferLabels, 'code'],
     registers: r,
   });
-  const inFlight = new Gauge({
-    name: 'chunkstream_transfers_in_flight',
-    help: 'Transfers running now',
-    labelNames: transferLabels,
-    registers: r,
-  });
+  const inFlight = new Gauge({ name: 'chunkstream_transfers_in_flight', help: 'Transfers running now', ...transfers });
   const bytes = new Counter({
     name: 'chunkstream_transfer_bytes_total',
     help: 'File bytes received by uploads and delivered by downloads',
-    labelNames: transferLabels,
-    registers: r,
+    ...transfers,
   });
   const duration = new Histogram({
     name: 'chunkstream_transfer_duration_seconds',

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { BusyError } from '../engine/admission.js';
-import { ChunkstreamError, StorageError, isChunkstreamError } from '../errors.js';
+import { ChunkstreamError, MethodNotAllowedError, NotFoundError, StorageError, isChunkstreamError } from '../errors.js';
 import type { ChunkStore } from '../storage/types.js';
 import { sendError, sendJson } from './http-util.js';
 import type { ServerMetrics } from './metrics.js';
@@ -98,9 +98,9 @@ export function limitConnections(server: Server, max: number | undefined): { ref
 export function metricsPortHandler(metrics: ServerMetrics) {
   return (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (path !== '/metrics') return sendError(res, new ChunkstreamError('not_found', 'only /metrics is served on this port'));
+    if (path !== '/metrics') return sendError(res, new NotFoundError('route', 'only /metrics is served on this port'));
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      return sendError(res, new ChunkstreamError('method_not_allowed', `${req.method} is not allowed on /metrics`), { Allow: 'GET, HEAD' });
+      return sendError(res, new MethodNotAllowedError(`${req.method} is not allowed on /metrics`), { Allow: 'GET, HEAD' });
     }
     sendMetrics(metrics, res).catch((err) => sendError(res, err));
   };

@@ -4,7 +4,9 @@ import type { Store } from '../engine/store.js';
 import type { Logger } from './log.js';
 import type { ServerMetrics } from './metrics.js';
 import { InvalidOptionError } from '../errors.js';
-import { parseOptions } from '../options.js';
+import { resolveOptions } from '../internal/options.js';
+import { isLoopback } from './http-guard.js';
+import { HTTP_DEFAULTS } from './http-options.js';
 
 // Server options apart from the server itself: the CLI validates them before loading it.
 export const SERVER_DEFAULTS = {
@@ -14,7 +16,7 @@ export const SERVER_DEFAULTS = {
   tokens: [] as string[],
   insecure: false,
   headersTimeoutMs: 60_000,
-  bodyIdleTimeoutMs: 120_000,
+  bodyIdleTimeoutMs: HTTP_DEFAULTS.bodyIdleTimeoutMs,
   allowHosts: [] as string[],
   allowOrigins: [] as string[],
   corsOrigins: [] as string[],
@@ -143,14 +145,9 @@ export type ServerOptions = Partial<z.input<typeof serverOptionsSchema>> & {
   metrics?: ServerMetrics;
 };
 
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
 /** Resolves options (defaults, then one zod validation naming the bad option). */
 export function resolveServerOptions(options: Omit<ServerOptions, 'store' | 'logger' | 'metrics'>) {
-  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  const o = parseOptions(serverOptionsSchema, { ...SERVER_DEFAULTS, ...defined });
+  const o = resolveOptions(serverOptionsSchema, SERVER_DEFAULTS, options);
   if (!isLoopback(o.host) && o.tokens.length === 0 && !o.insecure) {
     throw new InvalidOptionError(
       'host',

@@ -4,6 +4,7 @@ import { instrumentChunkStore } from '../storage/instrumented.js';
 import { openChunkStore } from '../storage/open.js';
 import type { ServerMetrics } from './metrics.js';
 import type { resolveServerOptions } from './server-options.js';
+import { backendConcurrency } from '../options.js';
 
 type Resolved = ReturnType<typeof resolveServerOptions>;
 
@@ -31,7 +32,7 @@ export async function serverStore(
     s3Endpoint: o.s3Endpoint,
     s3Region: o.s3Region,
     s3ForcePathStyle: o.s3ForcePathStyle,
-    concurrency: (o.uploadConcurrency ?? 4) + (o.downloadConcurrency ?? 4),
+    concurrency: backendConcurrency(o),
   });
   try {
     const store = openStore({

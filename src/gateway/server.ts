@@ -18,7 +18,8 @@ import { closeOwned, serverStore } from './server-store.js';
 import { loadWebAssets } from './web.js';
 import { attachWsGateway, WS_DEFAULTS } from './ws-gateway.js';
 
-export { isLoopback, resolveServerOptions, serverOptionsSchema, SERVER_DEFAULTS, type ServerOptions } from './server-options.js';
+export { resolveServerOptions, serverOptionsSchema, SERVER_DEFAULTS, type ServerOptions } from './server-options.js';
+export { isLoopback } from './http-guard.js';
 
 export interface RunningServer {
   /** `http://HOST:PORT` (IPv6 hosts bracketed). */

@@ -1,8 +1,8 @@
 import { createHash, getHashes, type Hash } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { extension } from 'mime-types';
-import { checkName, mediaTypeSchema } from '../catalog/schema.js';
-import { BadRequestError, ChunkstreamError } from '../errors.js';
+import { checkName, mediaTypeSchema } from '../catalog/model.js';
+import { BadRequestError, PreconditionFailedError, UnsupportedMediaTypeError } from '../errors.js';
 
 /** The one protocol version spoken (tus 1.0.0), and the extensions implemented (docs/tus.md). */
 export const TUS_VERSION = '1.0.0';
@@ -24,8 +24,7 @@ const header = (h: IncomingHttpHeaders, name: string): string | undefined => {
 export function checkTusResumable(h: IncomingHttpHeaders): void {
   const v = header(h, 'tus-resumable');
   if (v?.trim() !== TUS_VERSION) {
-    throw new ChunkstreamError(
-      'precondition_failed',
+    throw new PreconditionFailedError(
       v === undefined
         ? `Tus-Resumable: required (this server speaks tus ${TUS_VERSION})`
         : `Tus-Resumable: version ${JSON.stringify(v.slice(0, 40))} is not supported (this server speaks tus ${TUS_VERSION})`,
@@ -50,8 +49,7 @@ export function isOffsetStream(h: IncomingHttpHeaders): boolean {
 export function requireOffsetStream(h: IncomingHttpHeaders): void {
   if (!isOffsetStream(h)) {
     const got = header(h, 'content-type');
-    throw new ChunkstreamError(
-      'unsupported_media_type',
+    throw new UnsupportedMediaTypeError(
       `Content-Type: must be ${TUS_CONTENT_TYPE}${got === undefined ? '' : ` (got ${JSON.stringify(got.slice(0, 80))})`}`,
     );
   }

@@ -4,7 +4,7 @@ import type { FileInfo } from '../catalog/schema.js';
 import { uploadBound, type TransferBudget } from '../engine/admission.js';
 import type { Store } from '../engine/store.js';
 import type { UploadOptions } from '../engine/upload-types.js';
-import { AbortError, ChecksumMismatchError, ChunkstreamError } from '../errors.js';
+import { AbortError, ChecksumMismatchError, ChunkstreamError, toChunkstreamError, InternalError } from '../errors.js';
 import { bodyOf } from './http-upload.js';
 import type { Checksum } from './tus-headers.js';
 
@@ -38,7 +38,7 @@ export interface SegmentRequest {
  * No transfer signal is passed: aborting would drop the tail, ending the body keeps it.
  */
 export async function runSegment(r: SegmentRequest, options: UploadOptions): Promise<SegmentResult> {
-  const state: { complete: boolean; error?: unknown } = { complete: false };
+  const state: { complete: boolean; error?: ChunkstreamError } = { complete: false };
   const { checksum } = r;
   const onAbort = () => r.req.destroy();
   r.signal.addEventListener('abort', onAbort, { once: true });
@@ -71,7 +71,7 @@ export async function runSegment(r: SegmentRequest, options: UploadOptions): Pro
     );
     if (last?.type === 'paused') return { ...last, ...(state.error !== undefined ? { cause: state.error } : {}) };
     if (last?.type === 'committed' && uploadId) return { type: 'committed', uploadId, file: last.file };
-    throw new ChunkstreamError('internal', `tus segment ended with ${last?.type ?? 'nothing'}`);
+    throw new InternalError(`tus segment ended with ${last?.type ?? 'nothing'}`);
   } finally {
     reservation?.release();
     r.signal.removeEventListener('abort', onAbort);
@@ -81,7 +81,7 @@ export async function runSegment(r: SegmentRequest, options: UploadOptions): Pro
 /** The body as it passes to the engine: hashed for Upload-Checksum, and whether it ended whole. */
 async function* tapped(
   pieces: AsyncIterable<Uint8Array>,
-  state: { complete: boolean; error?: unknown },
+  state: { complete: boolean; error?: ChunkstreamError },
   checksum: Checksum | undefined,
 ): AsyncGenerator<Uint8Array> {
   try {
@@ -91,7 +91,7 @@ async function* tapped(
     }
     state.complete = true;
   } catch (err) {
-    state.error = err;
+    state.error = toChunkstreamError(err);
     throw err;
   }
 }

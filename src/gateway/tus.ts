@@ -1,8 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { checkId } from '../catalog/schema.js';
+import { checkId } from '../catalog/model.js';
 import type { TransferBudget } from '../engine/admission.js';
 import type { Store, UploadStatus } from '../engine/store.js';
-import { BadRequestError, ChunkstreamError, NotFoundError, TooLargeError, toChunkstreamError } from '../errors.js';
+import {
+  BadRequestError,
+  NotFoundError,
+  TooLargeError,
+  toChunkstreamError,
+  ConflictError,
+  ExpiredError,
+  MethodNotAllowedError,
+  TimeoutError,
+} from '../errors.js';
 import { sendError } from './http-util.js';
 import * as H from './tus-headers.js';
 import { UploadLocks } from './tus-lock.js';
@@ -45,7 +54,7 @@ export function createTusHandler(o: TusOptions): TusHandler {
   const status = async (id: string, signal: AbortSignal): Promise<UploadStatus> => {
     const s = await store.uploadStatus(id, { signal });
     if (!s.committed && Date.parse(s.expires) <= Date.now()) {
-      throw new ChunkstreamError('expired', `upload ${id} expired at ${s.expires}: start a new one`);
+      throw new ExpiredError(`upload ${id} expired at ${s.expires}: start a new one`);
     }
     return s;
   };
@@ -61,7 +70,7 @@ export function createTusHandler(o: TusOptions): TusHandler {
   const interrupted = (res: ServerResponse, r: SegmentResult): boolean => {
     if (r.type !== 'paused' || !r.interrupted) return false;
     if (res.destroyed || res.writableEnded) return true;
-    sendError(res, r.cause ?? new ChunkstreamError('timeout', 'the request body broke off'), {
+    sendError(res, r.cause ?? new TimeoutError('the request body broke off'), {
       ...H.strings(segmentHeaders(r)),
       Connection: 'close',
     });
@@ -143,7 +152,7 @@ export function createTusHandler(o: TusOptions): TusHandler {
     try {
       const s = await status(id, signal);
       if (offset !== s.offset) {
-        throw new ChunkstreamError('conflict', `Upload-Offset: ${offset}, but upload ${id} is at ${s.offset} (HEAD tells where to resume)`);
+        throw new ConflictError(`Upload-Offset: ${offset}, but upload ${id} is at ${s.offset} (HEAD tells where to resume)`);
       }
       const length = declared ?? s.length ?? s.committed?.size;
       if (declared !== undefined) {
@@ -219,7 +228,7 @@ export function createTusHandler(o: TusOptions): TusHandler {
 }
 
 function notAllowed(res: ServerResponse, method: string, allow: string): void {
-  sendError(res, new ChunkstreamError('method_not_allowed', `${method.slice(0, 20)} is not allowed here (tus: ${allow})`), {
+  sendError(res, new MethodNotAllowedError(`${method.slice(0, 20)} is not allowed here (tus: ${allow})`), {
     Allow: allow,
   });
 }

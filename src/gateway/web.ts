@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { ChunkstreamError } from '../errors.js';
+import { MethodNotAllowedError, NotFoundError } from '../errors.js';
 import { etagMatches } from './http-conditional.js';
 import { sendError, sendJson } from './http-util.js';
 
@@ -99,11 +99,11 @@ export function loadWebAssets(config: () => WebConfig, dir = defaultWebDir()): W
       if (!asset && route !== CONFIG_PATH && !(route === '/index.html' && !built)) return false;
       const method = req.method ?? 'GET';
       if (method !== 'GET' && method !== 'HEAD') {
-        sendError(res, new ChunkstreamError('method_not_allowed', `${method} is not allowed on ${url.pathname}`), { Allow: 'GET, HEAD' });
+        sendError(res, new MethodNotAllowedError(`${method} is not allowed on ${url.pathname}`), { Allow: 'GET, HEAD' });
       } else if (route === CONFIG_PATH) {
         sendJson(res, 200, config());
       } else if (!asset) {
-        sendError(res, new ChunkstreamError('not_found', 'the web page was not built: run "npm run build"'));
+        sendError(res, new NotFoundError('web page', 'the web page was not built: run "npm run build"'));
       } else {
         send(req, res, asset);
       }

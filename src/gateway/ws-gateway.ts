@@ -5,9 +5,10 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
 import type { Store } from '../engine/store.js';
 import type { ChunkstreamError } from '../errors.js';
-import { parseOptions } from '../options.js';
+import { resolveOptions } from '../internal/options.js';
 import { CloseCode } from '../protocol/errors.js';
 import { FRAME_HEADER_BYTES } from '../protocol/frames.js';
+import { DEFAULT_WINDOW } from '../protocol/messages.js';
 import { bearerToken, type TokenChecker } from './auth.js';
 import { resolveBudgetLimit, TransferBudget } from '../engine/admission.js';
 import type { RequestGuard } from './http-guard.js';
@@ -66,7 +67,7 @@ const optionsSchema = z
   })
   .strict();
 
-export const WS_DEFAULTS = { path: '/v1/ws', maxFrameBytes: 1024 * 1024, window: 4, maxStreams: MAX_STREAMS } as const;
+export const WS_DEFAULTS = { path: '/v1/ws', maxFrameBytes: 1024 * 1024, window: DEFAULT_WINDOW, maxStreams: MAX_STREAMS } as const;
 export const HEARTBEAT_MS = 30_000;
 
 /**
@@ -74,8 +75,7 @@ export const HEARTBEAT_MS = 30_000;
  * Upgrades for other paths are left to other listeners, or refused with 404 if there are none.
  */
 export function attachWsGateway(server: http.Server, options: WsGatewayOptions): WsGateway {
-  const defined = Object.fromEntries(Object.entries(options ?? {}).filter(([, v]) => v !== undefined));
-  const o = parseOptions(optionsSchema, { ...WS_DEFAULTS, ...defined });
+  const o = resolveOptions(optionsSchema, WS_DEFAULTS, options);
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: o.maxFrameBytes, clientTracking: false });
   const live = new Set<WsConnection>();
   const budget = o.budget ?? new TransferBudget(resolveBudgetLimit(o.maxTransferBytes, { ...o.store.options, window: o.window }));

@@ -15,7 +15,7 @@ export interface GatewayShared {
   /** Server-wide admission control: transfers reserve their bound here (budget.ts). */
   budget: TransferBudget;
   /** Upload id → takes the upload away from the stream writing it (a resume elsewhere wins). */
-  uploads: Map<string, () => void>;
+  uploads: Map<string, (uploadId: string) => void>;
   /** Streams one connection may have open at once (--max-ws-streams). */
   maxStreams: number;
   /** One access log line per stream; none without it. */

@@ -1,6 +1,6 @@
 import type { Subscription } from 'rxjs';
 import { HeldBytes } from '../internal/gauge.js';
-import { CreditExceededError, MalformedMessageError, ProtocolError, CloseCode } from '../protocol/errors.js';
+import { CreditExceededError, MalformedMessageError, UploadTakenOverError } from '../protocol/errors.js';
 import type { Frame } from '../protocol/frames.js';
 import type { ClientMessageOf } from '../protocol/messages.js';
 import { uploadBound } from '../engine/admission.js';
@@ -25,7 +25,7 @@ export function startUpload(ctx: StreamContext, msg: ClientMessageOf<'upload'>):
   const initialCredit = window * store.options.chunkSize;
   // A resume takes the upload over from the stream still writing it (claim, below): that stream
   // ends first, so its reservation is back before this one is made.
-  if (msg.uploadId) uploads.get(msg.uploadId)?.();
+  if (msg.uploadId) uploads.get(msg.uploadId)?.(msg.uploadId);
   // Throws BusyError before anything exists: the stream is answered with `error` busy.
   // (A resume of an upload begun with another chunk size is counted at the current one.)
   const reservation = ctx.reserve(uploadBound(store.options, window));
@@ -41,13 +41,13 @@ export function startUpload(ctx: StreamContext, msg: ClientMessageOf<'upload'>):
     ctx.send({ type: 'credit', stream, bytes });
   });
 
-  const takeAway = () => ctx.fail(new ProtocolError('conflict', CloseCode.NORMAL, `upload ${uploadId} was resumed on another stream`));
+  const takeAway = (id: string) => ctx.fail(new UploadTakenOverError(id));
   const claim = (id: string) => {
     uploadId = id;
     const previous = uploads.get(id);
     uploads.set(id, takeAway);
     // Last resumer wins: a client that reconnects may get here before its old socket's close.
-    if (previous && previous !== takeAway) previous();
+    if (previous && previous !== takeAway) previous(id);
   };
 
   const cancel = () => {

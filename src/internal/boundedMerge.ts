@@ -39,6 +39,9 @@ function defaultWeigh(value: unknown): number {
   return typeof n === 'number' ? n : 0;
 }
 
+/** Inners at once when the caller of concatMapEager / mergeMapBounded names no number. */
+export const DEFAULT_CONCURRENCY = 4;
+
 export function checkConcurrency(concurrency: number): void {
   if (!(concurrency === Infinity || (Number.isInteger(concurrency) && concurrency >= 1))) {
     throw new RangeError(`concurrency must be a positive integer or Infinity (got ${concurrency})`);

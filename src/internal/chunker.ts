@@ -30,6 +30,14 @@ export async function* slabChunks(
 ): AsyncGenerator<SlabChunk> {
   let slab = first?.slab;
   let filled = first?.length ?? 0;
+  /** Hands on the slab being filled (its end reached, or the source's) and starts afresh. */
+  const handOn = (length: number, last: boolean): SlabChunk | undefined => {
+    if (!slab) return undefined;
+    const chunk = { index: index++, slab, length, last };
+    slab = undefined;
+    filled = 0;
+    return chunk;
+  };
   try {
     if ('file' in source) {
       let position = source.position;
@@ -39,12 +47,8 @@ export async function* slabChunks(
         if (bytesRead === 0) break;
         position += bytesRead;
         filled += bytesRead;
-        if (filled === chunkSize) {
-          const full = slab;
-          slab = undefined;
-          filled = 0;
-          yield { index: index++, slab: full, length: chunkSize, last: false };
-        }
+        const full = filled === chunkSize && handOn(chunkSize, false);
+        if (full) yield full;
       }
     } else {
       for await (const piece of source.pieces) {
@@ -55,20 +59,13 @@ export async function* slabChunks(
           slab.data(filled + n, filled).set(off === 0 && n === piece.byteLength ? piece : piece.subarray(off, off + n));
           filled += n;
           off += n;
-          if (filled === chunkSize) {
-            const full = slab;
-            slab = undefined;
-            filled = 0;
-            yield { index: index++, slab: full, length: chunkSize, last: false };
-          }
+          const full = filled === chunkSize && handOn(chunkSize, false);
+          if (full) yield full;
         }
       }
     }
-    if (slab && filled > 0) {
-      const end = slab;
-      slab = undefined;
-      yield { index, slab: end, length: filled, last: true };
-    }
+    const end = filled > 0 && handOn(filled, true);
+    if (end) yield end;
   } finally {
     if (slab) pool.give(slab);
   }

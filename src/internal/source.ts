@@ -16,7 +16,7 @@ export function toByteIterable(source: ByteSource, observableLimit: number): Asy
   if (typeof source !== 'object' || source === null) {
     throw new BadRequestError('source', `must be bytes, a stream or an iterable (got ${source === null ? 'null' : typeof source})`);
   }
-  if (isObservable(source)) return fromObservable(source as Observable<Uint8Array>, observableLimit);
+  if (isObservable(source)) return fromObservable(source, observableLimit);
   if (typeof (source as ReadableStream).getReader === 'function' && !(source instanceof Readable)) {
     return fromWebStream(source as ReadableStream<Uint8Array>);
   }

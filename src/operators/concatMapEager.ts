@@ -1,5 +1,5 @@
 import type { ObservableInput, ObservedValueOf, OperatorFunction } from 'rxjs';
-import { boundedMerge, type FlowControl } from '../internal/boundedMerge.js';
+import { DEFAULT_CONCURRENCY, boundedMerge, type FlowControl } from '../internal/boundedMerge.js';
 
 /**
  * Ordered parallel mapping: like `concatMap`, but up to `concurrency` inners are subscribed
@@ -21,7 +21,7 @@ import { boundedMerge, type FlowControl } from '../internal/boundedMerge.js';
  */
 export function concatMapEager<T, O extends ObservableInput<unknown>>(
   project: (value: T, index: number) => O,
-  concurrency = 4,
+  concurrency = DEFAULT_CONCURRENCY,
   flow?: FlowControl<ObservedValueOf<O>>,
 ): OperatorFunction<T, ObservedValueOf<O>> {
   return (source) => boundedMerge(source, project as (v: T, i: number) => ObservableInput<ObservedValueOf<O>>, concurrency, true, flow);

@@ -1,9 +1,9 @@
 import { Observable, type Subscriber } from 'rxjs';
 
-/** A credit channel: the consumer calls `request(n)`; the producer subscribes to `demand$`. */
+/** A credit channel: the consumer calls `request(n)` (a closure: it may be passed on alone); the producer subscribes to `demand$`. */
 export interface Demand {
   readonly demand$: Observable<number>;
-  request(n?: number): void;
+  readonly request: (n?: number) => void;
 }
 
 /**
@@ -26,7 +26,7 @@ export function createDemand(): Demand {
   });
   return {
     demand$,
-    request(n = 1) {
+    request: (n = 1) => {
       if (current && !current.closed) current.next(n);
       else pending += n;
     },

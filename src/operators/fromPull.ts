@@ -1,9 +1,9 @@
 import { Observable } from 'rxjs';
 
-/** A source that emits only what was requested: `values$` plus `request(n)`. */
+/** A source that emits only what was requested: `values$` plus `request(n)` (a closure: pass it on alone). */
 export interface PullSource<T> {
   readonly values$: Observable<T>;
-  request(n: number): void;
+  readonly request: (n: number) => void;
 }
 
 /**
@@ -17,9 +17,7 @@ export function fromPull<T>(iterable: AsyncIterable<T> | Iterable<T>): PullSourc
   let pump: (() => void) | undefined;
   const values$ = new Observable<T>((subscriber) => {
     const iterator: AsyncIterator<T> | Iterator<T> =
-      Symbol.asyncIterator in iterable
-        ? (iterable as AsyncIterable<T>)[Symbol.asyncIterator]()
-        : (iterable as Iterable<T>)[Symbol.iterator]();
+      Symbol.asyncIterator in iterable ? iterable[Symbol.asyncIterator]() : iterable[Symbol.iterator]();
     let reading = false;
     let finished = false;
     pump = () => {
@@ -61,7 +59,7 @@ export function fromPull<T>(iterable: AsyncIterable<T> | Iterable<T>): PullSourc
   });
   return {
     values$,
-    request(n: number) {
+    request: (n: number) => {
       wanted += n;
       pump?.();
     },

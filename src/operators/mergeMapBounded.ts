@@ -1,5 +1,5 @@
 import type { ObservableInput, ObservedValueOf, OperatorFunction } from 'rxjs';
-import { boundedMerge, type FlowControl } from '../internal/boundedMerge.js';
+import { DEFAULT_CONCURRENCY, boundedMerge, type FlowControl } from '../internal/boundedMerge.js';
 
 /**
  * `mergeMap` with a concurrency limit that also bounds what it holds. With `flow.request`
@@ -13,7 +13,7 @@ import { boundedMerge, type FlowControl } from '../internal/boundedMerge.js';
  */
 export function mergeMapBounded<T, O extends ObservableInput<unknown>>(
   project: (value: T, index: number) => O,
-  concurrency = 4,
+  concurrency = DEFAULT_CONCURRENCY,
   flow?: FlowControl<ObservedValueOf<O>>,
 ): OperatorFunction<T, ObservedValueOf<O>> {
   return (source) => boundedMerge(source, project as (v: T, i: number) => ObservableInput<ObservedValueOf<O>>, concurrency, false, flow);

@@ -12,6 +12,8 @@ export const CloseCode = {
   PROTOCOL_ERROR: 1002,
   /** A text frame that is not valid UTF-8 (sent by ws). */
   INVALID_DATA: 1007,
+  /** No close frame: the connection dropped, or never opened (only observed, never sent). */
+  ABNORMAL: 1006,
   /** A frame above maxFrameBytes (sent by ws before buffering it). */
   TOO_BIG: 1009,
   /** An unexpected server fault. */
@@ -55,8 +57,9 @@ export class ProtocolError extends ChunkstreamError {
     code: ErrorCode,
     readonly closeCode: number,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(code, message);
+    super(code, message, options);
   }
 }
 
@@ -67,16 +70,6 @@ export class MalformedMessageError extends ProtocolError {
     detail: string,
   ) {
     super('bad_request', CloseCode.INVALID_DATA, `${field}: ${detail}`);
-  }
-}
-
-/** A message refers to a stream id that has no transfer of the right kind. */
-export class UnknownStreamError extends ProtocolError {
-  constructor(
-    readonly stream: number,
-    what = 'transfer',
-  ) {
-    super('bad_request', CloseCode.INVALID_DATA, `stream: no ${what} in progress on stream ${stream}`);
   }
 }
 
@@ -121,17 +114,40 @@ export class AuthTimeoutError extends ProtocolError {
   }
 }
 
-/** Client side: the connection dropped and this transfer could not be resumed. */
-export class ConnectionLostError extends ProtocolError {
-  constructor(message = 'the WebSocket connection was lost') {
-    super('connection_lost', 1006, message);
+/** Server side: the upload was resumed on another stream (or connection), which took it over. */
+export class UploadTakenOverError extends ProtocolError {
+  constructor(readonly uploadId: string) {
+    super('conflict', CloseCode.NORMAL, `upload ${uploadId} was resumed on another stream`);
   }
 }
 
-/** Client side: an `error` message from the server, re-thrown with its code. */
+/** Client side: the connection dropped and this transfer could not be resumed. */
+export class ConnectionLostError extends ProtocolError {
+  constructor(message = 'the WebSocket connection was lost', options?: { cause?: unknown }) {
+    super('connection_lost', CloseCode.ABNORMAL, message, options);
+  }
+}
+
+/**
+ * Client side: the WebSocket upgrade got an HTTP answer no retry will change: 404 (a wrong
+ * path: not_found) or another 4xx (not a chunkstream server: internal).
+ */
+export class UpgradeRefusedError extends ProtocolError {
+  constructor(
+    readonly httpStatus: number,
+    message: string,
+  ) {
+    super(httpStatus === 404 ? 'not_found' : 'internal', CloseCode.ABNORMAL, message);
+  }
+}
+
+/**
+ * Client side: an error the server sent (an `error` message, or an HTTP error body), re-thrown
+ * with the server's code: the one error class whose code is not fixed, since it is the server's.
+ */
 export class RemoteError extends ProtocolError {
   constructor(
-    code: WireErrorCode,
+    code: ErrorCode,
     message: string,
     readonly stream: number | null,
   ) {

@@ -1,9 +1,15 @@
 import * as z from '../internal/zod.js';
-import { ID, nameSchema } from '../catalog/schema.js';
+import { ID, nameSchema } from '../catalog/model.js';
 import { MalformedMessageError, WIRE_ERROR_CODES } from './errors.js';
 
 /** Protocol version announced in `ready`. */
 export const PROTOCOL_VERSION = 1;
+
+/**
+ * The gateway's default window (announced in `ready`): chunks a download reads ahead, and an
+ * upload's credit in chunks. The client SDK's own default download credit is twice this.
+ */
+export const DEFAULT_WINDOW = 4;
 
 const stream = z.number().check(z.int(), z.gte(1), z.lte(0xffffffff));
 const fileId = z.string().check(z.regex(ID, 'must be 16 to 64 characters of [0-9a-z]'));

@@ -5,18 +5,13 @@ import path from 'node:path';
 /** The file-system work behind the fs store: temp files, syncs, links and positional reads. */
 
 /** fsync of a directory: its new entries (a linked or renamed file, a new subdirectory) survive a crash. */
-export async function syncDir(dir: string): Promise<void> {
-  const h = await fsp.open(dir, constants.O_RDONLY);
-  try {
-    await h.sync();
-  } finally {
-    await h.close();
-  }
-}
+export const syncDir = (dir: string): Promise<void> => syncPath(dir);
 
 /** fsync of a file's data and size (opened again: the writer closed it long ago). */
-export async function syncFile(file: string): Promise<void> {
-  const h = await fsp.open(file, constants.O_RDONLY);
+export const syncFile = (file: string): Promise<void> => syncPath(file);
+
+async function syncPath(p: string): Promise<void> {
+  const h = await fsp.open(p, constants.O_RDONLY);
   try {
     await h.sync();
   } finally {

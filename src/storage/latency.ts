@@ -1,5 +1,6 @@
-import { InvalidOptionError } from '../errors.js';
 import { sleep } from '../internal/abort.js';
+import { resolveOptions } from '../internal/options.js';
+import * as z from '../internal/zod.js';
 import type { CallOptions, ChunkStore, GetOptions, PutOptions, PutResult, StoredObject } from './types.js';
 
 export interface LatencyOptions {
@@ -13,6 +14,15 @@ export interface LatencyOptions {
   random?: () => number;
 }
 
+const ms = z.number().check(z.gte(0, 'must be a finite number ≥ 0'));
+const latencySchema = z.strictObject({
+  getMs: ms,
+  putMs: ms,
+  jitterMs: ms,
+  random: z.custom<() => number>((f) => typeof f === 'function', 'must be a function returning a number in [0, 1)'),
+});
+const LATENCY_DEFAULTS = { getMs: 0, putMs: 0, jitterMs: 0, random: Math.random };
+
 /**
  * Wraps a ChunkStore so every `get` and `put` waits first: a fixed delay plus optional random
  * jitter. Simulates a slow disk or a distant object store (benchmarks, tests, demos).
@@ -25,10 +35,7 @@ export interface LatencyOptions {
  *   and `defer` included, reach the inner store).
  */
 export function withLatency(store: ChunkStore, options: LatencyOptions = {}): ChunkStore {
-  const getMs = checkMs('getMs', options.getMs);
-  const putMs = checkMs('putMs', options.putMs);
-  const jitterMs = checkMs('jitterMs', options.jitterMs);
-  const random = options.random ?? Math.random;
+  const { getMs, putMs, jitterMs, random } = resolveOptions(latencySchema, LATENCY_DEFAULTS, options);
   const delayOf = (base: number) => (jitterMs > 0 ? base + random() * jitterMs : base);
 
   const wrapped: ChunkStore = {
@@ -50,10 +57,4 @@ export function withLatency(store: ChunkStore, options: LatencyOptions = {}): Ch
   if (store.sweep) wrapped.sweep = store.sweep.bind(store);
   if (store.close) wrapped.close = store.close.bind(store);
   return wrapped;
-}
-
-function checkMs(name: string, value: number | undefined): number {
-  if (value === undefined) return 0;
-  if (!(Number.isFinite(value) && value >= 0)) throw new InvalidOptionError(name, `must be a finite number ≥ 0 (got ${value})`);
-  return value;
 }

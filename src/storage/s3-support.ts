@@ -57,27 +57,17 @@ function withCause(e: AbortError, cause: unknown): AbortError {
  */
 export async function readBody(body: unknown, expected: number | undefined, signal?: AbortSignal): Promise<Uint8Array> {
   if (!body) return new Uint8Array(0);
-  const stream = body as Readable;
-  const onAbort = () => stream.destroy?.(abortError(signal!));
-  signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    const parts: Buffer[] = [];
+  return consume(body as Readable, signal, async (parts) => {
+    const read: Buffer[] = [];
     let length = 0;
-    for await (const part of stream as AsyncIterable<Buffer>) {
-      parts.push(part);
+    for await (const part of parts) {
+      read.push(part);
       length += part.byteLength;
     }
-    if (expected !== undefined && length !== expected) {
-      throw new BodyError(`body ended after ${length} of ${expected} bytes`);
-    }
-    return parts.length === 1 ? new Uint8Array(parts[0]!.buffer, parts[0]!.byteOffset, length) : Buffer.concat(parts, length);
-  } catch (err) {
-    if (signal?.aborted) throw abortError(signal);
-    if (err instanceof BodyError) throw err;
-    throw new BodyError(`reading the body failed: ${(err as Error)?.message ?? String(err)}`, err);
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-  }
+    if (expected !== undefined && length !== expected) throw new BodyError(`body ended after ${length} of ${expected} bytes`);
+    const [only] = read;
+    return read.length === 1 && only ? new Uint8Array(only.buffer, only.byteOffset, length) : Buffer.concat(read, length);
+  });
 }
 
 /**
@@ -86,18 +76,28 @@ export async function readBody(body: unknown, expected: number | undefined, sign
  */
 export async function readBodyInto(body: unknown, target: Uint8Array, expected: number | undefined, signal?: AbortSignal): Promise<number> {
   if (!body) return 0;
-  const stream = body as Readable;
-  const onAbort = () => stream.destroy?.(abortError(signal!));
-  signal?.addEventListener('abort', onAbort, { once: true });
-  try {
+  return consume(body as Readable, signal, async (parts) => {
     let n = 0;
-    for await (const part of stream as AsyncIterable<Buffer>) {
+    for await (const part of parts) {
       if (n + part.byteLength > target.byteLength) throw new BodyError(`body longer than the ${target.byteLength} bytes asked for`);
       target.set(part, n);
       n += part.byteLength;
     }
     if (expected !== undefined && n !== expected) throw new BodyError(`body ended after ${n} of ${expected} bytes`);
     return n;
+  });
+}
+
+/** Runs `read` over the body's parts: an abort destroys the stream, any failure but an abort is a BodyError. */
+async function consume<T>(
+  stream: Readable,
+  signal: AbortSignal | undefined,
+  read: (parts: AsyncIterable<Buffer>) => Promise<T>,
+): Promise<T> {
+  const onAbort = () => signal && stream.destroy?.(abortError(signal));
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await read(stream as AsyncIterable<Buffer>);
   } catch (err) {
     if (signal?.aborted) throw abortError(signal);
     if (err instanceof BodyError) throw err;

@@ -10,7 +10,7 @@ import {
 import { z } from 'zod';
 import { InvalidOptionError, RangeNotSatisfiableError } from '../errors.js';
 import { sleep, throwIfAborted } from '../internal/abort.js';
-import { parseOptions } from '../options.js';
+import { resolveOptions } from '../internal/options.js';
 import { conditionalPuts, PROBE_PREFIX } from './s3-conditional.js';
 import { BodyError, isMissing, readBody, readBodyInto, statusOf, toStoreError } from './s3-support.js';
 import { checkKey } from './util.js';
@@ -57,17 +57,19 @@ export interface S3Store extends ChunkStore {
  */
 export function createS3Store(options: S3StoreOptions): S3Store {
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', '[s3] must be an object');
-  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  const o = parseOptions(s3OptionsSchema, {
-    prefix: '',
-    region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1',
-    maxSockets: 50,
-    maxAttempts: 4,
-    requestTimeoutMs: 300_000,
-    pageSize: 1000,
-    conditionalWrites: 'auto',
-    ...defined,
-  });
+  const o = resolveOptions(
+    s3OptionsSchema,
+    {
+      prefix: '',
+      region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1',
+      maxSockets: 50,
+      maxAttempts: 4,
+      requestTimeoutMs: 300_000,
+      pageSize: 1000,
+      conditionalWrites: 'auto',
+    },
+    options,
+  );
   const prefix = o.prefix.replace(/^\/+|\/+$/g, '');
   const base = prefix ? `${prefix}/` : '';
   const owned = !o.client;

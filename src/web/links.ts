@@ -32,5 +32,5 @@ export async function createLink(session: Session, id: string, expiresIn = 3600)
   if (!res.ok || typeof body.url !== 'string') {
     throw new HttpError(body.error?.code ?? 'internal', body.error?.message ?? `the server answered ${res.status}`, res.status);
   }
-  return { url: new URL(body.url, location.href).href, expires: String(body.expires ?? '') };
+  return { url: new URL(body.url, location.href).href, expires: typeof body.expires === 'string' ? body.expires : '' };
 }

@@ -71,7 +71,7 @@ describe('CLI on a local store', () => {
     const key: string = manifest.chunks[2].key;
     const chunkFile = path.join(dir, 'chunks', key.slice(0, 2), key.slice(2, 4), key);
     const bytes = await readFile(chunkFile);
-    bytes[0] ^= 0xff;
+    bytes[0]! ^= 0xff;
     await writeFile(chunkFile, bytes);
 
     const target = path.join(tmp, 'never.bin');
@@ -157,7 +157,7 @@ describe('CLI usage', () => {
     [['get', 'x', '--range', '5-2'], {}, /^chunkstream: invalid_option: --range: /],
     [['frobnicate'], {}, /^chunkstream: invalid_option: unknown command "frobnicate"/],
   ] as const)('%j → exit 2 with one line', async (args, env, message) => {
-    const r = await cli([...args], { env: env as Record<string, string>, cwd: tmp });
+    const r = await cli([...args], { env: env, cwd: tmp });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(ONE_LINE);
     expect(r.stderr).toMatch(message);

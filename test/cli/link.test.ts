@@ -6,7 +6,7 @@ describe('chunkstream link', () => {
   it('--help shows the server flags as required, no empty store section', () => {
     const help = helpFor('link')!;
     expect(help).not.toMatch(/Where the store is|Or through/);
-    expect(help).toMatch(/The server \(.*CHUNKSTREAM_SERVER\):\n  --server URL/);
+    expect(help).toMatch(/The server \(.*CHUNKSTREAM_SERVER\):\n {2}--server URL/);
     expect(helpFor('get')).toMatch(/Where the store is[^]*Or through a running server's API/);
   });
 });

@@ -18,7 +18,7 @@ describe('integrity', () => {
     const victim = manifest.chunks[2]!;
     const p = chunkPath(dir, victim.key);
     const stored = await readFile(p);
-    stored[1234] ^= 0x01;
+    stored[1234]! ^= 0x01;
     await writeFile(p, stored);
 
     const delivered: Uint8Array[] = [];

@@ -58,12 +58,12 @@ describe('upload segments (segment: true, as tus PATCHes)', () => {
     const first = await events(store, data.subarray(0, cuts[1]), { name: 'h.bin', segment: true, expectedSize: data.length });
     const uploadId = (first[0] as Extract<UploadEvent, { type: 'started' }>).uploadId;
     reads.chunks = 0;
-    await events(store, data.subarray(cuts[1], cuts[1] + 10), { uploadId, segment: true });
+    await events(store, data.subarray(cuts[1], cuts[1]! + 10), { uploadId, segment: true });
     expect(reads.chunks).toBe(1); // only the tail, read back into the chunk it continues
     // Another store (another gateway, a restart) has no parked hash: it re-reads the 3 stored chunks and the tail, once.
     const { store: counted2, reads: reads2 } = counting(createFsStore(dir));
     const other = openStore({ chunkStore: counted2, chunkSize });
-    const rest = await events(other, data.subarray(cuts[1] + 10), { uploadId, segment: true });
+    const rest = await events(other, data.subarray(cuts[1]! + 10), { uploadId, segment: true });
     expect(reads2.chunks).toBe(4);
     const done = last(rest);
     if (done.type !== 'committed') throw new Error(`ended with ${done.type}`);

@@ -22,7 +22,7 @@ function openWs(
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`ws://127.0.0.1:${p}/v1/ws`, { headers, ...o });
     ws.on('message', (d) => {
-      if (JSON.parse(String(d)).type !== 'ready') return;
+      if (JSON.parse((d as Buffer).toString()).type !== 'ready') return;
       ws.close();
       resolve({ open: true });
     });

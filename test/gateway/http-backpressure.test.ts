@@ -79,7 +79,7 @@ describe('HTTP download backpressure', () => {
     freshPeak();
     const ahead = settledReads(N + 1); // registered first: the server may run ahead before we see headers
     const body = await new Promise<Buffer>((resolve, reject) => {
-      const req = http.get(`${t.url}/v1/files/${id}`, { agent: false }, async (res) => {
+      const read = async (res: http.IncomingMessage) => {
         res.pause();
         await ahead; // the server reads ahead until the socket pushes back
         const parts: Buffer[] = [];
@@ -90,9 +90,10 @@ describe('HTTP download backpressure', () => {
           }
           resolve(Buffer.concat(parts));
         } catch (err) {
-          reject(err);
+          reject(err instanceof Error ? err : new Error(String(err)));
         }
-      });
+      };
+      const req = http.get(`${t.url}/v1/files/${id}`, { agent: false }, (res) => void read(res));
       req.on('error', reject);
     });
     expect(body.equals(data)).toBe(true);

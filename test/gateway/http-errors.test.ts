@@ -154,7 +154,7 @@ describe('HTTP with a damaged chunk', () => {
     const key: string = manifest.chunks[1].key;
     const file = path.join(t.dir, 'chunks', key.slice(0, 2), key.slice(2, 4), key);
     const bytes = await readFile(file);
-    bytes[10] ^= 1;
+    bytes[10]! ^= 1;
     await writeFile(file, bytes);
 
     const cut = await request(`${t.url}/v1/files/${id}`).then(

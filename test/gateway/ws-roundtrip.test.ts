@@ -92,7 +92,7 @@ describe('ws gateway + client: round trips', () => {
     const sources = [
       data,
       data.slice().buffer,
-      new Blob([data as BlobPart]),
+      new Blob([data]),
       parts,
       gen(),
       new ReadableStream<Uint8Array>({

@@ -42,7 +42,6 @@ export async function flipProxy(target: number, options: { nth: number; at: numb
           continue;
         }
         pending = Buffer.concat([pending, buf]);
-        buf = Buffer.alloc(0);
         if (pending.length < 2) break;
         const len7 = pending[1]! & 0x7f;
         const hdr = len7 === 126 ? 4 : len7 === 127 ? 10 : 2;

@@ -116,7 +116,7 @@ export async function startS3Proxy(target: string, options: S3ProxyOptions = {})
       res.end(out.body);
     });
 
-  const server = http.createServer(async (req, res) => {
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const parts: Buffer[] = [];
     for await (const part of req) parts.push(part as Buffer);
     const body = Buffer.concat(parts);
@@ -159,7 +159,8 @@ export async function startS3Proxy(target: string, options: S3ProxyOptions = {})
       if (!res.headersSent) fail(res, 502, 'ProxyError', (err as Error).message);
       else req.socket.destroy();
     }
-  });
+  };
+  const server = http.createServer((req, res) => void handle(req, res));
   server.on('connection', (s) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));

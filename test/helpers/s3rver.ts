@@ -70,7 +70,7 @@ export async function startS3rver(bucket = 'chunkstream-test'): Promise<S3rverHa
       return s;
     },
     async close() {
-      await Promise.all(stores.map((s) => s.close?.()));
+      await Promise.all(stores.map(async (s) => s.close?.()));
       await atomic.close();
       // Keep-alive sockets would hold close() open.
       server.httpServer?.closeAllConnections();

@@ -72,11 +72,11 @@ describe('access log', () => {
       bytes: data.length,
       remote: '127.0.0.1',
     });
-    expect(get.bytesSent).toBeGreaterThan(data.length); // the headers too
-    expect(get.ms).toEqual(expect.any(Number));
+    expect(get!.bytesSent).toBeGreaterThan(data.length); // the headers too
+    expect(get!.ms).toEqual(expect.any(Number));
     const [put, failed, unauthorized] = httpLines(records, '/v1/files');
     expect(put).toMatchObject({ method: 'PUT', status: 201, bytes: data.length, url: '/v1/files?name=a.bin' });
-    expect(put.reqId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(put!.reqId).toMatch(/^[0-9a-f-]{36}$/);
     expect(failed).toMatchObject({ method: 'PUT', status: 400, code: 'bad_request', bytes: 100 });
     expect(unauthorized).toMatchObject({ method: 'GET', status: 401, code: 'unauthorized' });
     // Probes are logged too, at debug (they come every few seconds).
@@ -99,7 +99,7 @@ describe('access log', () => {
     await until(() => httpLines(log.records(), '/v1/files/:id').length === 1, 'the download line');
     checkLines(log.lines, [TOKEN, sig]);
     const line = httpLines(log.records(), '/v1/files/:id')[0];
-    expect(line.url).toMatch(new RegExp(`^/v1/files/${file.id}\\?expires=\\d+&sig=\\[redacted\\]$`));
+    expect(line!.url).toMatch(new RegExp(`^/v1/files/${file.id}\\?expires=\\d+&sig=\\[redacted\\]$`));
     expect(line).toMatchObject({ status: 200, bytes: 1000 });
   });
 

@@ -119,7 +119,10 @@ function blockingList(inner: ChunkStore) {
   };
   return {
     store,
-    block: () => ((blocked = true), (gate = new Promise<void>((r) => (release = r)))),
+    block: () => {
+      blocked = true;
+      gate = new Promise<void>((r) => (release = r));
+    },
     open: () => ((blocked = false), release()),
   };
 }

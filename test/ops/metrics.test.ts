@@ -164,7 +164,7 @@ describe('GET /metrics', () => {
     // One byte of chunk 3 flipped on disk: the download stops with integrity, verify reports it.
     const target = await chunkFile(s, (await s.store.manifest(file.id)).chunks[3]!.key);
     const stored = await readFile(target);
-    stored[10] ^= 0xff;
+    stored[10]! ^= 0xff;
     await writeFile(target, stored);
     const cut = await request(`${s.url}/v1/files/${file.id}`, { headers: { ...auth, Range: `bytes=${3 * CHUNK}-` } });
     expect(cut.status).toBe(500);

@@ -16,7 +16,7 @@ async function wsUpload(uploadJson: string, data: Uint8Array): Promise<{ id: str
   const committed = new Promise<{ id: string; name: string }>((resolve, reject) => {
     ws.on('message', (d, binary) => {
       if (binary) return;
-      const m = JSON.parse(d.toString());
+      const m = JSON.parse((d as Buffer).toString());
       seen.push(m);
       if (m.type === 'ready') ws.send(uploadJson);
       if (m.type === 'started') {

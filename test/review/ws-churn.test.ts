@@ -33,7 +33,7 @@ function session(kind: number): Promise<void> {
     const ws = new WebSocket(wsUrl());
     ws.on('error', () => undefined).on('close', () => resolve());
     ws.on('message', (d, binary) => {
-      const m = binary ? undefined : JSON.parse(d.toString());
+      const m = binary ? undefined : JSON.parse((d as Buffer).toString());
       if (m?.type === 'ready') {
         if (kind === 1) ws.send(JSON.stringify({ type: 'download', stream: 1, id, credit: 1 }));
         if (kind === 2) ws.send(JSON.stringify({ type: 'upload', stream: 1, name: 'part.bin' }));

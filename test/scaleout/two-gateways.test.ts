@@ -33,9 +33,9 @@ function startGateway(storeArgs: string[]): Promise<Gateway> {
     },
   );
   const stderr: string[] = [];
-  createInterface({ input: child.stderr! }).on('line', (l) => stderr.push(l));
+  createInterface({ input: child.stderr }).on('line', (l) => stderr.push(l));
   return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       const m = /chunkstream listening on (http:\/\/\S+)/.exec(line);
       if (m) resolve({ url: m[1]!.replace(/\/$/, ''), child, stderr });
     });
@@ -63,7 +63,7 @@ function cli(args: string[]): Promise<string> {
     child.once('exit', (code) =>
       code === 0
         ? resolve(Buffer.concat(out).toString())
-        : reject(new Error(`chunkstream ${args[0]} exited ${code}: ${Buffer.concat(err)}`)),
+        : reject(new Error(`chunkstream ${args[0]} exited ${code}: ${Buffer.concat(err).toString()}`)),
     ),
   );
 }

@@ -46,7 +46,7 @@ describe('s3 store specifics', () => {
   it('validates options, naming the bad one', () => {
     const bad = (o: Record<string, unknown>) => {
       try {
-        createS3Store({ bucket: 'ok-bucket', ...o } as never);
+        createS3Store({ bucket: 'ok-bucket', ...o });
       } catch (err) {
         return { code: (err as { code?: string }).code, option: (err as { option?: string }).option };
       }

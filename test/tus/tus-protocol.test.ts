@@ -259,7 +259,7 @@ describe('tus protocol at /v1/tus/ (raw requests)', () => {
     expect(server.running.budget.reserved).toBe(0);
     const done = await patch(url, offset, data.subarray(offset));
     expect(done.status).toBe(204);
-    expect((await request(`${server.url}/v1/files/${done.headers['chunkstream-file-id']}`)).body.equals(data)).toBe(true);
+    expect((await request(`${server.url}/v1/files/${String(done.headers['chunkstream-file-id'])}`)).body.equals(data)).toBe(true);
   });
 
   it('a PATCH beyond the transfer budget is 503 busy with Retry-After, stores nothing, and succeeds later', async () => {

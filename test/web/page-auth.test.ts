@@ -104,7 +104,7 @@ describe('the web page on a server with tokens', () => {
       expect(await download.failure()).toBeNull();
       expect(
         createHash('sha256')
-          .update(await readFile((await download.path())!))
+          .update(await readFile(await download.path()))
           .digest('hex'),
       ).toBe(createHash('sha256').update(data).digest('hex'));
       // The signature covers the file: the same link for another id is refused.

@@ -88,7 +88,7 @@ async function chunkFiles(dir: string): Promise<string[]> {
 
 async function corrupt(file: string): Promise<void> {
   const data = await readFile(file);
-  data[(await stat(file)).size >> 1] ^= 0xff;
+  data[(await stat(file)).size >> 1]! ^= 0xff;
   await writeFile(file, data);
 }
 
@@ -136,7 +136,7 @@ describe('the web page in Chromium', () => {
     expect(download.suggestedFilename()).toBe('report.pdf');
     const id = (await listFiles(url)).find((f) => f.name === 'report.pdf')!.id;
     expect(download.url()).toMatch(new RegExp(`^${url}/v1/files/${id}\\?expires=\\d+&sig=[\\w-]{43}$`));
-    const saved = await readFile((await download.path())!);
+    const saved = await readFile(await download.path());
     expect(sha256(saved)).toBe(a.sha256);
     await transfer(page, 'report.pdf', 'done')
       .and(page.locator('[data-kind="download"]'))
@@ -253,7 +253,7 @@ describe('the web page in Chromium', () => {
     expect(await page.locator('#links-note').isVisible()).toBe(true);
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download good.bin' }).click()]);
     expect(download.url()).toMatch(/^blob:/); // the page's own Blob, not a link
-    expect(sha256(await readFile((await download.path())!))).toBe(good.sha256);
+    expect(sha256(await readFile(await download.path()))).toBe(good.sha256);
     await transfer(page, 'good.bin', 'done').getByText('Downloaded, SHA-256 verified').waitFor();
 
     const before = new Set(await chunkFiles(dir));

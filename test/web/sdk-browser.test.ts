@@ -86,7 +86,7 @@ describe('the SDK in Chromium (/client.js)', () => {
 
   it('uploads bytes, downloads them whole and as a range, with sha256 checked on both sides; list, stat, remove', async () => {
     const size = 1_300_000 + 5;
-    const r = (await page.evaluate(`(async () => {
+    const r = await page.evaluate<Record<string, any>>(`(async () => {
       const { client, pattern, last, all, sha } = window.t;
       const data = pattern(${size}, 7);
       const { file } = await last(client.upload(data, { name: 'browser.bin' }));
@@ -95,7 +95,7 @@ describe('the SDK in Chromium (/client.js)', () => {
       const listed = (await client.list()).map((f) => f.id);
       const stat = await client.stat(file.id);
       return { file, sent: await sha(data), got: await sha(whole), size: whole.byteLength, range: await sha(range), rangeSize: range.byteLength, listed, stat };
-    })()`)) as Record<string, any>;
+    })()`);
     const expected = pattern(size, 7);
     expect(r.file.sha256).toBe(sha(expected));
     expect(r.sent).toBe(r.file.sha256);
@@ -116,7 +116,7 @@ describe('the SDK in Chromium (/client.js)', () => {
     const size = 3 * 1024 * 1024;
     const before = proxy.wsConnections;
     const cut = proxy.cutAfter(1024 * 1024);
-    const r = (await page.evaluate(`(async () => {
+    const r = await page.evaluate<{ file: { sha256: string; size: number }; started: string[] }>(`(async () => {
       const { client, pattern, sha } = window.t;
       const blob = new Blob([pattern(${size}, 11)]);
       const events = [];
@@ -126,7 +126,7 @@ describe('the SDK in Chromium (/client.js)', () => {
           error: reject,
         }));
       return { file, started: events.filter((e) => e.startsWith('started')) };
-    })()`)) as { file: { sha256: string; size: number }; started: string[] };
+    })()`);
     await cut;
     expect(proxy.wsConnections).toBeGreaterThan(before);
     expect(r.file.size).toBe(size);
@@ -140,7 +140,11 @@ describe('the SDK in Chromium (/client.js)', () => {
 
   it('resumes an abandoned upload by its uploadId (as after a reload), from the offset status() reports', async () => {
     const size = 2 * 1024 * 1024;
-    const r = (await page.evaluate(`(async () => {
+    const r = await page.evaluate<{
+      status: { name: string; offset: number };
+      startedAt: number;
+      file: { name: string; sha256: string };
+    }>(`(async () => {
       const { client, pattern, last } = window.t;
       const blob = new Blob([pattern(${size}, 17)]);
       // Abandon it half-way (the subscription's end cancels the stream; what was saved stays).
@@ -158,7 +162,7 @@ describe('the SDK in Chromium (/client.js)', () => {
           error: reject,
         }));
       return { status, startedAt, file: done };
-    })()`)) as { status: { name: string; offset: number }; startedAt: number; file: { name: string; sha256: string } };
+    })()`);
     expect(r.status.name).toBe('later.bin');
     expect(r.status.offset).toBeGreaterThan(0);
     expect(r.startedAt).toBeGreaterThanOrEqual(r.status.offset);
@@ -168,17 +172,17 @@ describe('the SDK in Chromium (/client.js)', () => {
 
   it('resumes a download cut by a dropped connection and still verifies the whole file', async () => {
     const size = 2 * 1024 * 1024 + 3;
-    const id = (await page.evaluate(`(async () => {
+    const id = await page.evaluate<string>(`(async () => {
       const { client, pattern, last } = window.t;
       return (await last(client.upload(pattern(${size}, 13), { name: 'down.bin' }))).file.id;
-    })()`)) as string;
+    })()`);
     const before = proxy.wsConnections;
     const cut = proxy.cutAfter(700 * 1024, 'down');
-    const got = (await page.evaluate(`(async () => {
+    const got = await page.evaluate<{ size: number; sha: string }>(`(async () => {
       const { client, all, sha } = window.t;
       const bytes = await all(client.download(${JSON.stringify(id)}));
       return { size: bytes.byteLength, sha: await sha(bytes) };
-    })()`)) as { size: number; sha: string };
+    })()`);
     await cut;
     expect(proxy.wsConnections).toBeGreaterThan(before);
     expect(got).toEqual({ size, sha: sha(pattern(size, 13)) });

@@ -57,7 +57,7 @@ async function downloadInPage(withWorker: boolean): Promise<{ outcome: Outcome; 
   if (!withWorker) await w.page.evaluate('delete window.Worker');
   const proxy = await flipProxy(Number(new URL(server.url).port), { nth: 3, at: 48 + 1000 });
   try {
-    const outcome = (await w.page.evaluate(`(async () => {
+    const outcome = await w.page.evaluate<Outcome>(`(async () => {
       const sdk = await import('/client.js');
       const hex = (buf) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join('');
       const expected = await (await fetch('/v1/files/${id}')).arrayBuffer();
@@ -81,7 +81,7 @@ async function downloadInPage(withWorker: boolean): Promise<{ outcome: Outcome; 
         prefixOk: delivered.every((b, i) => b === prefix[i]),
         whole: good.e ? 'error ' + good.e.code : hex(await crypto.subtle.digest('SHA-256', join(good.parts))),
       };
-    })()`)) as Outcome;
+    })()`);
     return { outcome, requested, problems: w.problems };
   } finally {
     await proxy.close();

@@ -1,0 +1,75 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { TransferBudget } from '../engine/admission.js';
+import type { GcOptions, GcReport } from '../engine/gc-types.js';
+import type { Store } from '../engine/store.js';
+import type { TokenChecker } from './auth.js';
+import type { RequestGuard } from './http-guard.js';
+import type { OpsRoutes } from './ops.js';
+import type { WebAssets } from './web.js';
+
+export interface HttpHandlerOptions {
+  store: Store;
+  /** Bearer tokens; empty means no auth (the server refuses that on a non-loopback host). */
+  tokens?: readonly string[];
+  /** A checker shared with the WebSocket gateway (wins over `tokens`). */
+  auth?: TokenChecker;
+  /** An upload body silent for this long fails with 408 `timeout` (default 120 s). */
+  bodyIdleTimeoutMs?: number;
+  /** The server-wide transfer budget (shared with the WebSocket gateway); default: its own, 1 GiB. */
+  budget?: TransferBudget;
+  /** Host / Origin / CORS policy (http-guard.ts), shared with the WebSocket gateway; none: no checks. */
+  guard?: RequestGuard;
+  /** HMAC key of signed links; default: generated once and kept in the store (link-secret.ts). */
+  linkSecret?: () => Promise<Uint8Array>;
+  /** Base of signed link URLs (`--public-url`); default `http://` + the request's Host. */
+  publicUrl?: string;
+  /** The server's own URL, for link URLs when a request has no Host header. */
+  serverUrl?: () => string | undefined;
+  /** The web page's static files (web.ts): served before auth, since the page itself asks for the token. */
+  web?: WebAssets;
+  /** /healthz (draining-aware), /readyz and /metrics (ops.ts); without it /healthz just answers ok. */
+  ops?: OpsRoutes;
+  /** Runs POST /v1/gc (the server's gc runner, under the store's gc lease); default store.gc. */
+  runGc?: (options: GcOptions) => Promise<GcReport>;
+}
+
+/** The defaults of the HTTP endpoints, here only (the server's own options take them from here). */
+export const HTTP_DEFAULTS = { bodyIdleTimeoutMs: 120_000 } as const;
+
+const fn = <T>(what: string) => z.custom<T>((f) => typeof f === 'function', `must be ${what}`).optional();
+
+export const httpHandlerOptionsSchema = z
+  .object({
+    store: z.custom<Store>((s) => typeof (s as Store | null)?.upload === 'function', 'must be a Store'),
+    tokens: z.array(z.string()).readonly().optional(),
+    auth: z.custom<TokenChecker>((t) => typeof (t as TokenChecker | null)?.check === 'function', 'must be a TokenChecker').optional(),
+    bodyIdleTimeoutMs: z.number().int().min(1).max(3_600_000),
+    budget: z.custom<TransferBudget>((b) => b instanceof TransferBudget, 'must be a TransferBudget').optional(),
+    guard: z
+      .custom<RequestGuard>((g) => typeof (g as RequestGuard | null)?.checkOrigin === 'function', 'must be a RequestGuard')
+      .optional(),
+    linkSecret: fn<() => Promise<Uint8Array>>('a function returning the secret'),
+    publicUrl: z.string().optional(),
+    serverUrl: fn<() => string | undefined>('a function returning the URL'),
+    web: z.custom<WebAssets>((w) => typeof (w as WebAssets | null)?.serve === 'function', 'must be WebAssets').optional(),
+    ops: z.custom<OpsRoutes>((r) => typeof (r as OpsRoutes | null)?.ready === 'function', 'must be OpsRoutes').optional(),
+    runGc: fn<(options: GcOptions) => Promise<GcReport>>('a function'),
+  })
+  .strict();
+
+export type ResolvedHttpOptions = z.output<typeof httpHandlerOptionsSchema>;
+
+/** What every route's handler is given: the handler's settings and the request it answers. */
+export interface RequestContext {
+  store: Store;
+  budget: TransferBudget;
+  bodyIdleTimeoutMs: number;
+  url: URL;
+  /** The file id of a `/v1/files/:id…` route. */
+  id?: string;
+  req: IncomingMessage;
+  res: ServerResponse;
+  /** Aborted when the client goes away or the server shuts down. */
+  signal: AbortSignal;
+}
