@@ -30,7 +30,7 @@ function fifo(name: string, data: Buffer): string {
   return p;
 }
 
-describe('review: chunkstream put from a pipe', () => {
+describe('chunkstream put from a pipe', () => {
   const data = Buffer.alloc(150_000, 5);
 
   it('a local put of a named pipe stores all of its bytes', async () => {

@@ -18,7 +18,7 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-describe('review: CLI suffix ranges', () => {
+describe('CLI suffix ranges', () => {
   it('get --range -5 prints the last 5 bytes, like --range=-5', async () => {
     for (const args of [['--range', '-5'], ['--range=-5']]) {
       const r = await cli(['get', id, ...args, '--dir', path.join(dir, 's')]);

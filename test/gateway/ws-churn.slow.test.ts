@@ -54,7 +54,7 @@ function session(kind: number): Promise<void> {
   });
 }
 
-describe('review: WebSocket churn', () => {
+describe('WebSocket churn', () => {
   it('400 sessions dropped at every stage leave nothing held and no connection tracked', async () => {
     let next = 0;
     const worker = async () => {

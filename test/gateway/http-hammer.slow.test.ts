@@ -58,7 +58,7 @@ function fire(port: number, p: Probe): Promise<void> {
   });
 }
 
-describe('review: HTTP hammer', () => {
+describe('HTTP hammer', () => {
   it('2000 hostile requests leave the server up, nothing held, the good file intact', async () => {
     const data = Buffer.alloc(200_000, 9);
     const good = await upload(t.url, 'good.bin', data);

@@ -36,7 +36,7 @@ function connect(port: number) {
   return { sock, opened, closed, received: () => text };
 }
 
-describe('review: HTTP timeouts', () => {
+describe('HTTP timeouts', () => {
   it('a client trickling its headers (slowloris) is disconnected by headersTimeout', async () => {
     const r = await start({ headersTimeoutMs: 200 });
     expect(r.server.headersTimeout).toBe(200); // Node's default with requestTimeout 0 was 0: off
