@@ -1,17 +1,16 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, cli, serve } from '../helpers/http-cli.js';
 import { linkQuery } from '../../src/gateway/links.js';
 import { request, upload } from '../helpers/http-server.js';
+import { tempDir } from '../helpers/core.js';
 
 let dir: string;
 beforeAll(async () => {
   assertBuilt();
-  dir = await mkdtemp(path.join(tmpdir(), 'chunkstream-serve-flags-'));
+  dir = await tempDir('serve-flags');
 });
-afterAll(() => rm(dir, { recursive: true, force: true }));
 
 describe('serve: browser-facing flags, from flags or CHUNKSTREAM_* variables', () => {
   it('--allow-host, --allow-origin and --cors-origin (flags, comma lists and variables)', async () => {

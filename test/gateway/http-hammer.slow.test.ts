@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../helpers/eventually.js';
 import { request, startTestServer, upload, type TestServer } from '../helpers/http-server.js';
 
 // 2000 malformed, truncated or abandoned requests on raw sockets: the server must stay up,
@@ -70,11 +71,8 @@ describe('HTTP hammer', () => {
     await Promise.all(Array.from({ length: 16 }, worker));
 
     expect((await request(`${t.url}/healthz`)).json()).toEqual({ ok: true });
-    // Aborted transfers release asynchronously (teardown after 'close'): bounded polling.
-    for (let i = 0; i < 200 && t.store.gauge.held !== 0; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    expect(t.store.gauge.held).toBe(0);
+    // Aborted transfers release asynchronously (teardown after 'close').
+    await eventually(() => t.store.gauge.held === 0, 'the aborted transfers to release their bytes');
     const names = (await t.store.list()).map((f) => f.name).sort();
     expect(names).toEqual(['good.bin']);
     const back = await request(`${t.url}/v1/files/${good.id}`);

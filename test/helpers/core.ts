@@ -2,18 +2,30 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { lastValueFrom, toArray, type Observable } from 'rxjs';
-import { afterEach } from 'vitest';
+import { afterAll, onTestFinished } from 'vitest';
 import type { ChunkStore, FileInfo, Store, UploadEvent } from '../../src/index.js';
 
-const dirs: string[] = [];
-afterEach(async () => {
-  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true, maxRetries: 5 })));
+/** The chunk size of the tests' stores: small, so a few hundred KiB make a many-chunk file. */
+export const CHUNK = 64 * 1024;
+
+const removeDir = (d: string) => rm(d, { recursive: true, force: true, maxRetries: 5 });
+/** Directories made outside a test (beforeAll, describe): removed after the file's last test. */
+const fileDirs: string[] = [];
+afterAll(async () => {
+  await Promise.all(fileDirs.splice(0).map(removeDir));
 });
 
-/** A fresh temp directory, removed after the test. */
-export async function tempDir(): Promise<string> {
-  const d = await mkdtemp(path.join(tmpdir(), 'chunkstream-test-'));
-  dirs.push(d);
+/**
+ * A fresh temp directory, removed when the test that made it finished (after its afterEach
+ * hooks), or — made in beforeAll — after the file's last test.
+ */
+export async function tempDir(label = 'test'): Promise<string> {
+  const d = await mkdtemp(path.join(tmpdir(), `chunkstream-${label}-`));
+  try {
+    onTestFinished(() => removeDir(d));
+  } catch {
+    fileDirs.push(d); // not inside a test
+  }
   return d;
 }
 

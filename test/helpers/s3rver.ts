@@ -1,10 +1,10 @@
 import crypto from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+
 import path from 'node:path';
 import S3rver from 's3rver';
 import { createS3Store, type S3Store, type S3StoreOptions } from '../../src/storage/s3.js';
 import { startS3Proxy } from './s3proxy.js';
+import { tempDir } from './core.js';
 
 /** Credentials s3rver accepts (it checks signatures against these). */
 export const S3RVER_ENV = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' } as const;
@@ -47,7 +47,7 @@ function patchS3rverContinuationTokens(): void {
 /** Starts a silent s3rver on 127.0.0.1 (ephemeral port) in a temp dir, with one bucket. */
 export async function startS3rver(bucket = 'chunkstream-test'): Promise<S3rverHandle> {
   patchS3rverContinuationTokens();
-  const directory = await mkdtemp(path.join(tmpdir(), 'cs-s3rver-'));
+  const directory = await tempDir('s3rver');
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: bucket }] });
   const { port } = await server.run();
   const rawEndpoint = `http://127.0.0.1:${port}`;
@@ -75,7 +75,6 @@ export async function startS3rver(bucket = 'chunkstream-test'): Promise<S3rverHa
       // Keep-alive sockets would hold close() open.
       server.httpServer?.closeAllConnections();
       await server.close();
-      await rm(directory, { recursive: true, force: true });
     },
   };
 }

@@ -3,12 +3,11 @@ import { acquireGcLease, GC_LEASE_PREFIX, type GcLease, type LeaseAttempt } from
 import type { GcEvent, GcRunner } from '../../src/gateway/gc-schedule.js';
 import { startServer, type RunningServer } from '../../src/gateway/server.js';
 import { createFsStore, createMemoryStore, openStore, type ChunkStore, type Store } from '../../src/index.js';
-import { bytes, put, tempDir } from '../helpers/core.js';
+import { bytes, put, tempDir, CHUNK } from '../helpers/core.js';
 import { assertBuilt, cli } from '../helpers/http-cli.js';
 import { request } from '../helpers/http-server.js';
 import { memoryLog, parseMetrics, sample } from '../helpers/ops.js';
 
-const CHUNK = 64 * 1024;
 const open: { close(): Promise<unknown> }[] = [];
 afterEach(async () => {
   for (const x of open.splice(0).reverse()) await x.close();

@@ -10,10 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FileInfo } from '../../src/catalog/schema.js';
 import type { S3Store } from '../../src/storage/s3.js';
 import { S3RVER_ENV, startS3rver, type S3rverHandle } from '../helpers/s3rver.js';
+import { CHUNK } from '../helpers/core.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const MAIN = path.join(ROOT, 'dist/cli/main.js');
-const CHUNK = 64 * 1024;
 const PREFIX = 'scaleout';
 
 interface Gateway {

@@ -1,12 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer } from '../../src/gateway/server.js';
 import { createFsStore, openStore, withLatency } from '../../src/index.js';
 import { bytes } from '../helpers/core.js';
 import { CHUNK, request, startTestServer, type TestServer } from '../helpers/http-server.js';
 import { tus, tusUpload } from '../helpers/tus.js';
+import { tempDir } from '../helpers/core.js';
 
 const TOKEN = 'tus-s3cret';
 const auth = { Authorization: `Bearer ${TOKEN}` };
@@ -115,7 +113,7 @@ describe('tus-js-client against /v1/tus/', () => {
 
 describe('tus memory bound', () => {
   it('a tus upload holds at most (upload concurrency + 1) × chunk size, on the gateway that started it and on one that re-reads it', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'chunkstream-tus-mem-'));
+    const dir = await tempDir('tus-mem');
     const open = () =>
       openStore({ chunkStore: withLatency(createFsStore(dir, { fsync: false }), { putMs: 15 }), chunkSize: CHUNK, uploadConcurrency: 2 });
     const bound = (2 + 1) * CHUNK;
@@ -143,7 +141,6 @@ describe('tus memory bound', () => {
       await gwB.close();
       await a.close();
       await b.close();
-      await rm(dir, { recursive: true, force: true });
     }
   });
 });

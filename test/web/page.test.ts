@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +7,7 @@ import { bytes } from '../helpers/core.js';
 import { launchBrowser, type Browser, type WatchedPage } from '../helpers/browser.js';
 import { assertBuilt, serve, type ServeChild } from '../helpers/http-cli.js';
 import { startProxy, type Proxy } from '../helpers/ws-fault-proxy.js';
+import { tempDir } from '../helpers/core.js';
 
 // The page as users get it: `chunkstream serve` (the built CLI, dist/web assets), in headless
 // Chromium, driven through its controls. 64 KiB chunks, so a few MB make many chunks to cut between.
@@ -21,7 +21,7 @@ let n = 0;
 beforeAll(async () => {
   assertBuilt();
   browser = await launchBrowser();
-  tmp = await mkdtemp(path.join(tmpdir(), 'cs-web-page-'));
+  tmp = await tempDir('web-page');
 });
 afterEach(async () => {
   // Pages first: a page left open would go on redialling a server that is gone.
@@ -31,7 +31,6 @@ afterEach(async () => {
 });
 afterAll(async () => {
   await browser?.close();
-  await rm(tmp, { recursive: true, force: true });
 });
 
 async function server(...flags: string[]): Promise<{ url: string; dir: string }> {
