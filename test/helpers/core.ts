@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { lastValueFrom, toArray, type Observable } from 'rxjs';
@@ -27,6 +27,12 @@ export async function tempDir(label = 'test'): Promise<string> {
     fileDirs.push(d); // not inside a test
   }
   return d;
+}
+
+/** Moves a file's modified time `ms` into the past: what an age check sees after waiting, without the wait. */
+export async function backdate(file: string, ms: number): Promise<void> {
+  const { atime, mtimeMs } = await stat(file);
+  await utimes(file, atime, new Date(mtimeMs - ms));
 }
 
 export async function collect(bytes$: Observable<Uint8Array>): Promise<Buffer> {
