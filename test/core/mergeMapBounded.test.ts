@@ -1,5 +1,5 @@
 import { mergeMap } from 'rxjs';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { mergeMapBounded } from '../../src/index.js';
 import { runBoundedCase, testScheduler } from '../helpers/marbles.js';
 

@@ -35,6 +35,13 @@ export async function backdate(file: string, ms: number): Promise<void> {
   await utimes(file, atime, new Date(mtimeMs - ms));
 }
 
+/** The keys under `prefix`, sorted. */
+export async function listKeys(store: ChunkStore, prefix = ''): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const o of store.list(prefix)) keys.push(o.key);
+  return keys.sort();
+}
+
 export async function collect(bytes$: Observable<Uint8Array>): Promise<Buffer> {
   return Buffer.concat(await lastValueFrom(bytes$.pipe(toArray())));
 }

@@ -2,8 +2,9 @@ import crypto from 'node:crypto';
 
 import path from 'node:path';
 import S3rver from 's3rver';
+import { afterAll, beforeAll } from 'vitest';
 import { createS3Store, type S3Store, type S3StoreOptions } from '../../src/storage/s3.js';
-import { startS3Proxy } from './s3proxy.js';
+import { startS3Proxy, type S3ProxyHandle, type S3ProxyOptions } from './s3proxy.js';
 import { tempDir } from './core.js';
 
 /** Credentials s3rver accepts (it checks signatures against these). */
@@ -22,6 +23,15 @@ export interface S3rverHandle {
   objectFile(key: string): string;
   /** A store on this server (own client; close it or let cleanup go). */
   store(options?: Partial<S3StoreOptions>): S3Store;
+  /**
+   * Runs `fn` with a store reaching this server through a fault proxy (to refuse, fail or hold
+   * requests), then closes both.
+   */
+  viaProxy(
+    proxy: S3ProxyOptions,
+    options: Partial<S3StoreOptions>,
+    fn: (store: S3Store, proxy: S3ProxyHandle) => Promise<void>,
+  ): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -69,6 +79,19 @@ export async function startS3rver(bucket = 'chunkstream-test'): Promise<S3rverHa
       stores.push(s);
       return s;
     },
+    async viaProxy(proxyOptions, options, fn) {
+      const proxy = await startS3Proxy(endpoint, proxyOptions);
+      try {
+        const s = createS3Store({ bucket, endpoint: proxy.endpoint, credentials: S3RVER_CREDENTIALS, region: 'us-east-1', ...options });
+        try {
+          await fn(s, proxy);
+        } finally {
+          await s.close?.();
+        }
+      } finally {
+        await proxy.close();
+      }
+    },
     async close() {
       await Promise.all(stores.map((s) => s.close?.()));
       await atomic.close();
@@ -77,4 +100,16 @@ export async function startS3rver(bucket = 'chunkstream-test'): Promise<S3rverHa
       await server.close();
     },
   };
+}
+
+/** One s3rver for the describe block (or file) this is called in: a getter, valid in its tests. */
+export function s3rverPerSuite(bucket?: string): () => S3rverHandle {
+  let server: S3rverHandle | undefined;
+  beforeAll(async () => {
+    server = await startS3rver(bucket);
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+  return () => server!;
 }

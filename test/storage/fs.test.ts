@@ -1,4 +1,4 @@
-import { readdir, utimes, writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createFsStore } from '../../src/storage/fs.js';
@@ -21,8 +21,7 @@ describe('fs store specifics', () => {
     await store.put('a/b', new Uint8Array([1]));
     await writeFile(path.join(dir, 'tmp', 'old.tmp'), 'x');
     await writeFile(path.join(dir, 'tmp', 'new.tmp'), 'x');
-    const old = new Date(Date.now() - 3600_000);
-    await utimes(path.join(dir, 'tmp', 'old.tmp'), old, old);
+    await backdate(path.join(dir, 'tmp', 'old.tmp'), 3600_000);
     const keys: string[] = [];
     for await (const o of store.list('')) keys.push(o.key);
     expect(keys).toEqual(['a/b']);
