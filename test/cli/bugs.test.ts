@@ -5,11 +5,11 @@ import { closeSync, constants, openSync } from 'node:fs';
 import { lstat, mkdtemp, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnCli } from '../helpers/cli-child.js';
 import { eventually } from '../helpers/eventually.js';
 import { assertBuilt, cli } from '../helpers/http-cli.js';
-import { startTestServer, upload, type TestServer } from '../helpers/http-server.js';
+import { startTestServer, upload, testServerPerSuite } from '../helpers/http-server.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { tempDir } from '../helpers/core.js';
 
@@ -112,11 +112,7 @@ describe('put of a directory without -r', () => {
 });
 
 describe('Ctrl-C during get -o FILE', () => {
-  let t: TestServer;
-  beforeAll(async () => {
-    t = await startTestServer();
-  });
-  afterAll(() => t.close());
+  const t = testServerPerSuite();
 
   it('removes the partial file and says so', async () => {
     const big = randomBytes(4 * 1024 * 1024);

@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnCli } from '../helpers/cli-child.js';
 import { eventually } from '../helpers/eventually.js';
 import { assertBuilt, cli } from '../helpers/http-cli.js';
-import { startTestServer, upload, type TestServer } from '../helpers/http-server.js';
+import { upload, testServerPerSuite } from '../helpers/http-server.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { tempDir } from '../helpers/core.js';
 
@@ -72,11 +72,7 @@ describe('put, killed half-way and run again, sends only what the store lacks', 
   });
 
   describe('against a server (WebSocket, through a counting proxy)', () => {
-    let t: TestServer;
-    beforeAll(async () => {
-      t = await startTestServer();
-    });
-    afterAll(() => t.close());
+    const t = testServerPerSuite();
     const port = () => Number(new URL(t.url).port);
     const serverOffset = async (name: string) => (await t.store.listUploads()).find((u) => u.name === name)?.offset;
 

@@ -2,10 +2,10 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.js';
 import { assertBuilt, cli, MAIN } from '../helpers/http-cli.js';
-import { startTestServer, upload, type TestServer } from '../helpers/http-server.js';
+import { upload, testServerPerSuite } from '../helpers/http-server.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { tempDir } from '../helpers/core.js';
 
@@ -67,11 +67,7 @@ describe('CLI at a terminal', () => {
   });
 
   describe('Ctrl-C', () => {
-    let t: TestServer;
-    beforeAll(async () => {
-      t = await startTestServer();
-    });
-    afterAll(() => t.close());
+    const t = testServerPerSuite();
 
     it('ends the progress line, then says what it removed', async () => {
       const info = await upload(t.url, 'big.bin', randomBytes(4 * 1024 * 1024));

@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHUNK, request, startTestServer, upload, type TestServer } from '../helpers/http-server.js';
+import { CHUNK, request, startTestServer, upload, type TestServer, testServerPerSuite } from '../helpers/http-server.js';
 
 /**
  * Sends a request verbatim: clients (and URL parsers) would normalise a traversal path. Not
@@ -91,13 +91,7 @@ describe('HTTP bad input', () => {
 });
 
 describe('HTTP auth', () => {
-  let t: TestServer;
-  beforeAll(async () => {
-    t = await startTestServer({ tokens: ['alpha-token', 'beta-token'] });
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+  const t = testServerPerSuite({ tokens: ['alpha-token', 'beta-token'] });
 
   it.each([
     ['no token', {}],
@@ -139,13 +133,7 @@ describe('HTTP auth', () => {
 });
 
 describe('HTTP with a damaged chunk', () => {
-  let t: TestServer;
-  beforeAll(async () => {
-    t = await startTestServer();
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+  const t = testServerPerSuite();
 
   it('a download cuts the connection at the bad chunk (never a complete-looking body); verify reports it', async () => {
     const data = randomBytes(3 * CHUNK);

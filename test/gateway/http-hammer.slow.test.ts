@@ -1,15 +1,11 @@
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.js';
-import { request, startTestServer, upload, type TestServer } from '../helpers/http-server.js';
+import { request, upload, testServerPerSuite } from '../helpers/http-server.js';
 
 // 2000 malformed, truncated or abandoned requests on raw sockets: the server must stay up,
 // answer healthz, hold no bytes and keep the one good file intact.
-let t: TestServer;
-beforeAll(async () => {
-  t = await startTestServer();
-});
-afterAll(() => t.close());
+const t = testServerPerSuite();
 
 type Probe = { bytes: string | Buffer; cut?: boolean };
 

@@ -1,13 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { encodeFrame, FrameType } from '../../src/protocol/frames.js';
-import { request, startTestServer, upload, type TestServer } from '../helpers/http-server.js';
+import { request, upload, testServerPerSuite } from '../helpers/http-server.js';
 
-let t: TestServer;
-beforeAll(async () => {
-  t = await startTestServer();
-});
-afterAll(() => t.close());
+const t = testServerPerSuite();
 
 /** Uploads `data` over a raw WebSocket with an exact JSON text for the upload message. */
 async function wsUpload(uploadJson: string, data: Uint8Array): Promise<{ id: string; name: string }> {

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { afterAll, beforeAll } from 'vitest';
 import { Duplex } from 'node:stream';
 import { createFsStore, openStore, type ChunkStore, type Store, type StoreOptions } from '../../src/index.js';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/gateway/server.js';
@@ -162,4 +163,25 @@ export class PairEnd extends Duplex {
   setKeepAlive(): this {
     return this;
   }
+}
+
+/**
+ * One test server for the describe block (or file) this is called in: started in its beforeAll,
+ * closed in its afterAll. The handle reads through to the running server, so use it in tests and
+ * hooks, not while tests are being declared.
+ */
+export function testServerPerSuite(o: Parameters<typeof startTestServer>[0] = {}): TestServer {
+  let running: TestServer | undefined;
+  beforeAll(async () => {
+    running = await startTestServer(o);
+  });
+  afterAll(async () => {
+    await running?.close();
+  });
+  return new Proxy({} as TestServer, {
+    get(_target, key) {
+      if (!running) throw new Error(`the suite's test server is not running (read ${String(key)} outside a test)`);
+      return running[key as keyof TestServer];
+    },
+  });
 }
