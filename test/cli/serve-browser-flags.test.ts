@@ -12,6 +12,13 @@ beforeAll(async () => {
   dir = await tempDir('serve-flags');
 });
 
+/** `serve` with a bad flag value exits 2, naming the flag and what is wrong. */
+async function refusedFlag(args: readonly string[], flag: string, message: string): Promise<void> {
+  const r = await cli(['serve', '--port', '0', '--dir', dir, ...args]);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toMatch(new RegExp(`^chunkstream: invalid_option: ${flag}: .*${message}`));
+}
+
 describe('serve: browser-facing flags, from flags or CHUNKSTREAM_* variables', () => {
   it('--allow-host, --allow-origin and --cors-origin (flags, comma lists and variables)', async () => {
     const s = await serve(
@@ -40,11 +47,7 @@ describe('serve: browser-facing flags, from flags or CHUNKSTREAM_* variables', (
     [['--cors-origin', 'app.example'], '--cors-origin', 'must be an origin'],
     [['--allow-host', 'files.example:8443'], '--allow-host', 'without a port'],
     [['--public-url', 'ftp://files.example'], '--public-url', 'http'],
-  ])('a bad value (%j) stops serve with exit 2 naming %s', async (args, flag, message) => {
-    const r = await cli(['serve', '--port', '0', '--dir', dir, ...args]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(new RegExp(`^chunkstream: invalid_option: ${flag}: .*${message}`));
-  });
+  ])('a bad value (%j) stops serve with exit 2 naming %s', refusedFlag);
 
   it('names the variable when the value came from one', async () => {
     const r = await cli(['serve', '--port', '0', '--dir', dir], { env: { CHUNKSTREAM_CORS_ORIGIN: 'nope' } });
@@ -84,9 +87,5 @@ describe('serve: the link secret', () => {
     [['--link-secret', 'x'.repeat(40), '--link-secret-file', 'f'], '--link-secret-file', 'not both'],
     [['--link-secret', 'short'], '--link-secret', 'at least 32'],
     [['--link-secret-file', '/nonexistent/secret'], '--link-secret-file', 'cannot read'],
-  ])('%j → exit 2 naming %s', async (args, flag, message) => {
-    const r = await cli(['serve', '--port', '0', '--dir', dir, ...args]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(new RegExp(`^chunkstream: invalid_option: ${flag}: .*${message}`));
-  });
+  ])('%j → exit 2 naming %s', refusedFlag);
 });

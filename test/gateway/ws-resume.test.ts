@@ -131,14 +131,19 @@ describe('client SDK: resume', () => {
     };
     return { sockets, WebSocket: Tracked as unknown as WebSocketConstructor };
   };
-
-  it('reconnects and re-sends from the server offset when the socket drops mid-upload', async () => {
-    const stall = stallAfter(2);
+  /** A client whose sockets the test can drop, on a server whose chunk writes stall after `n`. */
+  const stalledClient = async (n: number) => {
+    const stall = stallAfter(n);
     const h = await startHarness({ wrap: stall.wrap });
     open.push(h);
     const t = tracked();
     const client = await connect(h.url, { WebSocket: t.WebSocket, reconnectDelayMs: 10 });
     open.push(client);
+    return { stall, t, client };
+  };
+
+  it('reconnects and re-sends from the server offset when the socket drops mid-upload', async () => {
+    const { stall, t, client } = await stalledClient(2);
     const data = bytes(7 * CHUNK + 99, 41);
     const reads: number[] = [];
     let sent = 0;
@@ -186,12 +191,7 @@ describe('client SDK: resume', () => {
   });
 
   it('fails clearly when the dropped upload reads a one-shot stream', async () => {
-    const stall = stallAfter(0);
-    const h = await startHarness({ wrap: stall.wrap });
-    open.push(h);
-    const t = tracked();
-    const client = await connect(h.url, { WebSocket: t.WebSocket, reconnectDelayMs: 10 });
-    open.push(client);
+    const { stall, t, client } = await stalledClient(0);
     const data = bytes(3 * CHUNK, 2);
     async function* oneShot() {
       yield data;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type Browser } from '../helpers/browser.js';
 import { assertBuilt, serve, type ServeChild } from '../helpers/http-cli.js';
 import { startProxy, type Proxy } from '../helpers/ws-fault-proxy.js';
-import { tempDir } from '../helpers/core.js';
+import { bytes, tempDir } from '../helpers/core.js';
 
 // The browser build of the SDK (/client.js, as served) in Chromium, imported by a page of the
 // server's origin. The in-page code is passed as strings: vitest rewrites `import()` in test
@@ -53,17 +53,8 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const pattern = (n: number, seed: number) => {
-  const out = new Uint8Array(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-};
+// The page's pattern(n, seed) above is this, run in the browser.
+const pattern = bytes;
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 describe('the SDK in Chromium (/client.js)', () => {
