@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { lastValueFrom, toArray, type Observable } from 'rxjs';
 import { afterAll, onTestFinished } from 'vitest';
-import type { ChunkStore, FileInfo, Store, UploadEvent } from '../../src/index.js';
+import type { ChunkStore, FileInfo, Store, UploadEvent, UploadSource } from '../../src/index.js';
 
 /** The chunk size of the tests' stores: small, so a few hundred KiB make a many-chunk file. */
 export const CHUNK = 64 * 1024;
@@ -51,6 +51,25 @@ export async function put(store: Store, data: Uint8Array, name = 'file.bin'): Pr
   const last = events.at(-1) as UploadEvent;
   if (last.type !== 'committed') throw new Error(`upload ended with ${last.type}`);
   return last.file;
+}
+
+/**
+ * Starts an upload and aborts it once `chunks` chunks were reported stored (an interrupted
+ * client); resolves with its upload id once the upload ended.
+ */
+export function uploadCutAfter(store: Store, source: UploadSource, name: string, chunks: number): Promise<string> {
+  const controller = new AbortController();
+  let uploadId = '';
+  return new Promise<string>((resolve) =>
+    store.upload(source, { name, signal: controller.signal }).subscribe({
+      next: (e) => {
+        if (e.type === 'started') uploadId = e.uploadId;
+        if (e.type === 'progress' && e.chunks >= chunks) controller.abort();
+      },
+      error: () => resolve(uploadId),
+      complete: () => resolve(uploadId),
+    }),
+  );
 }
 
 /** Deterministic pseudo-random bytes (xorshift), so failures reproduce. */
