@@ -57,6 +57,18 @@ async function localFile(name: string, size: number): Promise<{ path: string; sh
   return { path: p, data, sha256: createHash('sha256').update(data).digest('hex') };
 }
 
+/** The page on a proxied server picks a new local file for upload; `fault` is armed before and reached after the pick. */
+async function pickThroughFault(name: string, size: number, fault: (proxy: Proxy) => Promise<void>) {
+  const { url, proxy } = await proxied();
+  const f = await localFile(name, size);
+  const { page, problems } = await open(url);
+  await page.getByRole('heading', { name: 'Files' }).waitFor();
+  const reached = fault(proxy);
+  await page.getByLabel(/choose files/).setInputFiles(f.path);
+  await reached;
+  return { url, proxy, f, page, problems };
+}
+
 async function open(url: string): Promise<WatchedPage> {
   const w = await browser.page();
   pages.push(w.page);
@@ -154,13 +166,7 @@ describe('the web page in Chromium', () => {
   });
 
   it('completes an upload whose connection is cut half-way, by itself', async () => {
-    const { url, proxy } = await proxied();
-    const f = await localFile('cut.bin', 3 * 1024 * 1024);
-    const { page, problems } = await open(url);
-    await page.getByRole('heading', { name: 'Files' }).waitFor();
-    const cut = proxy.cutAfter(1024 * 1024);
-    await page.getByLabel(/choose files/).setInputFiles(f.path);
-    await cut;
+    const { url, proxy, f, page, problems } = await pickThroughFault('cut.bin', 3 * 1024 * 1024, (p) => p.cutAfter(1024 * 1024));
     await transfer(page, 'cut.bin', 'done').waitFor();
     await fileRow(page, 'cut.bin').waitFor();
     expect(proxy.wsConnections).toBeGreaterThanOrEqual(2); // it reconnected
@@ -169,14 +175,8 @@ describe('the web page in Chromium', () => {
   });
 
   it('resumes an upload cut by a page reload when the same file is picked again', async () => {
-    const { url, proxy } = await proxied();
-    const f = await localFile('big.iso', 4 * 1024 * 1024);
-    const { page, problems } = await open(url);
-    await page.getByRole('heading', { name: 'Files' }).waitFor();
     // Half-way, the connection goes and stays away: the reload happens mid-upload.
-    const cut = proxy.cutAfter(2 * 1024 * 1024);
-    await page.getByLabel(/choose files/).setInputFiles(f.path);
-    await cut;
+    const { url, proxy, f, page, problems } = await pickThroughFault('big.iso', 4 * 1024 * 1024, (p) => p.cutAfter(2 * 1024 * 1024));
     proxy.refuseWs = true;
     const sentBefore = proxy.wsUp;
     expect(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('chunkstream.upload:')).length)).toBe(1);
@@ -197,13 +197,7 @@ describe('the web page in Chromium', () => {
   });
 
   it('cancels an upload: nothing is committed and its resume id is forgotten', async () => {
-    const { url, proxy } = await proxied();
-    const f = await localFile('cancel-me.bin', 2 * 1024 * 1024);
-    const { page, problems } = await open(url);
-    await page.getByRole('heading', { name: 'Files' }).waitFor();
-    const held = proxy.holdAfter(512 * 1024);
-    await page.getByLabel(/choose files/).setInputFiles(f.path);
-    await held;
+    const { url, proxy, f, page, problems } = await pickThroughFault('cancel-me.bin', 2 * 1024 * 1024, (p) => p.holdAfter(512 * 1024));
     await transfer(page, 'cancel-me.bin', 'active').waitFor();
     // The same file again while it is on its way is refused: two uploads would fight over one id.
     await page.getByLabel(/choose files/).setInputFiles(f.path);
