@@ -9,7 +9,7 @@ describe('mergeMapBounded', () => {
   it('should pull the source only as fast as inners complete', () =>
     runBoundedCase(mergeMapBounded, {
       inners: { a: '---A|', b: '-B|', c: '--C|', d: '-D|', e: '-E|' },
-      pull: ['a', 'b', 'c', 'd', 'e'],
+      pull: 'abcde',
       concurrency: 2,
       expected: '-B-ACDE|',
       subs: { a: '^---!', b: '^-!', c: '--^--!', d: '----^-!', e: '-----^-!' },
@@ -22,7 +22,7 @@ describe('mergeMapBounded', () => {
   it('should hold no outer value beyond the window when the source pushes anyway', () =>
     runBoundedCase(mergeMapBounded, {
       inners: { '*': '---x|' },
-      pull: ['a', 'b', 'c', 'd'],
+      pull: 'abcd',
       concurrency: 1,
       expected: '---x---x---x---x|',
       pulls: ['0:1', '4:1', '8:1', '12:1'],
@@ -31,7 +31,7 @@ describe('mergeMapBounded', () => {
   it('should cancel all in-flight inners and stop pulling when unsubscribed', () =>
     runBoundedCase(mergeMapBounded, {
       inners: { '*': '-----x|' },
-      pull: ['a', 'b', 'c', 'd'],
+      pull: 'abcd',
       concurrency: 2,
       unsubscribe: '---!',
       expected: '---',

@@ -1,24 +1,22 @@
 import type { Socket } from 'node:net';
 import { Subject, lastValueFrom, toArray } from 'rxjs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connect } from '../../src/client/index.js';
 import type { ServerMessageOf } from '../../src/protocol/messages.js';
 import { eventually } from '../helpers/eventually.js';
 import { CHUNK, bytes, gate, gateChunkPuts, startHarness, type Harness } from '../helpers/ws-harness.js';
 import { RawClient } from '../helpers/ws-raw.js';
+import { closeAfterEach } from '../helpers/core.js';
 
-const open: { close(): Promise<unknown> }[] = [];
-afterEach(async () => {
-  for (const x of open.splice(0).reverse()) await x.close();
-});
+const open = closeAfterEach();
 async function harness(o: Parameters<typeof startHarness>[0]): Promise<Harness> {
   const h = await startHarness(o);
-  open.push(h);
+  open.add(h);
   return h;
 }
 async function raw(url: string): Promise<RawClient> {
   const c = await RawClient.open(url);
-  open.push(c);
+  open.add(c);
   return c;
 }
 async function storeFile(h: Harness, data: Uint8Array): Promise<string> {
@@ -87,7 +85,7 @@ describe('ws gateway: flow control and memory bounds', () => {
     for (const f of files) ids.push(await storeFile(h, f));
     h.store.gauge.peak = 0;
     const client = await connect(h.url);
-    open.push(client);
+    open.add(client);
     // Each consumer takes one chunk per turn of the event loop, crediting one at a time.
     const outs = await Promise.all(
       ids.map(

@@ -1,19 +1,17 @@
 import WebSocket from 'ws';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connect, type UploadEvent, type WebSocketConstructor } from '../../src/client/index.js';
 import type { ChunkStore } from '../../src/index.js';
 import type { ServerMessageOf } from '../../src/protocol/messages.js';
 import { CHUNK, bytes, collect, gate, startHarness } from '../helpers/ws-harness.js';
 import { RawClient } from '../helpers/ws-raw.js';
 import { rawGet } from '../helpers/ws-rawops.js';
+import { closeAfterEach } from '../helpers/core.js';
 
-const open: { close(): Promise<unknown> }[] = [];
-afterEach(async () => {
-  for (const x of open.splice(0).reverse()) await x.close();
-});
+const open = closeAfterEach();
 async function raw(url: string): Promise<RawClient> {
   const c = await RawClient.open(url);
-  open.push(c);
+  open.add(c);
   return c;
 }
 
@@ -60,7 +58,7 @@ describe('ws gateway: resume after a dropped connection', () => {
   it('resumes by upload id and takes only the bytes the server lacks', async () => {
     const stall = stallAfter(3);
     const h = await startHarness({ window: 4, wrap: stall.wrap });
-    open.push(h);
+    open.add(h);
     const data = bytes(10 * CHUNK + 321, 31);
     const a = await raw(h.url);
     a.send({ type: 'upload', stream: 1, name: 'resumed.bin', size: data.length });
@@ -86,7 +84,7 @@ describe('ws gateway: resume after a dropped connection', () => {
 
   it('refuses resumed data that does not start at the offset', async () => {
     const h = await startHarness({});
-    open.push(h);
+    open.add(h);
     const a = await raw(h.url);
     a.send({ type: 'upload', stream: 1, name: 'x.bin' });
     const started = await a.onStream<ServerMessageOf<'started'>>(1, 'started');
@@ -105,7 +103,7 @@ describe('ws gateway: resume after a dropped connection', () => {
 
   it('a resume on a new socket takes the upload over from a socket the server still thinks alive', async () => {
     const h = await startHarness({});
-    open.push(h);
+    open.add(h);
     const data = bytes(2 * CHUNK + 3, 8);
     const a = await raw(h.url);
     a.send({ type: 'upload', stream: 1, name: 'x.bin' });
@@ -135,10 +133,10 @@ describe('client SDK: resume', () => {
   const stalledClient = async (n: number) => {
     const stall = stallAfter(n);
     const h = await startHarness({ wrap: stall.wrap });
-    open.push(h);
+    open.add(h);
     const t = tracked();
     const client = await connect(h.url, { WebSocket: t.WebSocket, reconnectDelayMs: 10 });
-    open.push(client);
+    open.add(client);
     return { stall, t, client };
   };
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm, stat, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { lastValueFrom, toArray, type Observable } from 'rxjs';
-import { afterAll, onTestFinished } from 'vitest';
+import { afterAll, afterEach, onTestFinished } from 'vitest';
 import type { ChunkStore, FileInfo, Store, UploadEvent, UploadSource } from '../../src/index.js';
 
 /** The chunk size of the tests' stores: small, so a few hundred KiB make a many-chunk file. */
@@ -27,6 +27,20 @@ export async function tempDir(label = 'test'): Promise<string> {
     fileDirs.push(d); // not inside a test
   }
   return d;
+}
+
+type Closable = { close(): unknown };
+
+/**
+ * What a test opens (servers, stores, clients, browsers): `open.add(x)` returns `x`, and after
+ * each test everything added is closed, the last added first.
+ */
+export function closeAfterEach(): { add<T extends Closable>(item: T): T } {
+  const items: Closable[] = [];
+  afterEach(async () => {
+    for (const x of items.splice(0).reverse()) await x.close();
+  });
+  return { add: (item) => (items.push(item), item) };
 }
 
 /** Moves a file's modified time `ms` into the past: what an age check sees after waiting, without the wait. */

@@ -40,7 +40,8 @@ export interface BoundedCase {
   inners: Record<string, string>;
   concurrency: number;
   source?: string;
-  pull?: string[];
+  /** Outer keys, one a character, from a marblePull source. */
+  pull?: string;
   demand?: string;
   unsubscribe?: string;
   expected: string;
@@ -53,7 +54,7 @@ export function runBoundedCase(op: Bounded, c: BoundedCase): void {
   ts.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
     const inners = Object.fromEntries(Object.entries(c.inners).map(([k, m]) => [k, cold(m)]));
     const project = (k: string) => inners[k] ?? inners['*']!;
-    const pulled = c.pull ? marblePull(ts, c.pull) : undefined;
+    const pulled = c.pull ? marblePull(ts, [...c.pull]) : undefined;
     const demand = c.demand === undefined ? undefined : hot(c.demand, { 1: 1 });
     const source = pulled?.values$ ?? cold(c.source ?? `(${Object.keys(c.inners).join('')}|)`);
     const result = source.pipe(op(project, c.concurrency, { demand, request: pulled?.request }));

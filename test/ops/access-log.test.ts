@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../../src/client/index.js';
 import { prettyLine, redactTarget } from '../../src/gateway/log.js';
-import { startServer, type RunningServer } from '../../src/gateway/server.js';
-import { bytes, tempDir, CHUNK } from '../helpers/core.js';
+import { startServer } from '../../src/gateway/server.js';
+import { bytes, closeAfterEach, tempDir, CHUNK } from '../helpers/core.js';
 import { assertBuilt, serve } from '../helpers/http-cli.js';
 import { request, upload } from '../helpers/http-server.js';
 import { memoryLog } from '../helpers/ops.js';
@@ -14,15 +14,13 @@ import { collect } from '../helpers/ws-harness.js';
 
 const TOKEN = 'access-log-secret-token';
 const auth = { Authorization: `Bearer ${TOKEN}` };
-let s: RunningServer | undefined;
-afterEach(async () => {
-  await s?.close();
-  s = undefined;
-});
+const open = closeAfterEach();
 
 async function start() {
   const log = memoryLog();
-  s = await startServer({ dir: await tempDir(), port: 0, host: '127.0.0.1', chunkSize: CHUNK, tokens: [TOKEN], logger: log.logger });
+  const s = open.add(
+    await startServer({ dir: await tempDir(), port: 0, host: '127.0.0.1', chunkSize: CHUNK, tokens: [TOKEN], logger: log.logger }),
+  );
   return { s, log };
 }
 
