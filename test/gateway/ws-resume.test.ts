@@ -7,6 +7,7 @@ import { CHUNK, bytes, collect, gate, startHarness } from '../helpers/ws-harness
 import { RawClient } from '../helpers/ws-raw.js';
 import { rawGet } from '../helpers/ws-rawops.js';
 import { closeAfterEach } from '../helpers/core.js';
+import { eventually } from '../helpers/eventually.js';
 
 const open = closeAfterEach();
 async function raw(url: string): Promise<RawClient> {
@@ -33,12 +34,12 @@ function stallAfter(n: number) {
   return { wrap, release: g.open };
 }
 
-async function durableOffset(c: RawClient, stream: number, uploadId: string, atLeast: number): Promise<number> {
-  for (;;) {
+function durableOffset(c: RawClient, stream: number, uploadId: string, atLeast: number): Promise<number> {
+  return eventually(async () => {
     c.send({ type: 'status', stream, uploadId });
     const s = await c.onStream<ServerMessageOf<'status'>>(stream, 'status');
-    if (s.offset >= atLeast) return s.offset;
-  }
+    return s.offset >= atLeast && s.offset;
+  }, `the upload durable past ${atLeast}`);
 }
 
 /** Sends data[from, to) within the stream's credit; `credit` is what the server granted so far. */
@@ -172,7 +173,7 @@ describe('client SDK: resume', () => {
     );
     await started;
     const uploadId = (events[0] as Extract<UploadEvent, { type: 'started' }>).uploadId;
-    while ((await client.status(uploadId)).offset < 2 * CHUNK); // round trips until 2 chunks are durable
+    await eventually(async () => (await client.status(uploadId)).offset >= 2 * CHUNK, 'two chunks durable');
     const sentBefore = sent;
     t.sockets[0]!.terminate();
     await done;
