@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { KiB, openStore, type ChunkStore, type Store, type UploadEvent } from '../../src/index.js';
 import { createMemoryStore } from '../../src/storage/memory.js';
 import { fakeClock } from '../helpers/clock.js';
-import { bytes, wrapStore } from '../helpers/core.js';
+import { bytes, listKeys, wrapStore } from '../helpers/core.js';
 
 const chunkSize = 64 * KiB;
 
@@ -20,12 +20,6 @@ async function resume(store: Store, uploadId: string, data: Uint8Array) {
   const asked: number[] = [];
   const events = await lastValueFrom(store.upload((offset) => (asked.push(offset), data.subarray(offset)), { uploadId }).pipe(toArray()));
   return { events, asked };
-}
-
-async function chunkKeys(chunkStore: ChunkStore): Promise<string[]> {
-  const keys: string[] = [];
-  for await (const o of chunkStore.list('chunks/')) keys.push(o.key);
-  return keys;
 }
 
 describe('resume of an upload that already committed', () => {
@@ -60,13 +54,13 @@ describe('resume of an upload that already committed', () => {
     const { uploadId, file } = await commit(store, data);
 
     expect(await store.gc({ graceMs: 0 })).toMatchObject({ removedChunks: 0, expiredUploads: 0 });
-    expect(await chunkKeys(chunkStore)).toHaveLength(file.chunkCount);
+    expect(await listKeys(chunkStore, 'chunks/')).toHaveLength(file.chunkCount);
     expect((await store.verify(file.id)).problems).toEqual([]);
 
     await store.remove(file.id);
     expect(await chunkStore.has(`committed/${uploadId}.json`)).toBe(true); // the marker is still there…
     expect(await store.gc({ graceMs: 0 })).toMatchObject({ removedChunks: file.chunkCount }); // …and protects nothing
-    expect(await chunkKeys(chunkStore)).toEqual([]);
+    expect(await listKeys(chunkStore, 'chunks/')).toEqual([]);
   });
 
   it('after the file was removed, a resume fails with not_found saying so', async () => {
@@ -159,9 +153,8 @@ describe('resume of an upload that already committed', () => {
     expect(events.at(-1)).toEqual({ type: 'committed', file });
     expect((await store.list()).map((f) => f.id)).toEqual([file.id]);
     // The resume finished the commit: the marker exists and the session is gone.
-    const left: string[] = [];
-    for await (const o of chunkStore.list('uploads/')) left.push(o.key);
-    for await (const o of chunkStore.list('committed/')) left.push(o.key);
-    expect(left).toEqual([`committed/${uploadId}.json`]);
+    expect([...(await listKeys(chunkStore, 'uploads/')), ...(await listKeys(chunkStore, 'committed/'))]).toEqual([
+      `committed/${uploadId}.json`,
+    ]);
   });
 });
