@@ -220,7 +220,11 @@ describe('scheduled gc', () => {
     });
     for (const s of servers) await s.gc.stop();
     expect(overlaps(order)).toEqual([]);
-    expect(order.filter((x) => x.e.type === 'done' && x.e.outcome === 'error')).toEqual([]);
+    // A run the stop cut short ends in an aborted error (the shutdown, not a failure): no other error may.
+    const failed = order.filter(
+      (x) => x.e.type === 'done' && x.e.outcome === 'error' && (x.e.error as { code?: string }).code !== 'aborted',
+    );
+    expect(failed).toEqual([]);
   });
 });
 
