@@ -15,6 +15,8 @@ export const DEFAULTS = {
   maxFileSize: Number.MAX_SAFE_INTEGER,
   sourceBufferBytes: 64 * MiB,
   fsync: true,
+  // The clock every TTL and age decision reads (upload expiry, gc grace): tests pass a fake one.
+  now: Date.now,
 } as const;
 
 const int = (min: number, max: number) => z.number().check(z.int(), z.gte(min), z.lte(max));
@@ -36,6 +38,7 @@ export const storeOptionsSchema = z.strictObject({
   maxFileSize: int(0, Number.MAX_SAFE_INTEGER),
   sourceBufferBytes: int(64 * KiB, 4096 * MiB),
   fsync: z.boolean(),
+  now: z.custom<() => number>((v) => typeof v === 'function', 'must be a function returning epoch milliseconds'),
 });
 
 export type StoreOptions = Partial<z.input<typeof storeOptionsSchema>>;

@@ -39,7 +39,7 @@ export async function markedManifest(ctx: EngineContext, record: CommittedUpload
  * session's reserved fileId still leads a resume to the file.
  */
 export function markCommitted(ctx: EngineContext, uploadId: string, fileId: string): Promise<void> {
-  const now = Date.now();
+  const now = ctx.options.now();
   // A fresh TTL from the commit: the client gets the whole period to learn the outcome.
   const marker: CommittedUpload = {
     version: 1,

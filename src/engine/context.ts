@@ -62,7 +62,7 @@ export function unpark(ctx: EngineContext, uploadId: string, size: number): Stre
   const p = ctx.parked.get(uploadId);
   if (!p) return undefined;
   ctx.parked.delete(uploadId);
-  if (p.size === size && p.expires > Date.now()) return p.hash;
+  if (p.size === size && p.expires > ctx.options.now()) return p.hash;
   p.hash.drop();
   return undefined;
 }
@@ -71,7 +71,7 @@ const MAX_PARKED = 10_000;
 
 export function park(ctx: EngineContext, uploadId: string, hash: StreamHash, size: number): void {
   unpark(ctx, uploadId, -1);
-  const now = Date.now();
+  const now = ctx.options.now();
   for (const [id, p] of ctx.parked) {
     if (p.expires > now && ctx.parked.size < MAX_PARKED) break; // oldest first: stop at the first live one
     ctx.parked.delete(id);

@@ -25,7 +25,7 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
   const dryRun = options.dryRun === true;
   const graceMs = options.graceMs ?? ctx.options.gcGraceMs;
   // Candidates are decided by time first, so that anything marked later is still protected.
-  const cutoff = new Date(Date.now() - graceMs);
+  const cutoff = new Date(ctx.options.now() - graceMs);
   const report: GcReport = {
     removedChunks: 0,
     removedBytes: 0,
@@ -56,7 +56,7 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
   for await (const id of ctx.catalog.sessionIds({ signal })) {
     try {
       const s = await ctx.catalog.loadSession(id, { signal });
-      if (Date.parse(s.expires) <= Date.now()) {
+      if (Date.parse(s.expires) <= ctx.options.now()) {
         if (!dryRun) await ctx.catalog.deleteSession(id, { signal });
         report.expiredUploads++;
         continue;
@@ -73,7 +73,7 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
   for await (const id of ctx.catalog.committedIds({ signal })) {
     try {
       const m = await ctx.catalog.loadCommitted(id, { signal });
-      if (Date.parse(m.expires) > Date.now()) continue;
+      if (Date.parse(m.expires) > ctx.options.now()) continue;
       if (!dryRun) await ctx.catalog.deleteCommitted(id, { signal });
       report.expiredUploads++;
     } catch (err) {
@@ -116,7 +116,7 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
   }
   report.keptChunks = report.keptReferencedChunks + report.keptRecentChunks;
   // Temp files belong to writes in flight, whatever the grace period: only old ones are debris.
-  const tempCutoff = new Date(Date.now() - report.tempMinAgeMs);
+  const tempCutoff = new Date(ctx.options.now() - report.tempMinAgeMs);
   if (ctx.store.sweep) report.removedTemp = await ctx.store.sweep(tempCutoff, { signal, dryRun });
   report.notes = gcNotes(report);
   return report;

@@ -34,7 +34,7 @@ export async function openUpload(ctx: EngineContext, options: UploadOptions, t: 
       `file of ${options.expectedSize} bytes exceeds maxFileSize (${ctx.options.maxFileSize})`,
     );
   }
-  const now = Date.now();
+  const now = ctx.options.now();
   const expires = new Date(now + ctx.options.uploadTtlMs).toISOString();
   let session: Session;
   if (options.uploadId) {

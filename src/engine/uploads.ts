@@ -35,7 +35,7 @@ export async function listUploads(ctx: EngineContext, options: CallOptions = {})
         created: s.created,
         updated: modified.toISOString(),
         expires: s.expires,
-        expired: Date.parse(s.expires) <= Date.now(),
+        expired: Date.parse(s.expires) <= ctx.options.now(),
       });
     } catch (err) {
       // Committed or aborted while we listed, or unreadable (verify and gc deal with those).

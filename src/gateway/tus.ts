@@ -53,7 +53,7 @@ export function createTusHandler(o: TusOptions): TusHandler {
   const lock = (id: string, req: IncomingMessage) => locks.take(id, req);
   const status = async (id: string, signal: AbortSignal): Promise<UploadStatus> => {
     const s = await store.uploadStatus(id, { signal });
-    if (!s.committed && Date.parse(s.expires) <= Date.now()) {
+    if (!s.committed && Date.parse(s.expires) <= store.options.now()) {
       throw new ExpiredError(`upload ${id} expired at ${s.expires}: start a new one`);
     }
     return s;

@@ -1,4 +1,4 @@
-import { NotFoundError } from '../errors.js';
+import { InvalidOptionError, NotFoundError } from '../errors.js';
 import { throwIfAborted } from '../internal/abort.js';
 import { checkKey, sliceRange } from './util.js';
 import type { CallOptions, ChunkStore, GetOptions, PutOptions, PutResult, StoredObject } from './types.js';
@@ -11,8 +11,15 @@ function copy(data: Uint8Array): Buffer {
   return Buffer.from(data);
 }
 
+export interface MemoryStoreOptions {
+  /** The clock of the objects' modified times (default Date.now): a test ages objects without waiting. */
+  now?: () => number;
+}
+
 /** Keeps everything in process memory: for tests, caches and embedding. Copies in and out, like a real store. */
-export function createMemoryStore(): ChunkStore {
+export function createMemoryStore(options: MemoryStoreOptions = {}): ChunkStore {
+  const now = options.now ?? Date.now;
+  if (typeof now !== 'function') throw new InvalidOptionError('now', 'must be a function returning epoch milliseconds');
   const objects = new Map<string, { data: Uint8Array; modified: Date }>();
   return {
     name: 'memory',
@@ -22,10 +29,10 @@ export function createMemoryStore(): ChunkStore {
       throwIfAborted(options.signal);
       const existing = objects.get(key);
       if (existing && options.ifNotExists) {
-        existing.modified = new Date();
+        existing.modified = new Date(now());
         return { created: false };
       }
-      objects.set(key, { data: copy(data), modified: new Date() });
+      objects.set(key, { data: copy(data), modified: new Date(now()) });
       return { created: !existing };
     },
     async get(key: string, options: GetOptions = {}): Promise<Uint8Array> {

@@ -2,15 +2,16 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { closeSync, constants, openSync } from 'node:fs';
-import { lstat, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnCli, waitFor } from '../helpers/cli-child.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { spawnCli } from '../helpers/cli-child.js';
+import { eventually } from '../helpers/eventually.js';
 import { assertBuilt, cli } from '../helpers/http-cli.js';
-import { startTestServer, upload, type TestServer } from '../helpers/http-server.js';
+import { startTestServer, upload, testServerPerSuite } from '../helpers/http-server.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
+import { tempDir } from '../helpers/core.js';
 
 // Issue 8, "Bugs": each of these failed before the fix.
 let tmp: string;
@@ -21,14 +22,13 @@ const ONE_LINE = /^chunkstream: [a-z_]+: [^\n]+\n$/;
 
 beforeAll(async () => {
   assertBuilt();
-  tmp = await mkdtemp(path.join(tmpdir(), 'chunkstream-bugs-'));
+  tmp = await tempDir('bugs');
   await writeFile(path.join(tmp, 'in.bin'), data);
   store = ['--dir', path.join(tmp, 'store'), '--chunk-size', '64KiB'];
   const put = await cli(['put', path.join(tmp, 'in.bin'), ...store]);
   expect(put.stderr).toBe('');
   id = put.stdout.toString().trim();
 });
-afterAll(() => rm(tmp, { recursive: true, force: true }));
 
 const local = () => store.slice(0, 2);
 
@@ -112,11 +112,7 @@ describe('put of a directory without -r', () => {
 });
 
 describe('Ctrl-C during get -o FILE', () => {
-  let t: TestServer;
-  beforeAll(async () => {
-    t = await startTestServer();
-  });
-  afterAll(() => t.close());
+  const t = testServerPerSuite();
 
   it('removes the partial file and says so', async () => {
     const big = randomBytes(4 * 1024 * 1024);
@@ -127,7 +123,7 @@ describe('Ctrl-C during get -o FILE', () => {
     const target = path.join(dir, 'big.bin');
     try {
       const run = spawnCli(['get', file.id, '-o', target, '--server', proxy.url]);
-      await waitFor(async () => {
+      await eventually(async () => {
         const names = await readdir(dir);
         const sizes = await Promise.all(names.map((n) => stat(path.join(dir, n)).then((s) => s.size)));
         return sizes.some((s) => s > 0) ? true : undefined;
@@ -150,8 +146,8 @@ describe('paths that cannot hold a store', () => {
     const run = spawnCli(['serve', '--port', '0', '--dir', file]);
     // Before the fix it served (and answered every PUT with 500): stop it if it says it listens.
     let exited = false;
-    const listening = waitFor(() => (exited || run.stdout().toString().includes('listening') ? true : undefined), 'listening or exit').then(
-      () => run.child.kill('SIGKILL'),
+    const listening = eventually(() => exited || run.stdout().toString().includes('listening'), 'listening or exit').then(() =>
+      run.child.kill('SIGKILL'),
     );
     const { code, stderr, stdout } = await run.exited;
     exited = true;

@@ -1,22 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, cli, serve, type ServeChild } from '../helpers/http-cli.js';
+import { tempDir, CHUNK } from '../helpers/core.js';
 
 let tmp: string;
-const CHUNK = 64 * 1024;
 const data = randomBytes(3 * CHUNK + 1234);
 
 beforeAll(async () => {
   assertBuilt();
-  tmp = await mkdtemp(path.join(tmpdir(), 'chunkstream-cli-'));
+  tmp = await tempDir('cli');
   await writeFile(path.join(tmp, 'in.bin'), data);
 });
-afterAll(async () => {
-  if (tmp) await rm(tmp, { recursive: true, force: true });
-});
+afterAll(async () => {});
 
 const ok = (r: { code: number | null; stderr: string }) => expect(r.stderr === '' ? r.code : r.stderr).toBe(0);
 const ONE_LINE = /^chunkstream: [a-z_]+: [^\n]+\n$/;

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { lastValueFrom } from 'rxjs';
 import { openStore } from '../../src/index.js';
 import { assertBuilt, cli } from '../helpers/http-cli.js';
+import { tempDir } from '../helpers/core.js';
 
 // Issue 8, "Missing": several files at once, trees with folder names, --json / -q, and the
 // friction items that need no server: --version, exact sizes, conflicting flags, per-command help.
@@ -13,10 +13,9 @@ let tmp: string;
 let env: Record<string, string>;
 beforeAll(async () => {
   assertBuilt();
-  tmp = await mkdtemp(path.join(tmpdir(), 'chunkstream-many-'));
+  tmp = await tempDir('many');
   env = { CHUNKSTREAM_STATE_DIR: path.join(tmp, 'state') };
 });
-afterAll(() => rm(tmp, { recursive: true, force: true }));
 
 const ok = (r: { code: number | null; stderr: string }) => expect(r.stderr === '' ? r.code : r.stderr).toBe(0);
 const lines = (b: Buffer) => b.toString().trim().split('\n');

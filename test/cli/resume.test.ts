@@ -1,12 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnCli, waitFor } from '../helpers/cli-child.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { spawnCli } from '../helpers/cli-child.js';
+import { eventually } from '../helpers/eventually.js';
 import { assertBuilt, cli } from '../helpers/http-cli.js';
-import { startTestServer, upload, type TestServer } from '../helpers/http-server.js';
+import { upload, testServerPerSuite } from '../helpers/http-server.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
+import { tempDir } from '../helpers/core.js';
 
 // Issue 8: resume from the CLI. Bytes are counted (the store's session offset, a proxy's
 // byte counter), never timed.
@@ -17,10 +18,9 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 beforeAll(async () => {
   assertBuilt();
-  tmp = await mkdtemp(path.join(tmpdir(), 'chunkstream-resume-'));
+  tmp = await tempDir('resume');
   env = { CHUNKSTREAM_STATE_DIR: path.join(tmp, 'state') };
 });
-afterAll(() => rm(tmp, { recursive: true, force: true }));
 
 /** The offset of the one unfinished upload in a local store directory, once there is one. */
 async function sessionOffset(dir: string): Promise<number | undefined> {
@@ -44,7 +44,7 @@ describe('put, killed half-way and run again, sends only what the store lacks', 
     const first = spawnCli(args, env);
     // Looked at while frozen (SIGSTOP), let go on (SIGCONT) until past half-way and not done:
     // however fast the upload runs, it cannot finish between two looks unseen.
-    const offset = await waitFor(async () => {
+    const offset = await eventually(async () => {
       first.child.kill('SIGSTOP');
       const o = await sessionOffset(dir);
       if (o !== undefined && o > data.length / 2 && o < data.length) return o;
@@ -72,11 +72,7 @@ describe('put, killed half-way and run again, sends only what the store lacks', 
   });
 
   describe('against a server (WebSocket, through a counting proxy)', () => {
-    let t: TestServer;
-    beforeAll(async () => {
-      t = await startTestServer();
-    });
-    afterAll(() => t.close());
+    const t = testServerPerSuite();
     const port = () => Number(new URL(t.url).port);
     const serverOffset = async (name: string) => (await t.store.listUploads()).find((u) => u.name === name)?.offset;
 
@@ -88,7 +84,7 @@ describe('put, killed half-way and run again, sends only what the store lacks', 
       // One proxy (one server URL for both runs): it lets 70% through, then holds the rest.
       const proxy = await startTcpProxy(port(), { up: Math.floor(data.length * 0.7) });
       const first = spawnCli(['put', file, '--server', proxy.url, '--json'], env);
-      await waitFor(async () => ((await serverOffset('remote-big.bin')) ?? 0) > data.length * 0.6 || undefined, 'the server past 60%');
+      await eventually(async () => ((await serverOffset('remote-big.bin')) ?? 0) > data.length * 0.6, 'the server past 60%');
       first.child.kill('SIGKILL');
       await first.exited;
       proxy.release();
@@ -112,7 +108,7 @@ describe('put, killed half-way and run again, sends only what the store lacks', 
       await writeFile(file, data);
       const stalled = await startTcpProxy(port(), { up: 2 * MiB });
       const first = spawnCli(['put', file, '--server', stalled.url], env);
-      await waitFor(async () => ((await serverOffset('aborted.bin')) ?? 0) >= MiB || undefined, 'a part stored');
+      await eventually(async () => ((await serverOffset('aborted.bin')) ?? 0) >= MiB, 'a part stored');
       first.child.kill('SIGINT');
       const { code, stderr } = await first.exited;
       await stalled.close();
@@ -149,7 +145,7 @@ describe('put, killed half-way and run again, sends only what the store lacks', 
       const cutting = await startTcpProxy(port(), { down: 3 * MiB });
       const first = spawnCli(['get', info.id, '-o', out, '--server', cutting.url]);
       const part = path.join(path.dirname(out), `.cut.bin.${info.id}.part`);
-      await waitFor(async () => ((await stat(part).catch(() => undefined))?.size ?? 0) > 2 * MiB || undefined, 'most of it on disk');
+      await eventually(async () => ((await stat(part).catch(() => undefined))?.size ?? 0) > 2 * MiB, 'most of it on disk');
       cutting.cut(); // the network drops, and stays down: the CLI's own retry finds nobody
       await cutting.close();
       const { code, stderr } = await first.exited;

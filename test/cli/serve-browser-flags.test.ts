@@ -1,17 +1,23 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, cli, serve } from '../helpers/http-cli.js';
 import { linkQuery } from '../../src/gateway/links.js';
 import { request, upload } from '../helpers/http-server.js';
+import { tempDir } from '../helpers/core.js';
 
 let dir: string;
 beforeAll(async () => {
   assertBuilt();
-  dir = await mkdtemp(path.join(tmpdir(), 'chunkstream-serve-flags-'));
+  dir = await tempDir('serve-flags');
 });
-afterAll(() => rm(dir, { recursive: true, force: true }));
+
+/** `serve` with a bad flag value exits 2, naming the flag and what is wrong. */
+async function refusedFlag(args: readonly string[], flag: string, message: string): Promise<void> {
+  const r = await cli(['serve', '--port', '0', '--dir', dir, ...args]);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toMatch(new RegExp(`^chunkstream: invalid_option: ${flag}: .*${message}`));
+}
 
 describe('serve: browser-facing flags, from flags or CHUNKSTREAM_* variables', () => {
   it('--allow-host, --allow-origin and --cors-origin (flags, comma lists and variables)', async () => {
@@ -41,11 +47,7 @@ describe('serve: browser-facing flags, from flags or CHUNKSTREAM_* variables', (
     [['--cors-origin', 'app.example'], '--cors-origin', 'must be an origin'],
     [['--allow-host', 'files.example:8443'], '--allow-host', 'without a port'],
     [['--public-url', 'ftp://files.example'], '--public-url', 'http'],
-  ])('a bad value (%j) stops serve with exit 2 naming %s', async (args, flag, message) => {
-    const r = await cli(['serve', '--port', '0', '--dir', dir, ...args]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(new RegExp(`^chunkstream: invalid_option: ${flag}: .*${message}`));
-  });
+  ])('a bad value (%j) stops serve with exit 2 naming %s', refusedFlag);
 
   it('names the variable when the value came from one', async () => {
     const r = await cli(['serve', '--port', '0', '--dir', dir], { env: { CHUNKSTREAM_CORS_ORIGIN: 'nope' } });
@@ -85,9 +87,5 @@ describe('serve: the link secret', () => {
     [['--link-secret', 'x'.repeat(40), '--link-secret-file', 'f'], '--link-secret-file', 'not both'],
     [['--link-secret', 'short'], '--link-secret', 'at least 32'],
     [['--link-secret-file', '/nonexistent/secret'], '--link-secret-file', 'cannot read'],
-  ])('%j → exit 2 naming %s', async (args, flag, message) => {
-    const r = await cli(['serve', '--port', '0', '--dir', dir, ...args]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(new RegExp(`^chunkstream: invalid_option: ${flag}: .*${message}`));
-  });
+  ])('%j → exit 2 naming %s', refusedFlag);
 });

@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../helpers/cli-child.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../helpers/eventually.js';
 import { assertBuilt, cli, MAIN } from '../helpers/http-cli.js';
-import { startTestServer, upload, type TestServer } from '../helpers/http-server.js';
+import { upload, testServerPerSuite } from '../helpers/http-server.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
+import { tempDir } from '../helpers/core.js';
 
 // What a user at a terminal sees: a real pseudo-terminal from util-linux `script` (stdout and
 // stderr are both the TTY), keys typed into it (^C is the terminal's SIGINT).
@@ -32,7 +32,7 @@ let binId: string;
 let textId: string;
 beforeAll(async () => {
   assertBuilt();
-  tmp = await mkdtemp(path.join(tmpdir(), 'chunkstream-tty-'));
+  tmp = await tempDir('tty');
   store = ['--dir', path.join(tmp, 'store')];
   await writeFile(path.join(tmp, 'photo.bin'), Buffer.concat([Buffer.from([0xff, 0xd8, 0, 0x10]), randomBytes(200_000)]));
   await writeFile(path.join(tmp, 'notes.txt'), 'plain text, fine on a terminal: é\n');
@@ -41,7 +41,6 @@ beforeAll(async () => {
   binId = bin.stdout.toString().trim();
   textId = text.stdout.toString().trim();
 });
-afterAll(() => rm(tmp, { recursive: true, force: true }));
 
 describe('CLI at a terminal', () => {
   it('get to a terminal refuses binary data unless -o - asks for it; text goes through', async () => {
@@ -68,18 +67,14 @@ describe('CLI at a terminal', () => {
   });
 
   describe('Ctrl-C', () => {
-    let t: TestServer;
-    beforeAll(async () => {
-      t = await startTestServer();
-    });
-    afterAll(() => t.close());
+    const t = testServerPerSuite();
 
     it('ends the progress line, then says what it removed', async () => {
       const info = await upload(t.url, 'big.bin', randomBytes(4 * 1024 * 1024));
       const proxy = await startTcpProxy(Number(new URL(t.url).port), { down: 1024 * 1024 });
       try {
         const run = tty(['get', info.id, '-o', path.join(tmp, 'big.bin'), '--server', proxy.url]);
-        await waitFor(() => (/get big\.bin +\d+%/.test(run.output()) ? true : undefined), 'the progress line');
+        await eventually(() => /get big\.bin +\d+%/.test(run.output()), 'the progress line');
         run.type('\x03');
         expect(await run.exited).toBe(130);
         // The line ends (the terminal may echo ^C first) before the next message starts.

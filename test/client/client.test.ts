@@ -3,7 +3,8 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type Client, type UploadEvent, type WebSocketConstructor } from '../../src/client/index.js';
 import { flipProxy } from '../helpers/flip-proxy.js';
-import { CHUNK, bytes, collect, gate, gateChunkPuts, startHarness, until, type Harness } from '../helpers/ws-harness.js';
+import { eventually } from '../helpers/eventually.js';
+import { CHUNK, bytes, collect, gate, gateChunkPuts, startHarness, type Harness } from '../helpers/ws-harness.js';
 
 let h: Harness;
 let client: Client;
@@ -101,7 +102,7 @@ describe('client SDK', () => {
     const file = await put(bytes(30 * CHUNK, 72));
     const first = await lastValueFrom(client.download(file.id).pipe(take(1)));
     expect(first.byteLength).toBe(CHUNK);
-    await until(() => h.store.gauge.held === 0, 'the server released the cancelled download');
+    await eventually(() => h.store.gauge.held === 0, 'the server released the cancelled download');
     expect(await client.list()).toContainEqual(file); // the socket goes on serving
   });
 
@@ -111,9 +112,9 @@ describe('client SDK', () => {
       const started = new Subject<void>();
       const sub = client.upload(bytes(20 * CHUNK, 73), { name: 'stall.bin' }).subscribe((e) => e.type === 'started' && started.next());
       await lastValueFrom(started.pipe(take(1)));
-      await until(() => h.store.gauge.held > 0, 'data reached the server');
+      await eventually(() => h.store.gauge.held > 0, 'data reached the server');
       sub.unsubscribe();
-      await until(() => h.store.gauge.held === 0, 'the server released the cancelled upload');
+      await eventually(() => h.store.gauge.held === 0, 'the server released the cancelled upload');
     } finally {
       stall(false);
     }

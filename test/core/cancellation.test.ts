@@ -3,19 +3,19 @@ import { readdirSync } from 'node:fs';
 import { lastValueFrom, take, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { KiB, openStore } from '../../src/index.js';
-import { bytes, put, tempDir, tick } from '../helpers/core.js';
+import { bytes, put, tempDir } from '../helpers/core.js';
+import { eventually } from '../helpers/eventually.js';
 
 const chunkSize = 64 * KiB;
 const openFds = () => readdirSync('/proc/self/fd').length;
 
-/** Waits (bounded) until the count settles back: aborted reads close their handles asynchronously. */
+/** The fd count once it settled back to `target` (aborted reads close their handles asynchronously), or what it is after the wait. */
 async function settledFds(target: number): Promise<number> {
-  let n = openFds();
-  for (let i = 0; i < 200 && n > target; i++) {
-    await tick(10);
-    n = openFds();
-  }
-  return n;
+  const settled = () => {
+    const n = openFds();
+    return n <= target && n;
+  };
+  return eventually(settled, `the open file descriptors back to ${target}`, { timeoutMs: 5000 }).catch(() => openFds());
 }
 
 describe('cancellation', () => {
@@ -67,12 +67,7 @@ describe('cancellation', () => {
     expect(err).toMatchObject({ code: 'aborted' });
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
     expect(await settledFds(before)).toBe(before);
-    let temps = -1;
-    for (let i = 0; i < 200 && temps !== 0; i++) {
-      temps = readdirSync(`${dir}/tmp`).length;
-      if (temps) await tick(10);
-    }
-    expect(temps).toBe(0);
+    await eventually(() => readdirSync(`${dir}/tmp`).length === 0, 'the aborted upload’s temp files removed');
     expect(await store.list()).toEqual([]);
   });
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { KiB, createFsStore, openStore, type ChunkStore } from '../../src/index.js';
 import { chunkKey } from '../../src/catalog/catalog.js';
 import { SAVE_EVERY_CHUNKS } from '../../src/engine/upload-session.js';
-import { bytes, tempDir } from '../helpers/core.js';
+import { bytes, tempDir, uploadCutAfter } from '../helpers/core.js';
 
 const chunkSize = 64 * KiB;
 const decoder = new TextDecoder();
@@ -64,18 +64,7 @@ describe('durability of uploads on the fs store', () => {
     const w = watched(createFsStore(await tempDir()));
     const store = openStore({ chunkStore: w.store, chunkSize, uploadConcurrency: 3 });
     const data = bytes(30 * chunkSize, 8);
-    const controller = new AbortController();
-    let uploadId = '';
-    await new Promise<void>((resolve) =>
-      store.upload(data, { name: 'i.bin', signal: controller.signal }).subscribe({
-        next: (e) => {
-          if (e.type === 'started') uploadId = e.uploadId;
-          if (e.type === 'progress' && e.chunks >= 11) controller.abort();
-        },
-        error: () => resolve(),
-        complete: () => resolve(),
-      }),
-    );
+    const uploadId = await uploadCutAfter(store, data, 'i.bin', 11);
     const { offset } = await store.uploadStatus(uploadId); // waits for the teardown's save
     expect(offset).toBeGreaterThanOrEqual(11 * chunkSize);
     const done = await lastValueFrom(store.upload((o) => data.subarray(o), { uploadId }));

@@ -1,9 +1,9 @@
-import { utimes, writeFile, mkdir, readdir } from 'node:fs/promises';
+import { writeFile, mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { lastValueFrom, tap } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/index.js';
-import { bytes, put, tempDir } from '../helpers/core.js';
+import { backdate, bytes, put, tempDir } from '../helpers/core.js';
 
 const chunkSize = 64 * 1024;
 
@@ -68,8 +68,7 @@ describe('gc says what it kept and why; unfinished uploads are listed', () => {
     const young = path.join(dir, 'tmp', 'in-flight.tmp');
     await writeFile(old, 'x');
     await writeFile(young, 'y');
-    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
-    await utimes(old, twoHoursAgo, twoHoursAgo);
+    await backdate(old, 2 * 3600_000);
     const dry = await store.gc({ dryRun: true });
     expect(dry).toMatchObject({ removedTemp: 1, tempMinAgeMs: 3600_000, dryRun: true });
     expect(dry.notes.join(' ')).toContain('removed once older than 1 h (1 would be removed)');

@@ -62,6 +62,7 @@ describe('bad input', () => {
     [{ chunkSzie: 65536 }, 'chunkSzie'],
     [{ chunkStore: { put() {} } }, 'chunkStore'],
     [{ dir: '' }, 'dir'],
+    [{ now: 1_700_000_000_000 }, 'now'],
   ])('openStore(%j) is an InvalidOptionError naming %s', (options, option) => {
     let err: unknown;
     try {

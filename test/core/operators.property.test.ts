@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { defer, finalize, from, map, mergeMap, range, timer, type Observable } from 'rxjs';
+import { defer, finalize, from, map, mergeMap, range, timer, type Observable, type OperatorFunction } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { HeldBytes, concatMapEager, createDemand, mergeMapBounded } from '../../src/index.js';
@@ -24,23 +24,29 @@ function harness(list: Spec[]) {
   return { state, inner, expected };
 }
 
+/** The inners of `list` through `op`, to the end, in virtual time: what came out, and whether it completed. */
+function runInVirtualTime(list: Spec[], op: (inner: (i: number) => Observable<string>) => OperatorFunction<number, string>) {
+  const { state, inner, expected } = harness(list);
+  const out: string[] = [];
+  let done = false;
+  new TestScheduler(() => undefined).run(({ flush }) => {
+    from(list.map((_, i) => i))
+      .pipe(op(inner))
+      .subscribe({ next: (v) => out.push(v), complete: () => (done = true) });
+    flush();
+  });
+  return { out, done, state, expected };
+}
+
 describe('operators (property)', () => {
   it('concatMapEager keeps input order and never runs more than N inners', () => {
     fc.assert(
       fc.property(specs, concurrency, (list, n) => {
-        new TestScheduler(() => undefined).run(({ flush }) => {
-          const { state, inner, expected } = harness(list);
-          const out: string[] = [];
-          let done = false;
-          from(list.map((_, i) => i))
-            .pipe(concatMapEager(inner, n))
-            .subscribe({ next: (v) => out.push(v), complete: () => (done = true) });
-          flush();
-          expect(done).toBe(true);
-          expect(out).toEqual(expected);
-          expect(state.maxActive).toBeLessThanOrEqual(n);
-          expect(state.active).toBe(0);
-        });
+        const { out, done, state, expected } = runInVirtualTime(list, (inner) => concatMapEager(inner, n));
+        expect(done).toBe(true);
+        expect(out).toEqual(expected);
+        expect(state.maxActive).toBeLessThanOrEqual(n);
+        expect(state.active).toBe(0);
       }),
       { numRuns: 300 },
     );
@@ -49,20 +55,13 @@ describe('operators (property)', () => {
   it('mergeMapBounded delivers every value once, each inner in its own order, ≤ N inners at once', () => {
     fc.assert(
       fc.property(specs, concurrency, (list, n) => {
-        new TestScheduler(() => undefined).run(({ flush }) => {
-          const { state, inner, expected } = harness(list);
-          const out: string[] = [];
-          from(list.map((_, i) => i))
-            .pipe(mergeMapBounded(inner, n))
-            .subscribe((v) => out.push(v));
-          flush();
-          expect([...out].sort()).toEqual([...expected].sort());
-          for (let i = 0; i < list.length; i++) {
-            const mine = out.filter((v) => v.startsWith(`${i}.`));
-            expect(mine).toEqual(expected.filter((v) => v.startsWith(`${i}.`)));
-          }
-          expect(state.maxActive).toBeLessThanOrEqual(n);
-        });
+        const { out, state, expected } = runInVirtualTime(list, (inner) => mergeMapBounded(inner, n));
+        expect([...out].sort()).toEqual([...expected].sort());
+        for (let i = 0; i < list.length; i++) {
+          const mine = out.filter((v) => v.startsWith(`${i}.`));
+          expect(mine).toEqual(expected.filter((v) => v.startsWith(`${i}.`)));
+        }
+        expect(state.maxActive).toBeLessThanOrEqual(n);
       }),
       { numRuns: 300 },
     );

@@ -1,8 +1,9 @@
 import { lastValueFrom, toArray } from 'rxjs';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KiB, openStore, type ChunkStore, type Store, type UploadEvent } from '../../src/index.js';
 import { createMemoryStore } from '../../src/storage/memory.js';
-import { bytes, wrapStore } from '../helpers/core.js';
+import { fakeClock } from '../helpers/clock.js';
+import { bytes, listKeys, wrapStore } from '../helpers/core.js';
 
 const chunkSize = 64 * KiB;
 
@@ -19,12 +20,6 @@ async function resume(store: Store, uploadId: string, data: Uint8Array) {
   const asked: number[] = [];
   const events = await lastValueFrom(store.upload((offset) => (asked.push(offset), data.subarray(offset)), { uploadId }).pipe(toArray()));
   return { events, asked };
-}
-
-async function chunkKeys(chunkStore: ChunkStore): Promise<string[]> {
-  const keys: string[] = [];
-  for await (const o of chunkStore.list('chunks/')) keys.push(o.key);
-  return keys;
 }
 
 describe('resume of an upload that already committed', () => {
@@ -59,13 +54,13 @@ describe('resume of an upload that already committed', () => {
     const { uploadId, file } = await commit(store, data);
 
     expect(await store.gc({ graceMs: 0 })).toMatchObject({ removedChunks: 0, expiredUploads: 0 });
-    expect(await chunkKeys(chunkStore)).toHaveLength(file.chunkCount);
+    expect(await listKeys(chunkStore, 'chunks/')).toHaveLength(file.chunkCount);
     expect((await store.verify(file.id)).problems).toEqual([]);
 
     await store.remove(file.id);
     expect(await chunkStore.has(`committed/${uploadId}.json`)).toBe(true); // the marker is still there…
     expect(await store.gc({ graceMs: 0 })).toMatchObject({ removedChunks: file.chunkCount }); // …and protects nothing
-    expect(await chunkKeys(chunkStore)).toEqual([]);
+    expect(await listKeys(chunkStore, 'chunks/')).toEqual([]);
   });
 
   it('after the file was removed, a resume fails with not_found saying so', async () => {
@@ -90,13 +85,16 @@ describe('resume of an upload that already committed', () => {
   });
 
   it('gc deletes an expired marker, and the upload id is then unknown', async () => {
-    const store = openStore({ chunkStore: createMemoryStore(), chunkSize, uploadTtlMs: 1000 });
+    const clock = fakeClock();
+    const store = openStore({ chunkStore: createMemoryStore(), chunkSize, uploadTtlMs: 1000, now: clock.now });
     const data = bytes(2 * chunkSize, 8);
     const { uploadId, file } = await commit(store, data);
     const { expires } = await store.uploadStatus(uploadId);
+    expect(Date.parse(expires)).toBe(clock.now() + 1000); // a fresh TTL from the commit
+    clock.advance(1000 - 1);
     expect(await store.gc({ graceMs: 0 })).toMatchObject({ expiredUploads: 0 });
-    // Time has no event to await: poll until the marker's expiry has passed.
-    await vi.waitFor(() => expect(Date.now()).toBeGreaterThan(Date.parse(expires)), { timeout: 10_000, interval: 20 });
+    expect((await store.uploadStatus(uploadId)).committed).toEqual(file);
+    clock.advance(1);
     expect(await store.gc({ graceMs: 0 })).toMatchObject({ expiredUploads: 1, removedChunks: 0 });
     await expect(store.uploadStatus(uploadId)).rejects.toMatchObject({ code: 'not_found' });
     await expect(lastValueFrom(store.upload(data, { uploadId }))).rejects.toMatchObject({ code: 'not_found' });
@@ -155,9 +153,8 @@ describe('resume of an upload that already committed', () => {
     expect(events.at(-1)).toEqual({ type: 'committed', file });
     expect((await store.list()).map((f) => f.id)).toEqual([file.id]);
     // The resume finished the commit: the marker exists and the session is gone.
-    const left: string[] = [];
-    for await (const o of chunkStore.list('uploads/')) left.push(o.key);
-    for await (const o of chunkStore.list('committed/')) left.push(o.key);
-    expect(left).toEqual([`committed/${uploadId}.json`]);
+    expect([...(await listKeys(chunkStore, 'uploads/')), ...(await listKeys(chunkStore, 'committed/'))]).toEqual([
+      `committed/${uploadId}.json`,
+    ]);
   });
 });

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { KiB, createFsStore, openStore, type ChunkStore, type UploadEvent } from '../../src/index.js';
-import { bytes, collect, tempDir, wrapStore } from '../helpers/core.js';
+import { bytes, collect, tempDir, wrapStore, uploadCutAfter } from '../helpers/core.js';
 
 const chunkSize = 64 * KiB;
 
@@ -127,18 +127,7 @@ describe('file handle sources', () => {
       if (done.type !== 'committed') throw new Error(`ended with ${done.type}`);
       expect((await collect(store.download(done.file.id))).equals(data)).toBe(true);
       // Cut after 3 chunks, then resumed from the same handle: it starts at the offset by itself.
-      const controller = new AbortController();
-      let uploadId = '';
-      await new Promise<void>((resolve) =>
-        store.upload(handle, { name: 'cut.bin', signal: controller.signal }).subscribe({
-          next: (e) => {
-            if (e.type === 'started') uploadId = e.uploadId;
-            if (e.type === 'progress' && e.chunks >= 3) controller.abort();
-          },
-          error: () => resolve(),
-          complete: () => resolve(),
-        }),
-      );
+      const uploadId = await uploadCutAfter(store, handle, 'cut.bin', 3);
       const { offset } = await store.uploadStatus(uploadId);
       expect(offset).toBeGreaterThanOrEqual(3 * chunkSize);
       const resumed = await events(store, handle, { uploadId });

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { request, startTestServer, upload, type TestServer } from '../helpers/http-server.js';
+import { request, startTestServer, upload, type TestServer, testServerPerSuite } from '../helpers/http-server.js';
 
 let t: TestServer;
 let port: number;
@@ -126,11 +126,7 @@ describe('DNS rebinding: the Host header on a loopback server', () => {
 });
 
 describe('--allow-host', () => {
-  let s: TestServer;
-  beforeAll(async () => {
-    s = await startTestServer({ server: { allowHosts: ['files.example', '.corp.example'] } });
-  });
-  afterAll(() => s?.close());
+  const s = testServerPerSuite({ server: { allowHosts: ['files.example', '.corp.example'] } });
   it('adds names (and subdomains with a leading dot) for HTTP and the upgrade; others stay refused', async () => {
     const get = (host: string) => raw('GET', '/healthz', { Host: host }, s.running.port);
     expect((await get('files.example:8080')).status).toBe(200);

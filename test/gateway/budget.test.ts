@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connect } from '../../src/client/index.js';
@@ -10,8 +7,10 @@ import { startServer, type RunningServer } from '../../src/gateway/server.js';
 import { createFsStore, openStore, type Store } from '../../src/index.js';
 import type { ServerMessage, ServerMessageOf } from '../../src/protocol/messages.js';
 import { request, socketPair, type PairEnd } from '../helpers/http-server.js';
-import { CHUNK, bytes, until } from '../helpers/ws-harness.js';
+import { eventually } from '../helpers/eventually.js';
+import { CHUNK, bytes } from '../helpers/ws-harness.js';
 import { RawClient } from '../helpers/ws-raw.js';
+import { tempDir } from '../helpers/core.js';
 
 /**
  * Server-wide admission control. 64 KiB chunks, WebSocket window 4, upload and download
@@ -34,7 +33,7 @@ let data: Uint8Array;
 const open: { close(): Promise<unknown> }[] = [];
 
 beforeEach(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'chunkstream-budget-'));
+  dir = await tempDir('budget');
   store = openStore({ chunkStore: createFsStore(dir, { fsync: false }), chunkSize: CHUNK, uploadConcurrency: 2, downloadConcurrency: 2 });
   s = await startServer({ store, port: 0, host: '127.0.0.1', maxTransferBytes: LIMIT });
   data = bytes(32 * CHUNK, 7); // far more than any read-ahead: a stalled download never ends
@@ -47,7 +46,6 @@ afterEach(async () => {
   for (const x of open.splice(0).reverse()) await x.close();
   await s.close();
   await store.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 const wsUrl = () => `${s.url.replace('http', 'ws')}/v1/ws`;
@@ -73,7 +71,7 @@ describe('transfer budget: WebSocket', () => {
     expect(admitted.length).toBe(Math.floor(LIMIT / WS_DOWNLOAD)); // 3
     expect(busy.map((m) => m.code)).toEqual(Array(7).fill('busy'));
     expect(busy[0]!.message).toMatch(/maxTransferBytes/);
-    await until(() => store.gauge.held === admitted.length * WS_DOWNLOAD, 'the admitted downloads read ahead');
+    await eventually(() => store.gauge.held === admitted.length * WS_DOWNLOAD, 'the admitted downloads read ahead');
     expect(s.budget.reserved).toBe(admitted.length * WS_DOWNLOAD);
 
     // Cancelling one releases its reservation at once: a new download fits again.
@@ -99,7 +97,7 @@ describe('transfer budget: WebSocket', () => {
     await c.onStream(30, 'end');
     const got = Buffer.concat(c.events.flatMap((e) => (e.kind === 'frame' && e.frame.stream === 30 ? [e.frame.payload] : [])));
     expect(Buffer.compare(got, data)).toBe(0);
-    await until(() => s.budget.reserved === 0, 'the last frame was flushed');
+    await eventually(() => s.budget.reserved === 0, 'the last frame was flushed');
     expect(s.budget.peak).toBeLessThanOrEqual(LIMIT);
     expect(store.gauge.peak).toBeLessThanOrEqual(LIMIT);
     expect(store.gauge.held).toBe(0);
@@ -206,13 +204,13 @@ describe('transfer budget: HTTP', () => {
     expect(store.gauge.held).toBeLessThanOrEqual(LIMIT);
 
     for (const g of gets) g.client.destroy();
-    await until(() => s.budget.reserved === 0, 'the abandoned responses released their reservations');
+    await eventually(() => s.budget.reserved === 0, 'the abandoned responses released their reservations');
     const again = await request(`${s.url}/v1/files/${id}`);
     expect(again.status).toBe(200);
     expect(Buffer.compare(again.body, data)).toBe(0);
     expect(s.budget.peak).toBeLessThanOrEqual(LIMIT);
     expect(store.gauge.peak).toBeLessThanOrEqual(LIMIT);
-    await until(() => s.budget.reserved === 0 && store.gauge.held === 0, 'everything released');
+    await eventually(() => s.budget.reserved === 0 && store.gauge.held === 0, 'everything released');
   });
 
   it('a budget too small for one transfer is refused at start, naming the option', async () => {

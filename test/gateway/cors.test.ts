@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { request, startTestServer, upload, type TestServer } from '../helpers/http-server.js';
+import { request, startTestServer, upload, type TestServer, testServerPerSuite } from '../helpers/http-server.js';
 
 const APP = 'https://app.example';
 const TOKEN = 'cors-token';
@@ -70,11 +70,7 @@ describe('CORS with --cors-origin', () => {
 });
 
 describe('without --cors-origin', () => {
-  let t: TestServer;
-  beforeAll(async () => {
-    t = await startTestServer();
-  });
-  afterAll(() => t?.close());
+  const t = testServerPerSuite();
 
   it('no CORS header on any answer, and a preflight is just an OPTIONS request (405)', async () => {
     const same = `${t.url}`;

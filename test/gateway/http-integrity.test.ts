@@ -4,16 +4,12 @@ import { readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { chunkKey } from '../../src/catalog/catalog.js';
 import { assertBuilt, cli } from '../helpers/http-cli.js';
-import { CHUNK, request, startTestServer, upload, type TestServer } from '../helpers/http-server.js';
+import { CHUNK, request, upload, testServerPerSuite } from '../helpers/http-server.js';
 
-let t: TestServer;
-beforeAll(async () => {
-  t = await startTestServer();
-});
-afterAll(() => t?.close());
+const t = testServerPerSuite();
 
 /** Flips one byte of chunk `index` of file `id` on disk: the store will fail to verify it. */
 async function corrupt(id: string, index: number): Promise<void> {

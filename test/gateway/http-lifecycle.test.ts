@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+
 import http from 'node:http';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { startServer } from '../../src/gateway/server.js';
 import { CHUNK, request, socketPair, startTestServer, upload, type TestServer } from '../helpers/http-server.js';
+import { tempDir } from '../helpers/core.js';
 
 /** Resolves after the next chunk write the backend completed. */
 const chunkStored = (t: TestServer) =>
@@ -92,15 +91,11 @@ describe('HTTP uploads cut short, and shutdown', () => {
   });
 
   it('a server that opened its store closes it', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'chunkstream-own-'));
-    try {
-      const s = await startServer({ port: 0, dir, chunkSize: CHUNK });
-      expect(s.url).toBe(`http://127.0.0.1:${s.port}`);
-      await upload(s.url, 'a.bin', randomBytes(10));
-      await s.close();
-      await expect(s.store.list()).rejects.toMatchObject({ code: 'aborted' });
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const dir = await tempDir('own');
+    const s = await startServer({ port: 0, dir, chunkSize: CHUNK });
+    expect(s.url).toBe(`http://127.0.0.1:${s.port}`);
+    await upload(s.url, 'a.bin', randomBytes(10));
+    await s.close();
+    await expect(s.store.list()).rejects.toMatchObject({ code: 'aborted' });
   });
 });

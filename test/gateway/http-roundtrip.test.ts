@@ -1,14 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHUNK, request, startTestServer, upload, type TestServer } from '../helpers/http-server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CHUNK, request, upload, testServerPerSuite } from '../helpers/http-server.js';
 
-let t: TestServer;
-beforeAll(async () => {
-  t = await startTestServer();
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = testServerPerSuite();
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 

@@ -1,12 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHUNK, request, startTestServer, upload, type TestServer } from '../helpers/http-server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CHUNK, request, upload, testServerPerSuite } from '../helpers/http-server.js';
 
-let t: TestServer;
-beforeAll(async () => {
-  t = await startTestServer();
-});
-afterAll(() => t?.close());
+const t = testServerPerSuite();
 
 const size = 2 * CHUNK + 100;
 const data = randomBytes(size);

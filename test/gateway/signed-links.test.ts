@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linkQuery } from '../../src/gateway/links.js';
 import { assertBuilt, cli } from '../helpers/http-cli.js';
 import { CHUNK, request, startTestServer, upload, type TestServer } from '../helpers/http-server.js';
+import { tempDir } from '../helpers/core.js';
 
 const TOKEN = 'link-test-token';
 const SECRET = 's'.repeat(40);
@@ -141,7 +141,7 @@ describe('signed links on a server with --token', () => {
 
 describe('the generated link secret lives in the store', () => {
   it('a restarted server and a second gateway on the same directory accept the first one’s links', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'chunkstream-links-'));
+    const dir = await tempDir('links');
     const a = await startTestServer({ dir, server: { publicUrl: 'https://files.example/' } });
     const fid = (await upload(a.url, 'x.txt', Buffer.from('shared secret'))).id;
     const { url } = (await request(`${a.url}/v1/files/${fid}/links`, { method: 'POST' })).json<{ url: string }>();
@@ -162,7 +162,6 @@ describe('the generated link secret lives in the store', () => {
     } finally {
       await b.close();
       await a.close();
-      await rm(dir, { recursive: true, force: true });
     }
   });
 });

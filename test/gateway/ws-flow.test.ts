@@ -1,23 +1,22 @@
 import type { Socket } from 'node:net';
 import { Subject, lastValueFrom, toArray } from 'rxjs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connect } from '../../src/client/index.js';
 import type { ServerMessageOf } from '../../src/protocol/messages.js';
-import { CHUNK, bytes, gate, gateChunkPuts, startHarness, until, type Harness } from '../helpers/ws-harness.js';
+import { eventually } from '../helpers/eventually.js';
+import { CHUNK, bytes, gate, gateChunkPuts, startHarness, type Harness } from '../helpers/ws-harness.js';
 import { RawClient } from '../helpers/ws-raw.js';
+import { closeAfterEach } from '../helpers/core.js';
 
-const open: { close(): Promise<unknown> }[] = [];
-afterEach(async () => {
-  for (const x of open.splice(0).reverse()) await x.close();
-});
+const open = closeAfterEach();
 async function harness(o: Parameters<typeof startHarness>[0]): Promise<Harness> {
   const h = await startHarness(o);
-  open.push(h);
+  open.add(h);
   return h;
 }
 async function raw(url: string): Promise<RawClient> {
   const c = await RawClient.open(url);
-  open.push(c);
+  open.add(c);
   return c;
 }
 async function storeFile(h: Harness, data: Uint8Array): Promise<string> {
@@ -46,7 +45,7 @@ describe('ws gateway: flow control and memory bounds', () => {
     let queued = 0;
     const sample = () => (queued = Math.max(queued, server.writableLength));
     // Blocked: Node buffers what the kernel no longer takes, and the read-ahead is full.
-    await until(() => (sample(), server.writableLength > 0 && h.store.gauge.held === bound), 'the server is blocked');
+    await eventually(() => (sample(), server.writableLength > 0 && h.store.gauge.held === bound), 'the server is blocked');
     for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r)).then(sample);
     expect(queued).toBeLessThanOrEqual(CHUNK + 1024);
     expect(h.store.gauge.held).toBe(bound);
@@ -65,7 +64,7 @@ describe('ws gateway: flow control and memory bounds', () => {
     const id = await storeFile(h, bytes(20 * CHUNK, 12));
     const c = await raw(h.url);
     c.send({ type: 'download', stream: 1, id, credit: 2 });
-    await until(() => h.store.gauge.held === (window + 1) * CHUNK, 'the server read ahead');
+    await eventually(() => h.store.gauge.held === (window + 1) * CHUNK, 'the server read ahead');
     c.send({ type: 'list', stream: 2 });
     await c.onStream(2, 'files'); // a barrier: anything sent before the reply has arrived
     expect(c.events.filter((e) => e.kind === 'frame').length).toBe(2);
@@ -86,7 +85,7 @@ describe('ws gateway: flow control and memory bounds', () => {
     for (const f of files) ids.push(await storeFile(h, f));
     h.store.gauge.peak = 0;
     const client = await connect(h.url);
-    open.push(client);
+    open.add(client);
     // Each consumer takes one chunk per turn of the event loop, crediting one at a time.
     const outs = await Promise.all(
       ids.map(
@@ -152,7 +151,7 @@ describe('ws gateway: flow control and memory bounds', () => {
     c.send({ type: 'upload', stream: 1, name: 'never.bin' });
     const started = await c.onStream<ServerMessageOf<'started'>>(1, 'started');
     c.sendData(1, 0, bytes(started.credit, 5));
-    await until(() => h.store.gauge.held >= started.credit, 'the data arrived');
+    await eventually(() => h.store.gauge.held >= started.credit, 'the data arrived');
     c.send({ type: 'cancel', stream: 1 });
     await c.onStream(1, 'cancelled');
     expect(h.store.gauge.held).toBe(0);
@@ -161,9 +160,9 @@ describe('ws gateway: flow control and memory bounds', () => {
     c.send({ type: 'upload', stream: 2, name: 'never.bin' });
     await c.onStream(2, 'started');
     c.sendData(2, 0, bytes(started.credit, 6));
-    await until(() => h.store.gauge.held >= started.credit, 'the data arrived');
+    await eventually(() => h.store.gauge.held >= started.credit, 'the data arrived');
     c.ws.terminate();
-    await until(() => h.gateway.connections === 0, 'the server saw the socket close');
+    await eventually(() => h.gateway.connections === 0, 'the server saw the socket close');
     expect(h.store.gauge.held).toBe(0);
     g.open();
   });
@@ -176,10 +175,10 @@ describe('ws gateway: flow control and memory bounds', () => {
     const c = await raw(h.url);
     c.ws.pause();
     c.send({ type: 'download', stream: 1, id, credit: 100_000 });
-    await until(() => sockets[0]!.writableLength > 0 && h.store.gauge.held === 3 * CHUNK, 'the server is blocked');
+    await eventually(() => sockets[0]!.writableLength > 0 && h.store.gauge.held === 3 * CHUNK, 'the server is blocked');
     c.ws.terminate();
-    await until(() => h.gateway.connections === 0, 'the server saw the socket close');
-    await until(() => h.store.gauge.held === 0, 'the chunk in transit was released');
+    await eventually(() => h.gateway.connections === 0, 'the server saw the socket close');
+    await eventually(() => h.store.gauge.held === 0, 'the chunk in transit was released');
   });
 
   it('a client flooding requests without reading is no longer read (its replies stay bounded)', async () => {
@@ -191,7 +190,7 @@ describe('ws gateway: flow control and memory bounds', () => {
     const request = JSON.stringify({ type: 'x'.repeat(40), stream: 1 }); // each reply: a ~200-byte error
     const n = 40_000; // ~8 MB of replies: more than the kernel buffers hold
     for (let i = 0; i < n; i++) c.ws.send(request);
-    await until(() => sockets[0]!.isPaused(), 'the server stopped reading');
+    await eventually(() => sockets[0]!.isPaused(), 'the server stopped reading');
     c.ws.resume();
     c.send({ type: 'list', stream: 2 });
     await c.onStream(2, 'files'); // every reply came, in order, then this one

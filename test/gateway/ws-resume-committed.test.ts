@@ -1,16 +1,14 @@
 import WebSocket from 'ws';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connect, type UploadEvent, type WebSocketConstructor } from '../../src/client/index.js';
 import type { ChunkStore } from '../../src/index.js';
 import type { ServerMessageOf } from '../../src/protocol/messages.js';
 import { CHUNK, bytes, collect, startHarness } from '../helpers/ws-harness.js';
 import { RawClient } from '../helpers/ws-raw.js';
 import { rawPut } from '../helpers/ws-rawops.js';
+import { closeAfterEach } from '../helpers/core.js';
 
-const open: { close(): Promise<unknown> }[] = [];
-afterEach(async () => {
-  for (const x of open.splice(0).reverse()) await x.close();
-});
+const open = closeAfterEach();
 
 /** A `ws` WebSocket for the SDK that records its sockets and how many binary frames each sent. */
 function tracked() {
@@ -66,9 +64,9 @@ describe('ws: resuming an upload that committed while the connection dropped', (
     const t = tracked();
     const cut = dropAfterManifest(() => t.sockets[0]!.terminate());
     const h = await startHarness({ wrap: cut.wrap });
-    open.push(h);
+    open.add(h);
     const client = await connect(h.url, { WebSocket: t.WebSocket, reconnectDelayMs: 10 });
-    open.push(client);
+    open.add(client);
     const data = bytes(3 * CHUNK + 17, 23);
     const asked: number[] = []; // offsets the source was opened at
     const source = (offset: number) => (asked.push(offset), data.subarray(offset));
@@ -95,16 +93,16 @@ describe('ws: resuming an upload that committed while the connection dropped', (
 
   it('on the wire: started with offset = size and credit 0, then committed', async () => {
     const h = await startHarness({});
-    open.push(h);
+    open.add(h);
     const a = await RawClient.open(h.url);
-    open.push(a);
+    open.add(a);
     const data = bytes(2 * CHUNK + 5, 24);
     const file = await rawPut(a, 1, data, 'twice.bin');
     const first = a.events.find((e) => e.kind === 'msg' && e.msg.type === 'started');
     const uploadId = (first as { msg: ServerMessageOf<'started'> }).msg.uploadId;
 
     const b = await RawClient.open(h.url);
-    open.push(b);
+    open.add(b);
     b.send({ type: 'upload', stream: 7, uploadId, size: data.length });
     const started = await b.onStream<ServerMessageOf<'started'>>(7);
     expect(started).toEqual({ type: 'started', stream: 7, uploadId, offset: data.length, credit: 0 });

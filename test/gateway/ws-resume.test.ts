@@ -1,19 +1,18 @@
 import WebSocket from 'ws';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connect, type UploadEvent, type WebSocketConstructor } from '../../src/client/index.js';
 import type { ChunkStore } from '../../src/index.js';
 import type { ServerMessageOf } from '../../src/protocol/messages.js';
 import { CHUNK, bytes, collect, gate, startHarness } from '../helpers/ws-harness.js';
 import { RawClient } from '../helpers/ws-raw.js';
 import { rawGet } from '../helpers/ws-rawops.js';
+import { closeAfterEach } from '../helpers/core.js';
+import { eventually } from '../helpers/eventually.js';
 
-const open: { close(): Promise<unknown> }[] = [];
-afterEach(async () => {
-  for (const x of open.splice(0).reverse()) await x.close();
-});
+const open = closeAfterEach();
 async function raw(url: string): Promise<RawClient> {
   const c = await RawClient.open(url);
-  open.push(c);
+  open.add(c);
   return c;
 }
 
@@ -35,12 +34,12 @@ function stallAfter(n: number) {
   return { wrap, release: g.open };
 }
 
-async function durableOffset(c: RawClient, stream: number, uploadId: string, atLeast: number): Promise<number> {
-  for (;;) {
+function durableOffset(c: RawClient, stream: number, uploadId: string, atLeast: number): Promise<number> {
+  return eventually(async () => {
     c.send({ type: 'status', stream, uploadId });
     const s = await c.onStream<ServerMessageOf<'status'>>(stream, 'status');
-    if (s.offset >= atLeast) return s.offset;
-  }
+    return s.offset >= atLeast && s.offset;
+  }, `the upload durable past ${atLeast}`);
 }
 
 /** Sends data[from, to) within the stream's credit; `credit` is what the server granted so far. */
@@ -60,7 +59,7 @@ describe('ws gateway: resume after a dropped connection', () => {
   it('resumes by upload id and takes only the bytes the server lacks', async () => {
     const stall = stallAfter(3);
     const h = await startHarness({ window: 4, wrap: stall.wrap });
-    open.push(h);
+    open.add(h);
     const data = bytes(10 * CHUNK + 321, 31);
     const a = await raw(h.url);
     a.send({ type: 'upload', stream: 1, name: 'resumed.bin', size: data.length });
@@ -86,7 +85,7 @@ describe('ws gateway: resume after a dropped connection', () => {
 
   it('refuses resumed data that does not start at the offset', async () => {
     const h = await startHarness({});
-    open.push(h);
+    open.add(h);
     const a = await raw(h.url);
     a.send({ type: 'upload', stream: 1, name: 'x.bin' });
     const started = await a.onStream<ServerMessageOf<'started'>>(1, 'started');
@@ -105,7 +104,7 @@ describe('ws gateway: resume after a dropped connection', () => {
 
   it('a resume on a new socket takes the upload over from a socket the server still thinks alive', async () => {
     const h = await startHarness({});
-    open.push(h);
+    open.add(h);
     const data = bytes(2 * CHUNK + 3, 8);
     const a = await raw(h.url);
     a.send({ type: 'upload', stream: 1, name: 'x.bin' });
@@ -131,14 +130,19 @@ describe('client SDK: resume', () => {
     };
     return { sockets, WebSocket: Tracked as unknown as WebSocketConstructor };
   };
-
-  it('reconnects and re-sends from the server offset when the socket drops mid-upload', async () => {
-    const stall = stallAfter(2);
+  /** A client whose sockets the test can drop, on a server whose chunk writes stall after `n`. */
+  const stalledClient = async (n: number) => {
+    const stall = stallAfter(n);
     const h = await startHarness({ wrap: stall.wrap });
-    open.push(h);
+    open.add(h);
     const t = tracked();
     const client = await connect(h.url, { WebSocket: t.WebSocket, reconnectDelayMs: 10 });
-    open.push(client);
+    open.add(client);
+    return { stall, t, client };
+  };
+
+  it('reconnects and re-sends from the server offset when the socket drops mid-upload', async () => {
+    const { stall, t, client } = await stalledClient(2);
     const data = bytes(7 * CHUNK + 99, 41);
     const reads: number[] = [];
     let sent = 0;
@@ -169,7 +173,7 @@ describe('client SDK: resume', () => {
     );
     await started;
     const uploadId = (events[0] as Extract<UploadEvent, { type: 'started' }>).uploadId;
-    while ((await client.status(uploadId)).offset < 2 * CHUNK); // round trips until 2 chunks are durable
+    await eventually(async () => (await client.status(uploadId)).offset >= 2 * CHUNK, 'two chunks durable');
     const sentBefore = sent;
     t.sockets[0]!.terminate();
     await done;
@@ -186,12 +190,7 @@ describe('client SDK: resume', () => {
   });
 
   it('fails clearly when the dropped upload reads a one-shot stream', async () => {
-    const stall = stallAfter(0);
-    const h = await startHarness({ wrap: stall.wrap });
-    open.push(h);
-    const t = tracked();
-    const client = await connect(h.url, { WebSocket: t.WebSocket, reconnectDelayMs: 10 });
-    open.push(client);
+    const { stall, t, client } = await stalledClient(0);
     const data = bytes(3 * CHUNK, 2);
     async function* oneShot() {
       yield data;

@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { tempDir } from './core.js';
 
 /** Debian's Chromium (`apt-get install chromium`; .ci/run installs it). Never a downloaded browser. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -36,7 +35,7 @@ export async function launchBrowser(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`no Chromium at ${CHROMIUM}: install Debian's (apt-get install -y chromium) or set CHROMIUM_PATH`);
   }
-  const profile = await mkdtemp(path.join(tmpdir(), 'chunkstream-chromium-'));
+  const profile = await tempDir('chromium');
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
@@ -59,7 +58,6 @@ export async function launchBrowser(): Promise<Browser> {
     },
     async close() {
       await context.close();
-      await rm(profile, { recursive: true, force: true });
     },
   };
 }

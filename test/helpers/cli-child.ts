@@ -22,14 +22,3 @@ export function spawnCli(args: string[], env: Record<string, string> = {}, cwd?:
   );
   return { child, stderr: () => err, stdout: () => Buffer.concat(out), exited };
 }
-
-/** Polls `probe` until it returns a value (a condition on files or a store, not a timing). */
-export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, limitMs = 30_000): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

@@ -1,20 +1,59 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { lastValueFrom, toArray, type Observable } from 'rxjs';
-import { afterEach } from 'vitest';
-import type { ChunkStore, FileInfo, Store, UploadEvent } from '../../src/index.js';
+import { afterAll, afterEach, onTestFinished } from 'vitest';
+import type { ChunkStore, FileInfo, Store, UploadEvent, UploadSource } from '../../src/index.js';
 
-const dirs: string[] = [];
-afterEach(async () => {
-  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true, maxRetries: 5 })));
+/** The chunk size of the tests' stores: small, so a few hundred KiB make a many-chunk file. */
+export const CHUNK = 64 * 1024;
+
+const removeDir = (d: string) => rm(d, { recursive: true, force: true, maxRetries: 5 });
+/** Directories made outside a test (beforeAll, describe): removed after the file's last test. */
+const fileDirs: string[] = [];
+afterAll(async () => {
+  await Promise.all(fileDirs.splice(0).map(removeDir));
 });
 
-/** A fresh temp directory, removed after the test. */
-export async function tempDir(): Promise<string> {
-  const d = await mkdtemp(path.join(tmpdir(), 'chunkstream-test-'));
-  dirs.push(d);
+/**
+ * A fresh temp directory, removed when the test that made it finished (after its afterEach
+ * hooks), or — made in beforeAll — after the file's last test.
+ */
+export async function tempDir(label = 'test'): Promise<string> {
+  const d = await mkdtemp(path.join(tmpdir(), `chunkstream-${label}-`));
+  try {
+    onTestFinished(() => removeDir(d));
+  } catch {
+    fileDirs.push(d); // not inside a test
+  }
   return d;
+}
+
+type Closable = { close(): unknown };
+
+/**
+ * What a test opens (servers, stores, clients, browsers): `open.add(x)` returns `x`, and after
+ * each test everything added is closed, the last added first.
+ */
+export function closeAfterEach(): { add<T extends Closable>(item: T): T } {
+  const items: Closable[] = [];
+  afterEach(async () => {
+    for (const x of items.splice(0).reverse()) await x.close();
+  });
+  return { add: (item) => (items.push(item), item) };
+}
+
+/** Moves a file's modified time `ms` into the past: what an age check sees after waiting, without the wait. */
+export async function backdate(file: string, ms: number): Promise<void> {
+  const { atime, mtimeMs } = await stat(file);
+  await utimes(file, atime, new Date(mtimeMs - ms));
+}
+
+/** The keys under `prefix`, sorted. */
+export async function listKeys(store: ChunkStore, prefix = ''): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const o of store.list(prefix)) keys.push(o.key);
+  return keys.sort();
 }
 
 export async function collect(bytes$: Observable<Uint8Array>): Promise<Buffer> {
@@ -26,6 +65,25 @@ export async function put(store: Store, data: Uint8Array, name = 'file.bin'): Pr
   const last = events.at(-1) as UploadEvent;
   if (last.type !== 'committed') throw new Error(`upload ended with ${last.type}`);
   return last.file;
+}
+
+/**
+ * Starts an upload and aborts it once `chunks` chunks were reported stored (an interrupted
+ * client); resolves with its upload id once the upload ended.
+ */
+export function uploadCutAfter(store: Store, source: UploadSource, name: string, chunks: number): Promise<string> {
+  const controller = new AbortController();
+  let uploadId = '';
+  return new Promise<string>((resolve) =>
+    store.upload(source, { name, signal: controller.signal }).subscribe({
+      next: (e) => {
+        if (e.type === 'started') uploadId = e.uploadId;
+        if (e.type === 'progress' && e.chunks >= chunks) controller.abort();
+      },
+      error: () => resolve(uploadId),
+      complete: () => resolve(uploadId),
+    }),
+  );
 }
 
 /** Deterministic pseudo-random bytes (xorshift), so failures reproduce. */

@@ -1,12 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { Duplex } from 'node:stream';
 import { createFsStore, openStore, type ChunkStore, type Store, type StoreOptions } from '../../src/index.js';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/gateway/server.js';
+import { CHUNK, tempDir } from './core.js';
 
-export const CHUNK = 64 * 1024;
+export { CHUNK } from './core.js';
 
 /** Counts chunk reads the way a backend sees them: started, settled, and aborted by the caller. */
 export interface ReadLog {
@@ -70,7 +69,7 @@ export async function startTestServer(
     store?: Omit<StoreOptions, 'chunkStore' | 'dir'>;
   } = {},
 ): Promise<TestServer> {
-  const dir = o.dir ?? (await mkdtemp(path.join(tmpdir(), 'chunkstream-http-')));
+  const dir = o.dir ?? (await tempDir('http'));
   const reads: ReadLog = { started: 0, settled: 0, inflight: new Set() };
   const chunkStore = logged(createFsStore(dir, { fsync: false }), reads);
   const store = openStore({ chunkSize: CHUNK, downloadConcurrency: o.downloadConcurrency ?? 2, ...o.store, chunkStore });
@@ -84,7 +83,6 @@ export async function startTestServer(
     async close() {
       await running.close();
       await store.close();
-      if (!o.dir) await rm(dir, { recursive: true, force: true });
     },
   };
 }
@@ -165,4 +163,26 @@ export class PairEnd extends Duplex {
   setKeepAlive(): this {
     return this;
   }
+}
+
+/**
+ * One test server for the describe block (or file) this is called in: started in its beforeAll,
+ * closed in its afterAll. The handle reads through to the running server, so use it in tests and
+ * hooks, not while tests are being declared.
+ */
+export function testServerPerSuite(o: Parameters<typeof startTestServer>[0] = {}): TestServer {
+  let running: TestServer | undefined;
+  beforeAll(async () => {
+    running = await startTestServer(o);
+  });
+  afterAll(async () => {
+    await running?.close();
+  });
+  return new Proxy({} as TestServer, {
+    get(_target, key) {
+      if (!running) throw new Error(`the suite's test server is not running (read ${String(key)} outside a test)`);
+      const value: unknown = Reflect.get(running, key);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(running) : value;
+    },
+  });
 }

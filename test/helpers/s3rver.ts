@@ -1,10 +1,11 @@
 import crypto from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+
 import path from 'node:path';
 import S3rver from 's3rver';
+import { afterAll, beforeAll } from 'vitest';
 import { createS3Store, type S3Store, type S3StoreOptions } from '../../src/storage/s3.js';
-import { startS3Proxy } from './s3proxy.js';
+import { startS3Proxy, type S3ProxyHandle, type S3ProxyOptions } from './s3proxy.js';
+import { tempDir } from './core.js';
 
 /** Credentials s3rver accepts (it checks signatures against these). */
 export const S3RVER_ENV = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' } as const;
@@ -22,6 +23,15 @@ export interface S3rverHandle {
   objectFile(key: string): string;
   /** A store on this server (own client; close it or let cleanup go). */
   store(options?: Partial<S3StoreOptions>): S3Store;
+  /**
+   * Runs `fn` with a store reaching this server through a fault proxy (to refuse, fail or hold
+   * requests), then closes both.
+   */
+  viaProxy(
+    proxy: S3ProxyOptions,
+    options: Partial<S3StoreOptions>,
+    fn: (store: S3Store, proxy: S3ProxyHandle) => Promise<void>,
+  ): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -47,7 +57,7 @@ function patchS3rverContinuationTokens(): void {
 /** Starts a silent s3rver on 127.0.0.1 (ephemeral port) in a temp dir, with one bucket. */
 export async function startS3rver(bucket = 'chunkstream-test'): Promise<S3rverHandle> {
   patchS3rverContinuationTokens();
-  const directory = await mkdtemp(path.join(tmpdir(), 'cs-s3rver-'));
+  const directory = await tempDir('s3rver');
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: bucket }] });
   const { port } = await server.run();
   const rawEndpoint = `http://127.0.0.1:${port}`;
@@ -69,13 +79,37 @@ export async function startS3rver(bucket = 'chunkstream-test'): Promise<S3rverHa
       stores.push(s);
       return s;
     },
+    async viaProxy(proxyOptions, options, fn) {
+      const proxy = await startS3Proxy(endpoint, proxyOptions);
+      try {
+        const s = createS3Store({ bucket, endpoint: proxy.endpoint, credentials: S3RVER_CREDENTIALS, region: 'us-east-1', ...options });
+        try {
+          await fn(s, proxy);
+        } finally {
+          await s.close?.();
+        }
+      } finally {
+        await proxy.close();
+      }
+    },
     async close() {
       await Promise.all(stores.map(async (s) => s.close?.()));
       await atomic.close();
       // Keep-alive sockets would hold close() open.
       server.httpServer?.closeAllConnections();
       await server.close();
-      await rm(directory, { recursive: true, force: true });
     },
   };
+}
+
+/** One s3rver for the describe block (or file) this is called in: a getter, valid in its tests. */
+export function s3rverPerSuite(bucket?: string): () => S3rverHandle {
+  let server: S3rverHandle | undefined;
+  beforeAll(async () => {
+    server = await startS3rver(bucket);
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+  return () => server!;
 }

@@ -10,8 +10,6 @@ export interface TcpProxy {
   url: string;
   up: number;
   down: number;
-  /** Resolves once the predicate holds (checked whenever bytes move). */
-  until(predicate: (p: TcpProxy) => boolean): Promise<void>;
   /** Lets everything through from now on (held bytes too). */
   release(): void;
   /** Resets every connection (a dropped network). */
@@ -21,10 +19,8 @@ export interface TcpProxy {
 
 export async function startTcpProxy(targetPort: number, limits: { up?: number; down?: number } = {}): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
-  const waiters = new Set<() => void>();
   const held: (() => void)[] = [];
   let released = false;
-  const changed = () => waiters.forEach((w) => w());
 
   const forward = (from: net.Socket, to: net.Socket, dir: 'up' | 'down') => {
     from.on('data', (chunk: Buffer) => {
@@ -44,7 +40,6 @@ export async function startTcpProxy(targetPort: number, limits: { up?: number; d
           from.resume();
         });
       }
-      changed();
     });
     from.on('end', () => to.end());
   };
@@ -69,16 +64,6 @@ export async function startTcpProxy(targetPort: number, limits: { up?: number; d
     url: `http://127.0.0.1:${port}`,
     up: 0,
     down: 0,
-    until: (predicate) =>
-      new Promise<void>((resolve) => {
-        const check = () => {
-          if (!predicate(proxy)) return;
-          waiters.delete(check);
-          resolve();
-        };
-        waiters.add(check);
-        check();
-      }),
     release() {
       released = true;
       held.splice(0).forEach((h) => h());

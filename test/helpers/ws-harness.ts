@@ -1,14 +1,10 @@
 import http from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+
 import type { AddressInfo } from 'node:net';
-import { lastValueFrom, toArray, type Observable } from 'rxjs';
 import { createTokenChecker } from '../../src/gateway/auth.js';
 import { attachWsGateway, type WsGateway } from '../../src/gateway/ws-gateway.js';
 import { createFsStore, openStore, type ChunkStore, type Store } from '../../src/index.js';
-
-export const CHUNK = 64 * 1024;
+import { CHUNK, tempDir } from './core.js';
 
 export interface Harness {
   url: string;
@@ -32,7 +28,7 @@ export interface HarnessOptions {
 
 /** A real http server on 127.0.0.1:0 with the gateway, over a real store in a temp dir. */
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'chunkstream-ws-'));
+  const dir = await tempDir('ws');
   const inner = createFsStore(dir, { fsync: false });
   const store = openStore({
     dir,
@@ -63,16 +59,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await store.close();
-      await rm(dir, { recursive: true, force: true });
     },
   };
 }
 
-export { bytes } from './core.js';
-
-export async function collect(bytes$: Observable<Uint8Array>): Promise<Buffer> {
-  return Buffer.concat(await lastValueFrom(bytes$.pipe(toArray())));
-}
+export { bytes, collect, CHUNK } from './core.js';
 
 /** A latch: `wait()` resolves once `open()` was called. */
 export function gate() {
@@ -95,13 +86,4 @@ export function gateChunkPuts(g: ReturnType<typeof gate>) {
     delete: (k, o) => inner.delete(k, o),
     list: (p, o) => inner.list(p, o),
   });
-}
-
-/** Polls a condition each event-loop turn: for server states no event announces. */
-export async function until(condition: () => boolean, what: string, turns = 20_000): Promise<void> {
-  for (let i = 0; i < turns; i++) {
-    if (condition()) return;
-    await new Promise((r) => setTimeout(r, 1));
-  }
-  throw new Error(`timed out waiting until ${what}`);
 }

@@ -1,28 +1,26 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../../src/client/index.js';
 import { prettyLine, redactTarget } from '../../src/gateway/log.js';
-import { startServer, type RunningServer } from '../../src/gateway/server.js';
-import { bytes, tempDir } from '../helpers/core.js';
+import { startServer } from '../../src/gateway/server.js';
+import { bytes, closeAfterEach, tempDir, CHUNK } from '../helpers/core.js';
 import { assertBuilt, serve } from '../helpers/http-cli.js';
 import { request, upload } from '../helpers/http-server.js';
 import { memoryLog } from '../helpers/ops.js';
-import { collect, until } from '../helpers/ws-harness.js';
+import { eventually } from '../helpers/eventually.js';
+import { collect } from '../helpers/ws-harness.js';
 
-const CHUNK = 64 * 1024;
 const TOKEN = 'access-log-secret-token';
 const auth = { Authorization: `Bearer ${TOKEN}` };
-let s: RunningServer | undefined;
-afterEach(async () => {
-  await s?.close();
-  s = undefined;
-});
+const open = closeAfterEach();
 
 async function start() {
   const log = memoryLog();
-  s = await startServer({ dir: await tempDir(), port: 0, host: '127.0.0.1', chunkSize: CHUNK, tokens: [TOKEN], logger: log.logger });
+  const s = open.add(
+    await startServer({ dir: await tempDir(), port: 0, host: '127.0.0.1', chunkSize: CHUNK, tokens: [TOKEN], logger: log.logger }),
+  );
   return { s, log };
 }
 
@@ -57,7 +55,7 @@ describe('access log', () => {
     expect(refused.status).toBe(401);
     const odd = await request(`${s.url}/healthz`, { headers: { 'X-Request-Id': 'bad id with spaces\u00e9' } });
     expect(odd.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
-    await until(() => httpLines(log.records(), '/v1/files').length === 3, 'the lines of the responses');
+    await eventually(() => httpLines(log.records(), '/v1/files').length === 3, 'the lines of the responses');
 
     checkLines(log.lines, [TOKEN, 'not-the-token-xyz']);
     const records = log.records();
@@ -96,7 +94,7 @@ describe('access log', () => {
     const sig = new URL(link.url).searchParams.get('sig')!;
     expect(sig.length).toBeGreaterThan(20);
     expect((await request(link.url)).status).toBe(200);
-    await until(() => httpLines(log.records(), '/v1/files/:id').length === 1, 'the download line');
+    await eventually(() => httpLines(log.records(), '/v1/files/:id').length === 1, 'the download line');
     checkLines(log.lines, [TOKEN, sig]);
     const line = httpLines(log.records(), '/v1/files/:id')[0];
     expect(line!.url).toMatch(new RegExp(`^/v1/files/${file.id}\\?expires=\\d+&sig=\\[redacted\\]$`));
@@ -123,7 +121,7 @@ describe('access log', () => {
       await client.close();
     }
     const ws = () => log.records().filter((r) => r.kind === 'ws');
-    await until(() => ws().filter((r) => r.type === 'close').length === 2, 'both connections closed');
+    await eventually(() => ws().filter((r) => r.type === 'close').length === 2, 'both connections closed');
     checkLines(log.lines, [TOKEN]);
     const download = ws().find((r) => r.type === 'download')!;
     expect(download).toMatchObject({ level: 'info', outcome: 'ok', bytes: data.length, stream: expect.any(Number), remote: '127.0.0.1' });

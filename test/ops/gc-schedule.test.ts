@@ -1,18 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { acquireGcLease, GC_LEASE_PREFIX, type GcLease, type LeaseAttempt } from '../../src/engine/gc-lease.js';
 import type { GcEvent, GcRunner } from '../../src/gateway/gc-schedule.js';
 import { startServer, type RunningServer } from '../../src/gateway/server.js';
 import { createFsStore, createMemoryStore, openStore, type ChunkStore, type Store } from '../../src/index.js';
-import { bytes, put, tempDir } from '../helpers/core.js';
+import { bytes, put, tempDir, CHUNK, closeAfterEach } from '../helpers/core.js';
 import { assertBuilt, cli } from '../helpers/http-cli.js';
 import { request } from '../helpers/http-server.js';
 import { memoryLog, parseMetrics, sample } from '../helpers/ops.js';
 
-const CHUNK = 64 * 1024;
-const open: { close(): Promise<unknown> }[] = [];
-afterEach(async () => {
-  for (const x of open.splice(0).reverse()) await x.close();
-});
+const open = closeAfterEach();
 
 const acquired = (a: LeaseAttempt): GcLease => {
   if (!a.acquired) throw new Error(`lease held by ${a.holder}`);
@@ -142,13 +138,13 @@ const next = (runner: GcRunner, pred: (e: GcEvent) => boolean) =>
 
 async function serverOn(store: Store, o: Parameters<typeof startServer>[0] = {}): Promise<RunningServer> {
   const s = await startServer({ store, port: 0, host: '127.0.0.1', logger: memoryLog().logger, ...o });
-  open.push(s);
+  open.add(s);
   return s;
 }
 
 function fsStore(dir: string, chunkStore?: ChunkStore): Store {
   const store = openStore({ chunkStore: chunkStore ?? createFsStore(dir, { fsync: false }), chunkSize: CHUNK });
-  open.push(store);
+  open.add(store);
   return store;
 }
 
@@ -157,7 +153,7 @@ describe('scheduled gc', () => {
     const dir = await tempDir();
     const log = memoryLog();
     const s = await startServer({ dir, port: 0, host: '127.0.0.1', chunkSize: CHUNK, gcEveryMs: 20, gcGraceMs: 0, logger: log.logger });
-    open.push(s);
+    open.add(s);
     const kept = await put(s.store, bytes(2 * CHUNK, 1), 'kept.bin');
     const orphan = await put(s.store, bytes(3 * CHUNK + 5, 2), 'orphan.bin');
     let removed = 0;
@@ -227,7 +223,11 @@ describe('scheduled gc', () => {
     });
     for (const s of servers) await s.gc.stop();
     expect(overlaps(order)).toEqual([]);
-    expect(order.filter((x) => x.e.type === 'done' && x.e.outcome === 'error')).toEqual([]);
+    // A run the stop cut short ends in an aborted error (the shutdown, not a failure): no other error may.
+    const failed = order.filter(
+      (x) => x.e.type === 'done' && x.e.outcome === 'error' && (x.e.error as { code?: string }).code !== 'aborted',
+    );
+    expect(failed).toEqual([]);
   });
 });
 

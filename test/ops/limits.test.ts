@@ -8,6 +8,7 @@ import { tempDir } from '../helpers/core.js';
 import { assertBuilt, cli, serve } from '../helpers/http-cli.js';
 import { request } from '../helpers/http-server.js';
 import { RawClient } from '../helpers/ws-raw.js';
+import { eventually } from '../helpers/eventually.js';
 
 beforeAll(assertBuilt);
 
@@ -131,9 +132,7 @@ describe('limit flags are enforced', () => {
 
       idle.pop()!.destroy();
       // The server learns of the close a moment later: until then the answer is still busy.
-      let status = 0;
-      for (let i = 0; i < 500 && status !== 200; i++) status = (await request(`${s.url}/v1/files`)).status;
-      expect(status).toBe(200);
+      await eventually(async () => (await request(`${s.url}/v1/files`)).status === 200, 'a request served once the idle socket closed');
     } finally {
       for (const sock of idle) sock.destroy();
       expect((await s.stop()).code).toBe(0);

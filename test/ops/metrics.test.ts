@@ -9,13 +9,13 @@ import { accessLogged } from '../../src/gateway/access-log.js';
 import { createServerMetrics } from '../../src/gateway/metrics.js';
 import { startServer, type RunningServer } from '../../src/gateway/server.js';
 import { createMemoryStore, instrumentChunkStore, openStore } from '../../src/index.js';
-import { bytes, tempDir } from '../helpers/core.js';
+import { bytes, tempDir, CHUNK } from '../helpers/core.js';
 import { request, upload } from '../helpers/http-server.js';
 import { memoryLog, parseMetrics, sample, type Samples } from '../helpers/ops.js';
-import { collect, until } from '../helpers/ws-harness.js';
+import { eventually } from '../helpers/eventually.js';
+import { collect } from '../helpers/ws-harness.js';
 import { RawClient } from '../helpers/ws-raw.js';
 
-const CHUNK = 64 * 1024;
 const TOKEN = 'metrics-token';
 const auth = { Authorization: `Bearer ${TOKEN}` };
 const servers: RunningServer[] = [];
@@ -159,7 +159,7 @@ describe('GET /metrics', () => {
     } finally {
       await c.close();
     }
-    await until(() => s.budget.reserved === 0, 'the stalled download released its reservation');
+    await eventually(() => s.budget.reserved === 0, 'the stalled download released its reservation');
 
     // One byte of chunk 3 flipped on disk: the download stops with integrity, verify reports it.
     const target = await chunkFile(s, (await s.store.manifest(file.id)).chunks[3]!.key);

@@ -4,13 +4,13 @@ import http from 'node:http';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../src/gateway/server.js';
-import { bytes, tempDir } from '../helpers/core.js';
+import { bytes, tempDir, CHUNK } from '../helpers/core.js';
+import { eventually } from '../helpers/eventually.js';
 import { assertBuilt, serve } from '../helpers/http-cli.js';
 import { request, upload } from '../helpers/http-server.js';
 import { memoryLog } from '../helpers/ops.js';
 import { RawClient } from '../helpers/ws-raw.js';
 
-const CHUNK = 64 * 1024;
 let s: RunningServer | undefined;
 afterEach(async () => {
   await s?.close();
@@ -60,13 +60,11 @@ function pausedDownload(url: string) {
   return { started, finish, status: () => res.statusCode };
 }
 
-async function untilStatus(url: string, status: number): Promise<http.IncomingHttpHeaders> {
-  for (let i = 0; i < 1000; i++) {
+const untilStatus = (url: string, status: number): Promise<http.IncomingHttpHeaders> =>
+  eventually(async () => {
     const r = await request(url);
-    if (r.status === status) return r.headers;
-  }
-  throw new Error(`${url} never answered ${status}`);
-}
+    return r.status === status && r.headers;
+  }, `${url} to answer ${status}`);
 
 describe('shutdown drains', () => {
   it('SIGTERM: a running download completes within --drain-timeout; health checks and new transfers get 503 meanwhile', async () => {

@@ -4,16 +4,16 @@ import { existsSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { setTimeout as pause } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FileInfo } from '../../src/catalog/schema.js';
 import type { S3Store } from '../../src/storage/s3.js';
 import { S3RVER_ENV, startS3rver, type S3rverHandle } from '../helpers/s3rver.js';
+import { CHUNK } from '../helpers/core.js';
+import { eventually } from '../helpers/eventually.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const MAIN = path.join(ROOT, 'dist/cli/main.js');
-const CHUNK = 64 * 1024;
 const PREFIX = 'scaleout';
 
 interface Gateway {
@@ -176,15 +176,19 @@ describe('two gateways over one bucket', () => {
  * Waits until an upload session in the bucket records `n` chunks and returns their keys. The
  * gateway is another process and says nothing when it saves its session, so this polls the bucket.
  */
-async function sessionWithChunks(store: S3Store, n: number): Promise<string[]> {
-  for (;;) {
-    for await (const o of store.list('uploads/')) {
-      const raw = await store.get(o.key).catch(() => undefined);
-      const chunks = raw && parseSession(raw)?.chunks;
-      if (chunks && chunks.length >= n) return chunks.map((c) => c.key);
-    }
-    await pause(25);
-  }
+function sessionWithChunks(store: S3Store, n: number): Promise<string[]> {
+  return eventually(
+    async () => {
+      for await (const o of store.list('uploads/')) {
+        const raw = await store.get(o.key).catch(() => undefined);
+        const chunks = raw && parseSession(raw)?.chunks;
+        if (chunks && chunks.length >= n) return chunks.map((c) => c.key);
+      }
+      return undefined;
+    },
+    `a session recording ${n} chunks`,
+    { intervalMs: 25 },
+  );
 }
 
 /** s3rver rewrites objects in place (not atomically): a read racing a write may see a torn session. */

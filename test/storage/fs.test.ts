@@ -1,34 +1,27 @@
-import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createFsStore } from '../../src/storage/fs.js';
+import { backdate, tempDir } from '../helpers/core.js';
 import { describeChunkStoreConformance } from './conformance.js';
 
-const dirs: string[] = [];
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'cs-fs-store-'));
-  dirs.push(dir);
-  return dir;
-}
-afterAll(async () => {
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-});
-
-describeChunkStoreConformance('fs', async () => {
-  const dir = await tempDir();
-  return { store: createFsStore(dir, { fsync: false }), cleanup: () => rm(dir, { recursive: true, force: true }) };
+describeChunkStoreConformance('fs', { conditionalPut: true, rangeGet: true, flush: true }, async () => {
+  const dir = await tempDir('fs-store');
+  return {
+    store: createFsStore(dir, { fsync: false }),
+    age: (key, ms) => backdate(path.join(dir, ...key.split('/')), ms),
+    cleanup: async () => undefined, // tempDir removes it
+  };
 });
 
 describe('fs store specifics', () => {
   it('keeps temp files out of listings and sweeps only those older than the cutoff', async () => {
-    const dir = await tempDir();
+    const dir = await tempDir('fs-store');
     const store = createFsStore(dir, { fsync: false });
     await store.put('a/b', new Uint8Array([1]));
     await writeFile(path.join(dir, 'tmp', 'old.tmp'), 'x');
     await writeFile(path.join(dir, 'tmp', 'new.tmp'), 'x');
-    const old = new Date(Date.now() - 3600_000);
-    await utimes(path.join(dir, 'tmp', 'old.tmp'), old, old);
+    await backdate(path.join(dir, 'tmp', 'old.tmp'), 3600_000);
     const keys: string[] = [];
     for await (const o of store.list('')) keys.push(o.key);
     expect(keys).toEqual(['a/b']);

@@ -1,10 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openChunkStore, parseS3Url } from '../../src/storage/open.js';
 import type { S3Store } from '../../src/storage/s3.js';
 import { startS3rver, S3RVER_ENV, type S3rverHandle } from '../helpers/s3rver.js';
+import { tempDir } from '../helpers/core.js';
 
 describe('openChunkStore', () => {
   let server: S3rverHandle;
@@ -59,15 +57,11 @@ describe('openChunkStore', () => {
   });
 
   it('still opens directories (default and file://)', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'cs-open-'));
-    try {
-      const a = await openChunkStore({ dir, fsync: false });
-      const b = await openChunkStore({ store: `file://${dir}`, fsync: false });
-      await a.put('x', new Uint8Array([1]));
-      expect([a.name, b.name]).toEqual(['fs', 'fs']);
-      expect([...(await b.get('x'))]).toEqual([1]);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const dir = await tempDir('open');
+    const a = await openChunkStore({ dir, fsync: false });
+    const b = await openChunkStore({ store: `file://${dir}`, fsync: false });
+    await a.put('x', new Uint8Array([1]));
+    expect([a.name, b.name]).toEqual(['fs', 'fs']);
+    expect([...(await b.get('x'))]).toEqual([1]);
   });
 });

@@ -1,44 +1,23 @@
 import { randomBytes } from 'node:crypto';
-import { utimes, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { lastValueFrom, toArray } from 'rxjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/engine/store.js';
 import { chunkKey } from '../../src/catalog/catalog.js';
 import { sha256Hex } from '../../src/internal/hashing.js';
-import type { FileInfo } from '../../src/catalog/schema.js';
 import type { UploadEvent } from '../../src/engine/upload.js';
 import type { ChunkStore } from '../../src/storage/types.js';
-import { startS3rver, type S3rverHandle } from '../helpers/s3rver.js';
+import { backdate, CHUNK, collect, listKeys, put } from '../helpers/core.js';
+import { s3rverPerSuite } from '../helpers/s3rver.js';
 
-const KiB = 1024;
-const chunkSize = 64 * KiB;
-
-async function download(store: Store, id: string, range?: { start: number; end: number }): Promise<Buffer> {
-  return Buffer.concat(await lastValueFrom(store.download(id, { range }).pipe(toArray())));
-}
-
-async function upload(store: Store, data: Uint8Array, name: string): Promise<FileInfo> {
-  const last = (await lastValueFrom(store.upload(data, { name }).pipe(toArray()))).at(-1) as UploadEvent;
-  if (last.type !== 'committed') throw new Error(`upload ended with ${last.type}`);
-  return last.file;
-}
-
-async function keys(store: ChunkStore, prefix: string): Promise<string[]> {
-  const out: string[] = [];
-  for await (const o of store.list(prefix)) out.push(o.key);
-  return out.sort();
-}
+const chunkSize = CHUNK;
+const download = (store: Store, id: string, range?: { start: number; end: number }) => collect(store.download(id, { range }));
+const upload = (store: Store, data: Uint8Array, name: string) => put(store, data, name);
 
 describe('the engine over S3 (s3rver)', () => {
-  let server: S3rverHandle;
-  beforeAll(async () => {
-    server = await startS3rver();
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
+  const s3 = s3rverPerSuite();
   const open = (prefix: string, extra: Record<string, unknown> = {}) =>
-    openStore({ chunkStore: server.store({ prefix }), chunkSize, ...extra });
+    openStore({ chunkStore: s3().store({ prefix }), chunkSize, ...extra });
 
   it('uploads, lists, downloads whole and in ranges, dedups, removes', async () => {
     const store = open('engine/roundtrip');
@@ -52,11 +31,11 @@ describe('the engine over S3 (s3rver)', () => {
     );
     expect((await download(store, file.id, { start: data.byteLength - 1, end: data.byteLength - 1 })).equals(data.subarray(-1))).toBe(true);
     // The same bytes again: a second file, no new chunk objects.
-    const chunksBefore = await keys(store.chunkStore, 'chunks/');
+    const chunksBefore = await listKeys(store.chunkStore, 'chunks/');
     const again = await upload(store, data, 'b.bin');
     expect(again.id).not.toBe(file.id);
-    expect(await keys(store.chunkStore, 'chunks/')).toEqual(chunksBefore);
-    expect(await keys(store.chunkStore, 'uploads/')).toEqual([]);
+    expect(await listKeys(store.chunkStore, 'chunks/')).toEqual(chunksBefore);
+    expect(await listKeys(store.chunkStore, 'uploads/')).toEqual([]);
     await store.remove(file.id);
     expect((await store.list()).map((f) => f.id)).toEqual([again.id]);
     await store.close();
@@ -67,7 +46,7 @@ describe('the engine over S3 (s3rver)', () => {
     const data = randomBytes(3 * chunkSize);
     const file = await upload(store, data, 'c.bin');
     const manifest = await store.manifest(file.id);
-    const victim = server.objectFile(`engine/integrity/${chunkKey(manifest.chunks[1]!.key)}`);
+    const victim = s3().objectFile(`engine/integrity/${chunkKey(manifest.chunks[1]!.key)}`);
     const bytes = await readFile(victim);
     bytes[100] = bytes[100]! ^ 0xff;
     await writeFile(victim, bytes);
@@ -101,8 +80,7 @@ describe('the engine over S3 (s3rver)', () => {
     const young = randomBytes(1001);
     await store.chunkStore.put(chunkKey(sha256Hex(old)), old);
     await store.chunkStore.put(chunkKey(sha256Hex(young)), young);
-    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
-    await utimes(server.objectFile(`engine/gc/${chunkKey(sha256Hex(old))}`), twoHoursAgo, twoHoursAgo);
+    await backdate(s3().objectFile(`engine/gc/${chunkKey(sha256Hex(old))}`), 2 * 3600_000);
 
     const graced = await store.gc(); // default grace: one hour
     expect(graced).toMatchObject({ removedChunks: 1, removedBytes: 1000 });
@@ -111,7 +89,7 @@ describe('the engine over S3 (s3rver)', () => {
     const report = await store.gc({ graceMs: 0 });
     expect(report.removedChunks).toBe(3 + 1); // drop.bin's three chunks and the young orphan
     const manifest = await store.manifest(kept.id);
-    expect(await keys(store.chunkStore, 'chunks/')).toEqual(manifest.chunks.map((c) => chunkKey(c.key)).sort());
+    expect(await listKeys(store.chunkStore, 'chunks/')).toEqual(manifest.chunks.map((c) => chunkKey(c.key)).sort());
     expect((await download(store, kept.id)).equals(keep)).toBe(true);
     expect((await store.verify()).problems).toEqual([]);
     await store.close();
@@ -120,7 +98,7 @@ describe('the engine over S3 (s3rver)', () => {
   it('gc by another store on the same bucket, mid-upload, keeps the upload session’s chunks', async () => {
     const prefix = 'engine/lease';
     // Learn when the session object on S3 records two chunks: that is the lease gc must see.
-    const inner = server.store({ prefix });
+    const inner = s3().store({ prefix });
     let onTwo!: () => void;
     const twoRecorded = new Promise<void>((resolve) => (onTwo = resolve));
     const spy: ChunkStore = {
@@ -182,7 +160,7 @@ describe('the engine over S3 (s3rver)', () => {
     const file = (events.at(-1) as Extract<UploadEvent, { type: 'committed' }>).file;
     expect(file).toMatchObject({ name: 'resumed.bin', size: data.byteLength });
     expect((await download(a, file.id)).equals(data)).toBe(true);
-    expect(await keys(a.chunkStore, 'uploads/')).toEqual([]);
+    expect(await listKeys(a.chunkStore, 'uploads/')).toEqual([]);
     await a.close();
     await b.close();
   });

@@ -1,47 +1,45 @@
 import { once } from 'node:events';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createS3Store } from '../../src/storage/s3.js';
 import { startS3Proxy, type ProxiedRequest } from '../helpers/s3proxy.js';
-import { S3RVER_CREDENTIALS, startS3rver, type S3rverHandle } from '../helpers/s3rver.js';
+import { backdate } from '../helpers/core.js';
+import { s3rverPerSuite, startS3rver, type S3rverHandle } from '../helpers/s3rver.js';
 import { describeChunkStoreConformance } from './conformance.js';
 
-describeChunkStoreConformance('s3 (s3rver)', async () => {
+/** Ages an object behind the API: s3rver reports its file's mtime as LastModified. */
+const ager = (server: S3rverHandle, prefix: string) => (key: string, ms: number) => backdate(server.objectFile(`${prefix}/${key}`), ms);
+
+describeChunkStoreConformance('s3 (s3rver)', { conditionalPut: false, rangeGet: true, flush: false }, async () => {
   const server = await startS3rver();
   // Small pages so the suite's listing crosses page boundaries.
   const store = server.store({ prefix: 'conformance/plain', pageSize: 40 });
-  return { store, cleanup: () => server.close() };
+  expect(await store.conditionalWrites()).toBe(false); // s3rver ignores If-None-Match: HEAD then PUT
+  return { store, age: ager(server, 'conformance/plain'), cleanup: () => server.close() };
 });
 
 // s3rver ignores If-None-Match; a proxy enforcing it stands in for AWS/MinIO so the 412 path runs too.
-describeChunkStoreConformance('s3 with conditional writes (s3rver + enforcing proxy)', async () => {
-  const server = await startS3rver();
-  const proxy = await startS3Proxy(server.endpoint, { conditional: true });
-  const store = createS3Store({
-    bucket: server.bucket,
-    endpoint: proxy.endpoint,
-    credentials: S3RVER_CREDENTIALS,
-    prefix: 'conformance/cond',
-    pageSize: 40,
-  });
-  expect(await store.conditionalWrites()).toBe(true);
-  return {
-    store,
-    async cleanup() {
-      await store.close?.();
-      await proxy.close();
-      await server.close();
-    },
-  };
-});
+describeChunkStoreConformance(
+  's3 with conditional writes (s3rver + enforcing proxy)',
+  { conditionalPut: true, rangeGet: true, flush: false },
+  async () => {
+    const server = await startS3rver();
+    const proxy = await startS3Proxy(server.endpoint, { conditional: true });
+    const store = server.store({ endpoint: proxy.endpoint, prefix: 'conformance/cond', pageSize: 40 });
+    expect(await store.conditionalWrites()).toBe(true);
+    return {
+      store,
+      age: ager(server, 'conformance/cond'),
+      async cleanup() {
+        await store.close?.(); // before the proxy it talks through
+        await proxy.close();
+        await server.close();
+      },
+    };
+  },
+);
 
 describe('s3 store specifics', () => {
-  let server: S3rverHandle;
-  beforeAll(async () => {
-    server = await startS3rver();
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
+  const s3 = s3rverPerSuite();
 
   it('validates options, naming the bad one', () => {
     const bad = (o: Record<string, unknown>) => {
@@ -64,61 +62,43 @@ describe('s3 store specifics', () => {
   });
 
   it('finds that s3rver ignores If-None-Match and degrades to HEAD-then-PUT', async () => {
-    const store = server.store({ prefix: 'probe' });
+    const store = s3().store({ prefix: 'probe' });
     expect(store.capabilities.conditionalPut).toBe(false);
     expect(await store.conditionalWrites()).toBe(false);
     expect(store.capabilities.conditionalPut).toBe(false);
     // The probe cleans up after itself.
     const keys: string[] = [];
-    for await (const o of server.store().list('')) keys.push(o.key);
+    for await (const o of s3().store().list('')) keys.push(o.key);
     expect(keys.filter((k) => k.startsWith('probe/'))).toEqual([]);
   });
 
-  it('treats a server refusing If-None-Match (501) as not enforcing it, and still puts safely', async () => {
-    const proxy = await startS3Proxy(server.endpoint, { decide: (r) => (r.method === 'PUT' && r.headers['if-none-match'] ? 501 : 'pass') });
-    try {
-      const store = createS3Store({
-        bucket: server.bucket,
-        endpoint: proxy.endpoint,
-        credentials: S3RVER_CREDENTIALS,
-        prefix: 'refused',
-        maxAttempts: 1,
-      });
-      expect(await store.put('k', new Uint8Array([1]), { ifNotExists: true })).toEqual({ created: true });
-      expect(await store.put('k', new Uint8Array([2]), { ifNotExists: true })).toEqual({ created: false });
-      expect(store.capabilities.conditionalPut).toBe(false);
-      expect([...(await store.get('k'))]).toEqual([1]);
-      await store.close?.();
-    } finally {
-      await proxy.close();
-    }
-  });
+  it('treats a server refusing If-None-Match (501) as not enforcing it, and still puts safely', () =>
+    s3().viaProxy(
+      { decide: (r) => (r.method === 'PUT' && r.headers['if-none-match'] ? 501 : 'pass') },
+      { prefix: 'refused', maxAttempts: 1 },
+      async (store) => {
+        expect(await store.put('k', new Uint8Array([1]), { ifNotExists: true })).toEqual({ created: true });
+        expect(await store.put('k', new Uint8Array([2]), { ifNotExists: true })).toEqual({ created: false });
+        expect(store.capabilities.conditionalPut).toBe(false);
+        expect([...(await store.get('k'))]).toEqual([1]);
+      },
+    ));
 
   it('an undecided probe (5xx) fails that put with a storage error and probes again next time', async () => {
     let failing = true;
-    const proxy = await startS3Proxy(server.endpoint, { decide: (r) => (failing && r.url.includes('_chunkstream-probe') ? 500 : 'pass') });
-    try {
-      const store = createS3Store({
-        bucket: server.bucket,
-        endpoint: proxy.endpoint,
-        credentials: S3RVER_CREDENTIALS,
-        prefix: 'undecided',
-        maxAttempts: 1,
-      });
+    const decide = (r: ProxiedRequest) => (failing && r.url.includes('_chunkstream-probe') ? 500 : 'pass');
+    await s3().viaProxy({ decide }, { prefix: 'undecided', maxAttempts: 1 }, async (store) => {
       await expect(store.put('k', new Uint8Array([1]), { ifNotExists: true })).rejects.toMatchObject({ code: 'storage' });
       expect(await store.has('k')).toBe(false);
       failing = false;
       expect(await store.put('k', new Uint8Array([1]), { ifNotExists: true })).toEqual({ created: true });
-      await store.close?.();
-    } finally {
-      await proxy.close();
-    }
+    });
   });
 
   it('keeps objects under its prefix, and prefixes apart', async () => {
-    const a = server.store({ prefix: 'tenant-a/' });
-    const b = server.store({ prefix: 'tenant-b' });
-    const root = server.store();
+    const a = s3().store({ prefix: 'tenant-a/' });
+    const b = s3().store({ prefix: 'tenant-b' });
+    const root = s3().store();
     await a.put('x/1', new Uint8Array([1]));
     await b.put('x/1', new Uint8Array([2]));
     expect([...(await a.get('x/1'))]).toEqual([1]);
@@ -131,37 +111,28 @@ describe('s3 store specifics', () => {
   it('an abort while the request is at the server rejects with aborted, and nothing is stored', async () => {
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
-    const proxy = await startS3Proxy(server.endpoint, {
-      decide: async (r) => (r.url.includes('/held/') ? (await held, 'pass' as const) : 'pass'),
-    });
+    const decide = async (r: ProxiedRequest) => (r.url.includes('/held/') ? (await held, 'pass' as const) : 'pass');
     try {
-      const store = createS3Store({
-        bucket: server.bucket,
-        endpoint: proxy.endpoint,
-        credentials: S3RVER_CREDENTIALS,
-        prefix: 'abort',
-        conditionalWrites: false,
+      await s3().viaProxy({ decide }, { prefix: 'abort', conditionalWrites: false }, async (store, proxy) => {
+        const ac = new AbortController();
+        const arrived = once(proxy.events, 'request') as Promise<[ProxiedRequest]>;
+        const put = store.put('held/x', new Uint8Array(4096), { signal: ac.signal });
+        const [req] = await arrived;
+        expect(req.method).toBe('PUT');
+        ac.abort();
+        await expect(put).rejects.toMatchObject({ code: 'aborted' });
+        await req.closed; // the proxy has seen the client give up: the held request is never forwarded
+        release();
+        expect(await s3().store({ prefix: 'abort' }).has('held/x')).toBe(false);
       });
-      const ac = new AbortController();
-      const arrived = once(proxy.events, 'request') as Promise<[ProxiedRequest]>;
-      const put = store.put('held/x', new Uint8Array(4096), { signal: ac.signal });
-      const [req] = await arrived;
-      expect(req.method).toBe('PUT');
-      ac.abort();
-      await expect(put).rejects.toMatchObject({ code: 'aborted' });
-      await req.closed; // the proxy has seen the client give up: the held request is never forwarded
-      release();
-      expect(await server.store({ prefix: 'abort' }).has('held/x')).toBe(false);
-      await store.close?.();
     } finally {
       release();
-      await proxy.close();
     }
   });
 
   it('close() destroys only a client it created', async () => {
-    const own = server.store({ prefix: 'close' });
-    const shared = createS3Store({ bucket: server.bucket, client: own.client, prefix: 'close' });
+    const own = s3().store({ prefix: 'close' });
+    const shared = createS3Store({ bucket: s3().bucket, client: own.client, prefix: 'close' });
     await shared.put('k', new Uint8Array([7]));
     await shared.close?.();
     expect([...(await own.get('k'))]).toEqual([7]);

@@ -1,20 +1,14 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startServer } from '../../src/gateway/server.js';
 import { createFsStore, openStore, withLatency } from '../../src/index.js';
-import { bytes } from '../helpers/core.js';
-import { CHUNK, request, startTestServer, type TestServer } from '../helpers/http-server.js';
+import { bytes, closeAfterEach } from '../helpers/core.js';
+import { CHUNK, request, startTestServer } from '../helpers/http-server.js';
 import { tus, tusUpload } from '../helpers/tus.js';
+import { tempDir } from '../helpers/core.js';
 
 const TOKEN = 'tus-s3cret';
 const auth = { Authorization: `Bearer ${TOKEN}` };
-let server: TestServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
+const open = closeAfterEach();
 
 async function downloaded(url: string, id: string): Promise<Buffer> {
   const r = await request(`${url}/v1/files/${id}`, { headers: auth });
@@ -24,7 +18,7 @@ async function downloaded(url: string, id: string): Promise<Buffer> {
 
 describe('tus-js-client against /v1/tus/', () => {
   it('uploads 0 B, 1 B and a multi-chunk file (tus chunkSize not a multiple of ours): byte-exact, listed under its filename', async () => {
-    server = await startTestServer({ tokens: [TOKEN] });
+    const server = open.add(await startTestServer({ tokens: [TOKEN] }));
     const endpoint = `${server.url}/v1/tus/`;
     const cases = [
       { name: 'empty.txt', data: Buffer.alloc(0) },
@@ -60,7 +54,7 @@ describe('tus-js-client against /v1/tus/', () => {
   });
 
   it('an upload aborted after some PATCHes resumes from the offset HEAD reports', async () => {
-    server = await startTestServer({ tokens: [TOKEN] });
+    const server = open.add(await startTestServer({ tokens: [TOKEN] }));
     const data = Buffer.from(bytes(9 * CHUNK + 17, 6));
     const chunkSize = 3 * CHUNK - 1000;
     const first = await tusUpload(data, {
@@ -92,7 +86,7 @@ describe('tus-js-client against /v1/tus/', () => {
   });
 
   it('deferred length, data during creation and the PATCH method override work as tus-js-client sends them', async () => {
-    server = await startTestServer({ tokens: [TOKEN] });
+    const server = open.add(await startTestServer({ tokens: [TOKEN] }));
     const data = Buffer.from(bytes(2 * CHUNK + 5, 7));
     const done = await tusUpload(data, {
       endpoint: `${server.url}/v1/tus/`,
@@ -107,7 +101,7 @@ describe('tus-js-client against /v1/tus/', () => {
   });
 
   it('without the token every tus request is refused (401) and nothing is created', async () => {
-    server = await startTestServer({ tokens: [TOKEN] });
+    const server = open.add(await startTestServer({ tokens: [TOKEN] }));
     await expect(tusUpload(Buffer.from('x'), { endpoint: `${server.url}/v1/tus/`, metadata: { filename: 'x' } })).rejects.toThrow(/401/);
     expect(await server.store.listUploads()).toEqual([]);
   });
@@ -115,7 +109,7 @@ describe('tus-js-client against /v1/tus/', () => {
 
 describe('tus memory bound', () => {
   it('a tus upload holds at most (upload concurrency + 1) × chunk size, on the gateway that started it and on one that re-reads it', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'chunkstream-tus-mem-'));
+    const dir = await tempDir('tus-mem');
     const open = () =>
       openStore({ chunkStore: withLatency(createFsStore(dir, { fsync: false }), { putMs: 15 }), chunkSize: CHUNK, uploadConcurrency: 2 });
     const bound = (2 + 1) * CHUNK;
@@ -143,7 +137,6 @@ describe('tus memory bound', () => {
       await gwB.close();
       await a.close();
       await b.close();
-      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { waitFor } from '../helpers/cli-child.js';
+import { fakeClock } from '../helpers/clock.js';
+import { eventually } from '../helpers/eventually.js';
 import { bytes } from '../helpers/core.js';
 import { CHUNK, request, startTestServer, type TestServer } from '../helpers/http-server.js';
 import { metadata, tus } from '../helpers/tus.js';
@@ -152,12 +153,16 @@ describe('tus protocol at /v1/tus/ (raw requests)', () => {
   });
 
   it('an expired upload is 410 on HEAD and PATCH, and 404 once gc removed it', async () => {
-    server = await startTestServer({ store: { uploadTtlMs: 1000 } });
+    const clock = fakeClock();
+    server = await startTestServer({ store: { uploadTtlMs: 1000, now: clock.now } });
     const created = await tus(`${server.url}/v1/tus/`, 'POST', { 'Upload-Length': 10 });
     const url = new URL(created.headers.location!, server.url).href;
     const expires = Date.parse(String(created.headers['upload-expires']));
-    expect(expires).toBeGreaterThan(Date.now() - 1000);
-    await waitFor(() => (Date.now() > expires + 1000 ? true : undefined), 'the upload to expire');
+    expect(expires).toBeGreaterThan(clock.now() - 1000); // HTTP dates keep whole seconds
+    expect(expires).toBeLessThanOrEqual(clock.now() + 1000);
+    clock.advance(999);
+    expect((await tus(url, 'HEAD')).status).toBe(200);
+    clock.advance(1);
     expect((await tus(url, 'HEAD')).status).toBe(410);
     const r = await patch(url, 0, Buffer.alloc(10));
     expect(r.status).toBe(410);
@@ -234,10 +239,7 @@ describe('tus protocol at /v1/tus/ (raw requests)', () => {
     const url = await create({ 'Upload-Length': data.length });
     const sent = 2 * CHUNK + 12345;
     await partialPatch(url, 0, data, sent).cut();
-    await waitFor(
-      async () => ((await server!.store.uploadStatus(uploadIdOf(url))).offset === sent ? true : undefined),
-      'the cut PATCH to pause',
-    );
+    await eventually(async () => (await server!.store.uploadStatus(uploadIdOf(url))).offset === sent, 'the cut PATCH to pause');
     expect(await offsetOf(url)).toBe(sent);
     expect((await server.store.listUploads()).map((u) => u.offset)).toEqual([sent]); // `chunkstream uploads` agrees, tail included
     const done = await patch(url, sent, data.subarray(sent));
@@ -250,7 +252,7 @@ describe('tus protocol at /v1/tus/ (raw requests)', () => {
     const data = Buffer.from(bytes(5 * CHUNK, 6));
     const url = await create({ 'Upload-Length': data.length });
     const stuck = partialPatch(url, 0, data, 3 * CHUNK); // the rest never comes
-    await waitFor(() => (server!.running.budget.reserved > 0 ? true : undefined), 'the PATCH to be running');
+    await eventually(() => server!.running.budget.reserved > 0, 'the PATCH to be running');
     const head = await tus(url, 'HEAD');
     expect(head.status).toBe(200);
     const offset = Number(head.headers['upload-offset']);
@@ -269,7 +271,7 @@ describe('tus protocol at /v1/tus/ (raw requests)', () => {
     const a = await create({ 'Upload-Length': data.length });
     const b = await create({ 'Upload-Length': data.length });
     const running = partialPatch(a, 0, data, 1000);
-    await waitFor(() => (server!.running.budget.reserved > 0 ? true : undefined), 'the first PATCH to be admitted');
+    await eventually(() => server!.running.budget.reserved > 0, 'the first PATCH to be admitted');
     const refused = await patch(b, 0, data);
     expect(refused.status).toBe(503);
     expect(refused.json().error.code).toBe('busy');

@@ -1,29 +1,25 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bytes } from '../helpers/core.js';
+import { bytes, CHUNK } from '../helpers/core.js';
 import { assertBuilt, serve, type ServeChild } from '../helpers/http-cli.js';
 import { request } from '../helpers/http-server.js';
 import { tus, tusUpload } from '../helpers/tus.js';
+import { tempDir } from '../helpers/core.js';
 
 const TOKEN = 'kill-s3cret';
 const auth = { Authorization: `Bearer ${TOKEN}` };
-const CHUNK = 64 * 1024;
 let child: ServeChild | undefined;
 let dir = '';
 beforeAll(assertBuilt);
 afterEach(async () => {
   await child?.stop();
   child = undefined;
-  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 const start = () => serve(['--port', '0', '--dir', dir, '--chunk-size', '64KiB', '--token', TOKEN]);
 
 describe('tus across a server killed with SIGKILL', () => {
   it('HEAD on the restarted server reports a durable offset (at least every answered PATCH) and the upload resumes from it', async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'chunkstream-tus-kill-'));
+    dir = await tempDir('tus-kill');
     child = await start();
     const data = Buffer.from(bytes(30 * CHUNK + 321, 11));
     const chunkSize = 3 * CHUNK + 1000; // not a multiple of ours: PATCHes end mid-chunk

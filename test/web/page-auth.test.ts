@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type Browser } from '../helpers/browser.js';
 import { bytes } from '../helpers/core.js';
 import { assertBuilt, serve, type ServeChild } from '../helpers/http-cli.js';
+import { tempDir } from '../helpers/core.js';
 
 // `chunkstream serve --token`: the page asks for the token, keeps it for the tab only, and says
 // clearly when it is wrong or when the server goes away.
@@ -16,14 +16,13 @@ const TOKEN = 'page-auth-s3cret';
 
 beforeAll(async () => {
   assertBuilt();
-  tmp = await mkdtemp(path.join(tmpdir(), 'cs-web-auth-'));
+  tmp = await tempDir('web-auth');
   browser = await launchBrowser();
   server = await serve(['--port', '0', '--dir', path.join(tmp, 'store'), '--token', TOKEN]);
 });
 afterAll(async () => {
   await server?.stop();
   await browser?.close();
-  await rm(tmp, { recursive: true, force: true });
 });
 
 describe('the web page on a server with tokens', () => {

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +7,7 @@ import { bytes } from '../helpers/core.js';
 import { launchBrowser, type Browser, type WatchedPage } from '../helpers/browser.js';
 import { assertBuilt, serve, type ServeChild } from '../helpers/http-cli.js';
 import { startProxy, type Proxy } from '../helpers/ws-fault-proxy.js';
+import { tempDir } from '../helpers/core.js';
 
 // The page as users get it: `chunkstream serve` (the built CLI, dist/web assets), in headless
 // Chromium, driven through its controls. 64 KiB chunks, so a few MB make many chunks to cut between.
@@ -21,7 +21,7 @@ let n = 0;
 beforeAll(async () => {
   assertBuilt();
   browser = await launchBrowser();
-  tmp = await mkdtemp(path.join(tmpdir(), 'cs-web-page-'));
+  tmp = await tempDir('web-page');
 });
 afterEach(async () => {
   // Pages first: a page left open would go on redialling a server that is gone.
@@ -31,7 +31,6 @@ afterEach(async () => {
 });
 afterAll(async () => {
   await browser?.close();
-  await rm(tmp, { recursive: true, force: true });
 });
 
 async function server(...flags: string[]): Promise<{ url: string; dir: string }> {
@@ -56,6 +55,18 @@ async function localFile(name: string, size: number): Promise<{ path: string; sh
   const p = path.join(dir, name);
   await writeFile(p, data);
   return { path: p, data, sha256: createHash('sha256').update(data).digest('hex') };
+}
+
+/** The page on a proxied server picks a new local file for upload; `fault` is armed before and reached after the pick. */
+async function pickThroughFault(name: string, size: number, fault: (proxy: Proxy) => Promise<void>) {
+  const { url, proxy } = await proxied();
+  const f = await localFile(name, size);
+  const { page, problems } = await open(url);
+  await page.getByRole('heading', { name: 'Files' }).waitFor();
+  const reached = fault(proxy);
+  await page.getByLabel(/choose files/).setInputFiles(f.path);
+  await reached;
+  return { url, proxy, f, page, problems };
 }
 
 async function open(url: string): Promise<WatchedPage> {
@@ -155,13 +166,7 @@ describe('the web page in Chromium', () => {
   });
 
   it('completes an upload whose connection is cut half-way, by itself', async () => {
-    const { url, proxy } = await proxied();
-    const f = await localFile('cut.bin', 3 * 1024 * 1024);
-    const { page, problems } = await open(url);
-    await page.getByRole('heading', { name: 'Files' }).waitFor();
-    const cut = proxy.cutAfter(1024 * 1024);
-    await page.getByLabel(/choose files/).setInputFiles(f.path);
-    await cut;
+    const { url, proxy, f, page, problems } = await pickThroughFault('cut.bin', 3 * 1024 * 1024, (p) => p.cutAfter(1024 * 1024));
     await transfer(page, 'cut.bin', 'done').waitFor();
     await fileRow(page, 'cut.bin').waitFor();
     expect(proxy.wsConnections).toBeGreaterThanOrEqual(2); // it reconnected
@@ -170,14 +175,8 @@ describe('the web page in Chromium', () => {
   });
 
   it('resumes an upload cut by a page reload when the same file is picked again', async () => {
-    const { url, proxy } = await proxied();
-    const f = await localFile('big.iso', 4 * 1024 * 1024);
-    const { page, problems } = await open(url);
-    await page.getByRole('heading', { name: 'Files' }).waitFor();
     // Half-way, the connection goes and stays away: the reload happens mid-upload.
-    const cut = proxy.cutAfter(2 * 1024 * 1024);
-    await page.getByLabel(/choose files/).setInputFiles(f.path);
-    await cut;
+    const { url, proxy, f, page, problems } = await pickThroughFault('big.iso', 4 * 1024 * 1024, (p) => p.cutAfter(2 * 1024 * 1024));
     proxy.refuseWs = true;
     const sentBefore = proxy.wsUp;
     expect(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('chunkstream.upload:')).length)).toBe(1);
@@ -198,13 +197,7 @@ describe('the web page in Chromium', () => {
   });
 
   it('cancels an upload: nothing is committed and its resume id is forgotten', async () => {
-    const { url, proxy } = await proxied();
-    const f = await localFile('cancel-me.bin', 2 * 1024 * 1024);
-    const { page, problems } = await open(url);
-    await page.getByRole('heading', { name: 'Files' }).waitFor();
-    const held = proxy.holdAfter(512 * 1024);
-    await page.getByLabel(/choose files/).setInputFiles(f.path);
-    await held;
+    const { url, proxy, f, page, problems } = await pickThroughFault('cancel-me.bin', 2 * 1024 * 1024, (p) => p.holdAfter(512 * 1024));
     await transfer(page, 'cancel-me.bin', 'active').waitFor();
     expect(await transfer(page, 'cancel-me.bin', 'active').innerText()).toMatch(/\d+%/); // its progress line (test/web/format.test.ts)
     // The same file again while it is on its way is refused: two uploads would fight over one id.

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type Browser } from '../helpers/browser.js';
 import { assertBuilt, serve, type ServeChild } from '../helpers/http-cli.js';
 import { startProxy, type Proxy } from '../helpers/ws-fault-proxy.js';
+import { bytes, tempDir } from '../helpers/core.js';
 
 // The browser build of the SDK (/client.js, as served) in Chromium, imported by a page of the
 // server's origin. The in-page code is passed as strings: vitest rewrites `import()` in test
@@ -20,7 +20,7 @@ let problems: string[];
 
 beforeAll(async () => {
   assertBuilt();
-  tmp = await mkdtemp(path.join(tmpdir(), 'cs-web-sdk-'));
+  tmp = await tempDir('web-sdk');
   server = await serve(['--port', '0', '--dir', path.join(tmp, 'store'), '--chunk-size', '64KiB']);
   proxy = await startProxy(Number(new URL(server.url).port));
   browser = await launchBrowser();
@@ -51,20 +51,10 @@ afterAll(async () => {
   await browser?.close();
   await proxy?.close();
   await server?.stop();
-  await rm(tmp, { recursive: true, force: true });
 });
 
-const pattern = (n: number, seed: number) => {
-  const out = new Uint8Array(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-};
+// The page's pattern(n, seed) above is this, run in the browser.
+const pattern = bytes;
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 describe('the SDK in Chromium (/client.js)', () => {

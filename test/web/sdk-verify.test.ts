@@ -1,18 +1,17 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type Browser, type WatchedPage } from '../helpers/browser.js';
-import { bytes } from '../helpers/core.js';
+import { bytes, CHUNK } from '../helpers/core.js';
 import { flipProxy } from '../helpers/flip-proxy.js';
 import { assertBuilt, serve, type ServeChild } from '../helpers/http-cli.js';
+import { tempDir } from '../helpers/core.js';
 
 // The browser SDK checks every whole chunk itself before delivering it: on its hashing worker
 // (hash-worker.js, beside client.js), or on the page's thread where no worker can run. A byte
 // flipped in transit between a real server and Chromium (a TCP proxy that edits one WebSocket
 // message) must fail the download with code `integrity` and deliver nothing of that chunk.
-const CHUNK = 64 * 1024;
 let browser: Browser;
 let tmp: string;
 let server: ServeChild;
@@ -22,7 +21,7 @@ const pages: WatchedPage[] = [];
 
 beforeAll(async () => {
   assertBuilt();
-  tmp = await mkdtemp(path.join(tmpdir(), 'cs-web-verify-'));
+  tmp = await tempDir('web-verify');
   // The page is the server's; its WebSocket goes to the proxy's port, another origin to the server.
   server = await serve(['--port', '0', '--dir', path.join(tmp, 'store'), '--chunk-size', '64KiB', '--allow-origin', '*']);
   data = Buffer.from(bytes(5 * CHUNK + 9, 23));
@@ -36,7 +35,6 @@ afterEach(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.stop();
-  await rm(tmp, { recursive: true, force: true });
 });
 
 interface Outcome {

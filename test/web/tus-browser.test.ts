@@ -1,12 +1,12 @@
-import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type Browser } from '../helpers/browser.js';
 import { assertBuilt, serve, type ServeChild } from '../helpers/http-cli.js';
 import { request } from '../helpers/http-server.js';
+import { tempDir } from '../helpers/core.js';
 
 // tus from a browser: tus-js-client's browser build, once on the server's own page (the token the
 // page keeps for its tab) and once on another origin's page (Uppy's case: CORS, preflights).
@@ -39,7 +39,7 @@ const UPLOAD = ([endpoint, token, name, text]: string[]) =>
 
 beforeAll(async () => {
   assertBuilt();
-  tmp = await mkdtemp(path.join(tmpdir(), 'cs-web-tus-'));
+  tmp = await tempDir('web-tus');
   const tusJs = await readFile(TUS_JS);
   app = http.createServer((req, res) => {
     if (req.url === '/tus.js') return void res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(tusJs);
@@ -54,7 +54,6 @@ afterAll(async () => {
   await server?.stop();
   await browser?.close();
   await new Promise((resolve) => app?.close(resolve));
-  await rm(tmp, { recursive: true, force: true });
 });
 
 async function stored(id: string): Promise<{ name: string; body: string }> {

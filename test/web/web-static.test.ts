@@ -1,13 +1,13 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../src/gateway/server.js';
 import { defaultWebDir, PAGE_CSP } from '../../src/gateway/web.js';
+import { tempDir } from '../helpers/core.js';
 
 let server: RunningServer;
 let open: RunningServer;
@@ -15,14 +15,13 @@ let dir: string;
 const TOKEN = 'web-static-token';
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'cs-web-static-'));
+  dir = await tempDir('web-static');
   server = await startServer({ port: 0, dir: path.join(dir, 'a'), tokens: [TOKEN] });
   open = await startServer({ port: 0, dir: path.join(dir, 'b') });
 });
 afterAll(async () => {
   await server?.close();
   await open?.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 /** A raw request, so paths reach the server exactly as written (fetch would normalise `..`). */

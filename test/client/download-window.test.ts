@@ -16,7 +16,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-describe('review: client download window', () => {
+describe('client download window', () => {
   // window 0 granted no credit and renewed none: the Observable never completed nor failed.
   it.each([0, -1, 1.5, Number.NaN])('window %s fails at once with invalid_option', async (window) => {
     const r = await lastValueFrom(client.download(id, { window }).pipe(toArray())).then(

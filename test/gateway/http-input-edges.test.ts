@@ -1,13 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { encodeFrame, FrameType } from '../../src/protocol/frames.js';
-import { request, startTestServer, upload, type TestServer } from '../helpers/http-server.js';
+import { request, upload, testServerPerSuite } from '../helpers/http-server.js';
 
-let t: TestServer;
-beforeAll(async () => {
-  t = await startTestServer();
-});
-afterAll(() => t.close());
+const t = testServerPerSuite();
 
 /** Uploads `data` over a raw WebSocket with an exact JSON text for the upload message. */
 async function wsUpload(uploadJson: string, data: Uint8Array): Promise<{ id: string; name: string }> {
@@ -35,7 +31,7 @@ async function wsUpload(uploadJson: string, data: Uint8Array): Promise<{ id: str
   }
 }
 
-describe('review: HTTP edge cases', () => {
+describe('HTTP edge cases', () => {
   it('a name with a lone UTF-16 surrogate is refused at upload, naming the field', async () => {
     // JSON "\ud800" parses to a lone surrogate; such a name once broke Content-Disposition (500).
     await expect(wsUpload('{"type":"upload","stream":1,"name":"a\\ud800b.txt"}', new TextEncoder().encode('hi'))).rejects.toThrow(
@@ -62,7 +58,7 @@ describe('review: HTTP edge cases', () => {
   });
 });
 
-describe('review: Content-Disposition', () => {
+describe('Content-Disposition', () => {
   it('still encodes a name with a lone surrogate (a manifest from elsewhere) instead of throwing', async () => {
     const { contentDisposition } = await import('../../src/gateway/http-util.js');
     expect(contentDisposition('a\ud800b.txt')).toBe(`attachment; filename=a_b.txt; filename*=UTF-8''a%EF%BF%BDb.txt`);

@@ -1,10 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../src/gateway/server.js';
 import { createMemoryStore, openStore, type Store } from '../../src/index.js';
+import { tempDir } from '../helpers/core.js';
 
 // Slow or stalled clients must not pin a socket (and an upload's buffers) forever.
 let running: RunningServer | undefined;
@@ -14,12 +12,11 @@ let dir: string | undefined;
 afterEach(async () => {
   await running?.close();
   await store?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
   running = store = dir = undefined;
 });
 
 async function start(o: { headersTimeoutMs?: number; bodyIdleTimeoutMs?: number }) {
-  dir = await mkdtemp(path.join(tmpdir(), 'chunkstream-review-'));
+  dir = await tempDir('http-timeouts');
   store = openStore({ chunkStore: createMemoryStore(), chunkSize: 64 * 1024 });
   running = await startServer({ store, port: 0, host: '127.0.0.1', dir, ...o });
   return running;
@@ -36,7 +33,7 @@ function connect(port: number) {
   return { sock, opened, closed, received: () => text };
 }
 
-describe('review: HTTP timeouts', () => {
+describe('HTTP timeouts', () => {
   it('a client trickling its headers (slowloris) is disconnected by headersTimeout', async () => {
     const r = await start({ headersTimeoutMs: 200 });
     expect(r.server.headersTimeout).toBe(200); // Node's default with requestTimeout 0 was 0: off
@@ -60,18 +57,14 @@ describe('review: HTTP timeouts', () => {
     const oneByte = connect(r.port);
     await Promise.all([silent.opened, oneByte.opened]);
     oneByte.sock.write('G');
-    const gone = await Promise.race([
-      Promise.all([silent.closed, oneByte.closed]).then(() => true),
-      new Promise<false>((resolve) => setTimeout(() => resolve(false), 10_000).unref()),
-    ]);
-    expect(gone).toBe(true);
+    await Promise.all([silent.closed, oneByte.closed]); // a socket left open fails the test by its timeout
     // A prompt request on a fresh socket is unaffected.
     const ok = connect(r.port);
     await ok.opened;
     ok.sock.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
     await ok.closed;
     expect(ok.received()).toMatch(/^HTTP\/1\.1 200/);
-  });
+  }, 15_000); // a socket the server never closes fails here
 
   it('an upload whose client stalls mid-body gets 408 timeout; nothing committed, nothing held', async () => {
     const r = await start({ bodyIdleTimeoutMs: 300 });
@@ -79,15 +72,13 @@ describe('review: HTTP timeouts', () => {
     await c.opened;
     c.sock.write('PUT /v1/files?name=stalled.bin HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000000\r\n\r\n');
     c.sock.write(Buffer.alloc(100_000, 7)); // then nothing more, socket left open
-    await Promise.race([c.closed, new Promise((resolve) => setTimeout(resolve, 10_000))]);
-    expect(c.sock.destroyed || c.received().length > 0).toBe(true);
+    await c.closed; // the server closes the connection after the 408
     expect(c.received()).toMatch(/^HTTP\/1\.1 408/);
     const body = c.received().slice(c.received().indexOf('\r\n\r\n') + 4);
     expect(JSON.parse(body).error.code).toBe('timeout');
-    await c.closed; // the server closes the connection after the 408
     expect(store!.gauge.held).toBe(0);
     expect(await store!.list()).toEqual([]);
-  });
+  }, 15_000);
 
   it('a slow-but-steady upload body is not cut by the idle limit', async () => {
     const r = await start({ bodyIdleTimeoutMs: 2000 });

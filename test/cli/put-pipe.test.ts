@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, cli } from '../helpers/http-cli.js';
 import { request, startTestServer, type TestServer } from '../helpers/http-server.js';
+import { tempDir } from '../helpers/core.js';
 
 // `put <(cmd)`, `put /dev/stdin` or a named pipe: stat() says 0 bytes for those, and that 0
 // was sent as the expected size, so every such upload failed with "more than the expected 0 bytes".
@@ -13,12 +13,11 @@ let dir: string;
 let t: TestServer;
 beforeAll(async () => {
   assertBuilt();
-  dir = await mkdtemp(path.join(tmpdir(), 'chunkstream-review-cli-'));
+  dir = await tempDir('put-pipe');
   t = await startTestServer();
 });
 afterAll(async () => {
   await t.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 /** A named pipe that yields `data` once a reader opens it. */
@@ -30,7 +29,7 @@ function fifo(name: string, data: Buffer): string {
   return p;
 }
 
-describe('review: chunkstream put from a pipe', () => {
+describe('chunkstream put from a pipe', () => {
   const data = Buffer.alloc(150_000, 5);
 
   it('a local put of a named pipe stores all of its bytes', async () => {

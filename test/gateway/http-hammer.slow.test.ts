@@ -1,14 +1,11 @@
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { request, startTestServer, upload, type TestServer } from '../helpers/http-server.js';
+import { describe, expect, it } from 'vitest';
+import { eventually } from '../helpers/eventually.js';
+import { request, upload, testServerPerSuite } from '../helpers/http-server.js';
 
 // 2000 malformed, truncated or abandoned requests on raw sockets: the server must stay up,
 // answer healthz, hold no bytes and keep the one good file intact.
-let t: TestServer;
-beforeAll(async () => {
-  t = await startTestServer();
-});
-afterAll(() => t.close());
+const t = testServerPerSuite();
 
 type Probe = { bytes: string | Buffer; cut?: boolean };
 
@@ -58,7 +55,7 @@ function fire(port: number, p: Probe): Promise<void> {
   });
 }
 
-describe('review: HTTP hammer', () => {
+describe('HTTP hammer', () => {
   it('2000 hostile requests leave the server up, nothing held, the good file intact', async () => {
     const data = Buffer.alloc(200_000, 9);
     const good = await upload(t.url, 'good.bin', data);
@@ -70,11 +67,8 @@ describe('review: HTTP hammer', () => {
     await Promise.all(Array.from({ length: 16 }, worker));
 
     expect((await request(`${t.url}/healthz`)).json()).toEqual({ ok: true });
-    // Aborted transfers release asynchronously (teardown after 'close'): bounded polling.
-    for (let i = 0; i < 200 && t.store.gauge.held !== 0; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    expect(t.store.gauge.held).toBe(0);
+    // Aborted transfers release asynchronously (teardown after 'close').
+    await eventually(() => t.store.gauge.held === 0, 'the aborted transfers to release their bytes');
     const names = (await t.store.list()).map((f) => f.name).sort();
     expect(names).toEqual(['good.bin']);
     const back = await request(`${t.url}/v1/files/${good.id}`);

@@ -2,6 +2,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { encodeFrame, FrameType } from '../../src/protocol/frames.js';
+import { eventually } from '../helpers/eventually.js';
 import { request, startTestServer, upload, type TestServer } from '../helpers/http-server.js';
 
 // Connections that vanish at every stage (mid-handshake, mid-upload, mid-download, after
@@ -54,20 +55,18 @@ function session(kind: number): Promise<void> {
   });
 }
 
-describe('review: WebSocket churn', () => {
+describe('WebSocket churn', () => {
   it('400 sessions dropped at every stage leave nothing held and no connection tracked', async () => {
     let next = 0;
     const worker = async () => {
       for (let i = next++; i < 400; i = next++) await session(i % 4);
     };
     await Promise.all(Array.from({ length: 8 }, worker));
-    // Teardown after 'close' is asynchronous (aborted reads settle): bounded polling.
-    for (let i = 0; i < 300 && t.store.gauge.held !== 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(t.store.gauge.held).toBe(0);
+    // Teardown after 'close' is asynchronous (aborted reads settle).
+    await eventually(() => t.store.gauge.held === 0, 'the dropped sessions to release their bytes');
     const connections = () =>
       new Promise<number>((resolve, reject) => t.running.server.getConnections((e, n) => (e ? reject(e) : resolve(n))));
-    for (let i = 0; i < 300 && (await connections()) !== 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(await connections()).toBe(0);
+    await eventually(async () => (await connections()) === 0, 'the server to track no connection');
     expect((await request(`${t.url}/healthz`)).status).toBe(200);
     expect((await t.store.list()).map((f) => f.name)).toEqual(['churn.bin']);
     const back = await request(`${t.url}/v1/files/${id}`);

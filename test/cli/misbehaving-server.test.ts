@@ -44,7 +44,7 @@ async function bounded(args: string[]): Promise<CliResult | 'hung'> {
   }
 }
 
-describe('review: CLI against a misbehaving server', () => {
+describe('CLI against a misbehaving server', () => {
   it('get --range refuses a 200 whole-file answer instead of printing the wrong bytes', async () => {
     const r = await bounded(['get', ID, '--range', '0-4', '--server', url]);
     expect(r).not.toBe('hung');

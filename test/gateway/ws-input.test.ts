@@ -14,7 +14,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-describe('review: hostile WebSocket input gets a coded bad_request, not internal', () => {
+describe('hostile WebSocket input gets a coded bad_request, not internal', () => {
   it('a message type nested 300k arrays deep (fits in one frame) names the field', async () => {
     // JSON.parse copes; echoing the value with JSON.stringify overflowed the stack → `internal`.
     const depth = 300_000;

@@ -1,8 +1,8 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, cli } from '../helpers/http-cli.js';
+import { tempDir } from '../helpers/core.js';
 
 // README: `chunkstream get ID --range 0-99` "(also A- and -N)". node:util parseArgs refuses a
 // separate value starting with "-" ("argument is ambiguous"): `--range -5` exited 2.
@@ -10,15 +10,14 @@ let dir: string;
 let id: string;
 beforeAll(async () => {
   assertBuilt();
-  dir = await mkdtemp(path.join(tmpdir(), 'chunkstream-review-args-'));
+  dir = await tempDir('get-range');
   await writeFile(path.join(dir, 'f.txt'), 'hello world');
   const put = await cli(['put', path.join(dir, 'f.txt'), '--dir', path.join(dir, 's')]);
   expect(put.code).toBe(0);
   id = put.stdout.toString().trim();
 });
-afterAll(() => rm(dir, { recursive: true, force: true }));
 
-describe('review: CLI suffix ranges', () => {
+describe('CLI suffix ranges', () => {
   it('get --range -5 prints the last 5 bytes, like --range=-5', async () => {
     for (const args of [['--range', '-5'], ['--range=-5']]) {
       const r = await cli(['get', id, ...args, '--dir', path.join(dir, 's')]);
