@@ -26,6 +26,11 @@ describe('client download window', () => {
     expect(r).toMatch(/^invalid_option: .*window/);
   });
 
+  it('an unknown option (a misspelt window) fails at once, naming it', async () => {
+    const err = await lastValueFrom(client.download(id, { windw: 4 } as never)).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'invalid_option', option: 'windw' });
+  });
+
   it('the connection still serves a download with a valid window', async () => {
     const parts = await lastValueFrom(client.download(id, { window: 1 }).pipe(toArray()));
     expect(parts.reduce((n, p) => n + p.byteLength, 0)).toBe(200_000);
