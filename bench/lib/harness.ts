@@ -134,18 +134,28 @@ export async function runCases(suiteName: string, cases: BenchCase[]): Promise<C
   );
   return cases.map((c) => {
     const r = summary.results.find((x) => x.name === c.name);
-    const t = times.get(c.name)!;
-    const med = median(t);
-    return {
-      name: c.name,
-      params: c.params ?? {},
-      ...(c.bytes !== undefined ? { bytes: c.bytes, mbps: c.bytes / MB / (med / 1000) } : {}),
-      timesMs: t.map((x) => Math.round(x * 1000) / 1000),
-      medianMs: med,
-      minMs: Math.min(...t),
-      benny: { ops: r?.ops ?? 0, margin: r?.margin ?? 0, samples: r?.samples ?? 0 },
-    };
+    return caseResult(c, times.get(c.name)!, 3, () => ({ ops: r?.ops ?? 0, margin: r?.margin ?? 0, samples: r?.samples ?? 0 }));
   });
+}
+
+/** One case's result from its sample times (ms): medians, MB/s when the case says its bytes. */
+export function caseResult(
+  c: { name: string; params?: Record<string, string | number | boolean>; bytes?: number },
+  t: number[],
+  decimals: number,
+  stats: (medianMs: number) => CaseResult['benny'],
+): CaseResult {
+  const med = median(t);
+  const scale = 10 ** decimals;
+  return {
+    name: c.name,
+    params: c.params ?? {},
+    ...(c.bytes !== undefined ? { bytes: c.bytes, mbps: c.bytes / MB / (med / 1000) } : {}),
+    timesMs: t.map((x) => Math.round(x * scale) / scale),
+    medianMs: med,
+    minMs: Math.min(...t),
+    benny: stats(med),
+  };
 }
 
 declare const gc: (() => void) | undefined;

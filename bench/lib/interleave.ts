@@ -4,7 +4,7 @@
  * (a CLI put, curl against a server) are timed as processes: what a user waits for.
  */
 import { spawn } from 'node:child_process';
-import { MB, QUICK, median, type CaseResult } from './harness.js';
+import { QUICK, caseResult, median, type CaseResult } from './harness.js';
 
 export interface TimedCase {
   name: string;
@@ -56,16 +56,7 @@ export async function runInterleaved(cases: TimedCase[], options: { reps?: numbe
   }
   return cases.map((c) => {
     const t = times.get(c.name)!;
-    const med = median(t);
-    return {
-      name: c.name,
-      params: c.params ?? {},
-      ...(c.bytes !== undefined ? { bytes: c.bytes, mbps: c.bytes / MB / (med / 1000) } : {}),
-      timesMs: t.map((x) => Math.round(x * 10) / 10),
-      medianMs: med,
-      minMs: Math.min(...t),
-      benny: { ops: 1000 / med, margin: spread(t), samples: t.length },
-    };
+    return caseResult(c, t, 1, (med) => ({ ops: 1000 / med, margin: spread(t), samples: t.length }));
   });
 }
 
