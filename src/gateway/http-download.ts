@@ -21,16 +21,17 @@ export async function serveFile({ store, req, res, signal, budget }: RequestCont
   if (answer.kind === 'not_modified') return void res.writeHead(304, answer.headers).end();
   if (answer.kind === 'error') return sendError(res, answer.error, answer.headers);
   const parts = bodyReads(answer.segments, manifest.chunkSize);
-  const reads = parts.flatMap((p) => ('items' in p ? [planDownload(manifest, p.span)] : []));
-  if (reads.length > 0) {
+  // Planned once: for the reservation here and for the reads sendBody streams (keyed by the read's span).
+  const plans = new Map(parts.flatMap((p) => ('items' in p ? [[p.span, planDownload(manifest, p.span)] as const] : [])));
+  if (plans.size > 0) {
     // Reads run one after the other: the largest one's bound is the transfer's.
-    const reservation = budget.reserve(Math.max(...reads.map((p) => p.bound(store.options.downloadConcurrency)))); // busy → 503
+    const reservation = budget.reserve(Math.max(...[...plans.values()].map((p) => p.bound(store.options.downloadConcurrency)))); // busy → 503
     res.once('close', reservation.release);
     if (res.destroyed) reservation.release(); // 'close' may have gone by already
   }
   // Lent buffers go straight to a kernel socket; an in-process one gets copies (it may keep references).
   const lend = copiesOnWrite(res.socket);
   const meter = requestMeter(req); // the protocol label and the access log's bytes
-  const source: SpanSource = (span, demand) => store.read(planDownload(manifest, span), { demand, signal, lend, meter });
+  const source: SpanSource = (span, demand) => store.read(plans.get(span) ?? planDownload(manifest, span), { demand, signal, lend, meter });
   await sendBody(res, answer.status, answer.headers, parts, source);
 }
