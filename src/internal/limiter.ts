@@ -48,9 +48,4 @@ export class Limiter {
     next.signal?.removeEventListener('abort', next.onAbort!);
     next.resolve(); // the freed place passes straight to the next waiter
   }
-
-  /** Holders now (for tests and diagnostics). */
-  get inUse(): number {
-    return this.held;
-  }
 }
