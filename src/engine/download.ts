@@ -39,17 +39,19 @@ interface Piece {
  * The ordered parallel read of a plan's chunks into reusable slabs:
  *
  *   chunks:  0----1----2----3|          (indexes: tiny)
- *   reads:   [0 ][1][2  ][3]            (≤ concurrency store reads in flight, each into a slab)
+ *   reads:   [0 ][1][2  ][3]            (≤ concurrency store reads in flight, each into a slab taken late)
  *   hashes:      [0] [1][2] [3]         (on a hash thread, in place, while the next reads already wait)
  *   out:     ----0-12----3|             (strictly in order; edges sliced to the range)
  *
- * Two limits, because a store read's latency holds no bytes worth hiding behind but its buffer
- * does: `concurrency` store reads at once, and (concurrency + 1) slabs out at once — a slab is
- * out from before its read until the consumer let go of its chunk (acknowledged it, or `next`
- * returned). So a chunk's verification, its wait for its turn and its delivery overlap the next
- * chunk's read (at concurrency 1: read i + 1 waits out its latency while chunk i is hashed and
- * delivered), and the transfer never holds more than (concurrency + 1) × chunkSize, counted in the
- * gauge from `take` to `give`, whatever the consumer's speed.
+ * Two limits, because a store read's latency holds no bytes but its buffer does: `concurrency`
+ * store reads at once, and (concurrency + 1) slabs out at once. A read takes its slab only when
+ * its bytes are about to arrive (the store asks for it: `lateInto`), so reads wait out their
+ * latency while every slab is busy; a slab is out from then until the consumer let go of its
+ * chunk (acknowledged it, or `next` returned). So a chunk's verification, its wait for its turn
+ * and its delivery overlap the next reads (at concurrency 1: read i + 1 waits out its latency
+ * while chunk i is hashed and delivered), and the transfer never holds more than
+ * (concurrency + 1) × chunkSize, counted in the gauge from `take` to `give`, whatever the
+ * consumer's speed.
  */
 export function readPlan(ctx: EngineContext, plan: DownloadPlan, options: Omit<DownloadOptions, 'range'> = {}): Observable<Uint8Array> {
   if (plan.length === 0) return EMPTY;
@@ -60,9 +62,25 @@ export function readPlan(ctx: EngineContext, plan: DownloadPlan, options: Omit<D
     const room = new Limiter(n + 1);
     const reads = new Limiter(n);
     const lend = options.lend === true;
+    // Slabs are granted in chunk order: a later chunk whose bytes came first never takes the slab
+    // an earlier one needs (that could leave every slab with chunks that must wait for it).
+    let turn: Promise<void> = Promise.resolve();
     const read = async (i: number): Promise<Piece> => {
-      await room.acquire(t.signal);
-      const slab = pool.take();
+      const myTurn = turn;
+      let passTurn!: () => void;
+      turn = new Promise<void>((resolve) => (passTurn = resolve));
+      let slab: Slab | undefined;
+      const takeSlab = async (): Promise<Slab> => {
+        try {
+          await myTurn;
+          const room$ = room.acquire(t.signal); // queued now, so the next chunk queues behind it
+          passTurn();
+          await room$;
+        } finally {
+          passTurn();
+        }
+        return (slab = pool.take());
+      };
       try {
         await reads.acquire(t.signal);
         let reading = true;
@@ -73,23 +91,26 @@ export function readPlan(ctx: EngineContext, plan: DownloadPlan, options: Omit<D
         };
         let view: Buffer;
         try {
-          view = await readVerified(ctx.store, m.chunks[i]!, slab, { fileId: m.id, index: i }, t.signal, readDone);
+          view = await readVerified(ctx.store, m.chunks[i]!, takeSlab, { fileId: m.id, index: i }, t.signal, readDone);
         } finally {
           readDone();
         }
         const base = i * m.chunkSize;
         const from = i === plan.first ? plan.start - base : 0;
         const to = i === plan.last ? plan.end - base + 1 : view.byteLength;
-        return { bytes: from === 0 && to === view.byteLength ? view : view.subarray(from, to), slab };
+        return { bytes: from === 0 && to === view.byteLength ? view : view.subarray(from, to), slab: slab! };
       } catch (err) {
-        pool.give(slab); // failed or aborted: nothing writes into it any more
-        room.release();
+        passTurn();
+        if (slab) {
+          pool.give(slab); // failed or aborted: nothing writes into it any more
+          room.release();
+        }
         throw err;
       }
     };
     return from(Array.from({ length: plan.chunks }, (_, k) => plan.first + k)).pipe(
-      // One slot per slab; `room` and `reads` inside `read` do the limiting.
-      concatMapEager(read, n + 1, {
+      // A slot for each slab and each read waiting without one; `room` and `reads` do the limiting.
+      concatMapEager(read, 2 * n + 1, {
         demand: options.demand,
         weigh: (p) => p.bytes.byteLength,
         release: (p, reusable) => {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants, promises as fsp } from 'node:fs';
 import path from 'node:path';
+import type { LateBuffer } from './types.js';
 
 /** The file-system work behind the fs store: temp files, syncs, links and positional reads. */
 
@@ -69,17 +70,21 @@ export async function writeTemp(tmpDir: string, data: Uint8Array, sync: boolean,
   return tmp;
 }
 
-/** Reads from the start of `file` into `target` with positional reads: one read for a chunk in the page cache. */
-export async function readFileInto(file: string, target: Uint8Array): Promise<number> {
+/**
+ * Reads from the start of `file` into `into` with positional reads (one read for a chunk in the
+ * page cache); a late buffer is taken once the file is open. Resolves the view that was filled.
+ */
+export async function readFileInto(file: string, into: Uint8Array | LateBuffer): Promise<Uint8Array> {
   const h = await fsp.open(file, 'r');
   try {
+    const target = into instanceof Uint8Array ? into : await into.take();
     let n = 0;
     while (n < target.byteLength) {
       const { bytesRead } = await h.read(target, n, target.byteLength - n, n);
       if (bytesRead === 0) break;
       n += bytesRead;
     }
-    return n;
+    return target.subarray(0, n);
   } finally {
     await h.close();
   }

@@ -116,7 +116,8 @@ export function createFsStore(dir: string, options: FsStoreOptions = {}): ChunkS
       throwIfAborted(opts.signal);
       try {
         if (opts.range) return await readRange(file, opts.range.start, opts.range.end);
-        if (opts.into) return opts.into.subarray(0, await readFileInto(file, opts.into));
+        if (opts.into) return await readFileInto(file, opts.into);
+        if (opts.lateInto) return await readFileInto(file, opts.lateInto);
         return await readWhole(file);
       } catch (err) {
         return fail('get', key, err, opts.signal);

@@ -40,10 +40,11 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): ChunkStore 
       throwIfAborted(options.signal);
       const o = objects.get(key);
       if (!o) throw new NotFoundError(`object ${key}`);
-      if (options.into && !options.range) {
-        const n = Math.min(options.into.byteLength, o.data.byteLength);
-        options.into.set(o.data.subarray(0, n));
-        return options.into.subarray(0, n);
+      const into = options.range ? undefined : (options.into ?? (await options.lateInto?.take()));
+      if (into) {
+        const n = Math.min(into.byteLength, o.data.byteLength);
+        into.set(o.data.subarray(0, n));
+        return into.subarray(0, n);
       }
       return copy(sliceRange(o.data, options.range));
     },

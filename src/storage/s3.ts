@@ -14,7 +14,7 @@ import { resolveOptions } from '../internal/options.js';
 import { conditionalPuts, PROBE_PREFIX } from './s3-conditional.js';
 import { BodyError, isMissing, readBody, readBodyInto, statusOf, toStoreError } from './s3-support.js';
 import { checkKey } from './util.js';
-import type { CallOptions, ChunkStore, GetOptions, PutOptions, PutResult, StoredObject } from './types.js';
+import type { CallOptions, ChunkStore, GetOptions, LateBuffer, PutOptions, PutResult, StoredObject } from './types.js';
 
 const s3OptionsSchema = z
   .object({
@@ -154,19 +154,31 @@ export function createS3Store(options: S3StoreOptions): S3Store {
     }
   };
 
-  /** A whole object into the caller's buffer: ranged, so a corrupt (longer) object never sends more than it holds. */
-  const readInto = (key: string, into: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> => {
-    if (into.byteLength === 0) return Promise.resolve(into);
+  /**
+   * A whole object into the caller's buffer: ranged, so a corrupt (longer) object never sends more
+   * than it holds. A late buffer is taken when the response arrived (and kept for a retry).
+   */
+  const readInto = (key: string, into: Uint8Array | LateBuffer, signal?: AbortSignal): Promise<Uint8Array> => {
+    const size = into instanceof Uint8Array ? into.byteLength : into.size;
+    let target = into instanceof Uint8Array ? into : undefined;
+    if (size === 0) return into instanceof Uint8Array ? Promise.resolve(into) : into.take();
     return withBodyRetries(key, signal, async () => {
       const out = await send('get', key, signal, (so) =>
-        client.send(new GetObjectCommand({ Bucket, Key: full(key), Range: `bytes=0-${into.byteLength - 1}` }), so),
+        client.send(new GetObjectCommand({ Bucket, Key: full(key), Range: `bytes=0-${size - 1}` }), so),
       );
+      try {
+        target ??= await (into as LateBuffer).take();
+      } catch (err) {
+        (out.Body as { destroy?: () => void } | undefined)?.destroy?.();
+        throw err;
+      }
+      const buf = target;
       // A server that ignores Range (a 200 with everything) is read only as far as the buffer goes.
-      const n = await readBodyInto(out.Body, into, Math.min(out.ContentLength ?? 0, into.byteLength), signal).catch((err) => {
-        if (err instanceof BodyError && /longer than/.test(err.message)) return into.byteLength;
+      const n = await readBodyInto(out.Body, buf, Math.min(out.ContentLength ?? 0, size), signal).catch((err) => {
+        if (err instanceof BodyError && /longer than/.test(err.message)) return size;
         throw err;
       });
-      return into.subarray(0, n);
+      return buf.subarray(0, n);
     });
   };
 
@@ -192,7 +204,8 @@ export function createS3Store(options: S3StoreOptions): S3Store {
     async get(key: string, opts: GetOptions = {}): Promise<Uint8Array> {
       full(key);
       if (opts.range) checkRange(opts.range);
-      if (opts.into && !opts.range) return readInto(key, opts.into, opts.signal);
+      const into = opts.range ? undefined : (opts.into ?? opts.lateInto);
+      if (into) return readInto(key, into, opts.signal);
       try {
         return await withBodyRetries(key, opts.signal, () => getOnce(key, opts));
       } catch (err) {

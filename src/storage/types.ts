@@ -76,6 +76,19 @@ export interface GetOptions extends CallOptions {
    * when it is a view of `into`, and the whole object otherwise.
    */
   into?: Uint8Array;
+  /**
+   * `into`, taken late: the store calls `take()` (at most once) only when the object's bytes are
+   * about to arrive — after a remote store's time to first byte, after a wrapper's delay — and
+   * reads into the buffer it resolves (`size` bytes) as it would into `into`. A caller with few
+   * buffers can so have more reads waiting out their latency than it has buffers. If `take`
+   * rejects, so does `get`. A store that ignores this returns a buffer of its own.
+   */
+  lateInto?: LateBuffer;
+}
+
+export interface LateBuffer {
+  readonly size: number;
+  take(): Promise<Uint8Array>;
 }
 
 export interface PutResult {

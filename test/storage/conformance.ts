@@ -3,7 +3,7 @@ import { basics } from './conformance/basics.js';
 import { deferIgnored, flush } from './conformance/deferred.js';
 import { conditionalPut, ifNotExists } from './conformance/if-not-exists.js';
 import { list } from './conformance/list.js';
-import { into, ranges } from './conformance/reads.js';
+import { into, lateInto, ranges } from './conformance/reads.js';
 import type { ConformanceSubject, Declared } from './conformance/shared.js';
 
 export type { ConformanceSubject, Declared } from './conformance/shared.js';
@@ -33,6 +33,7 @@ export function describeChunkStoreConformance(name: string, declared: Declared, 
     describe('ifNotExists', () => ifNotExists(subject));
     describe('range gets', () => ranges(subject));
     describe('get into a buffer', () => into(subject));
+    describe('get into a late buffer', () => lateInto(subject));
     describe('list', () => list(subject));
     if (declared.conditionalPut) describe('conditionalPut', () => conditionalPut(subject));
     if (declared.flush) describe('deferred puts and flush', () => flush(subject));

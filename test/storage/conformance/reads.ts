@@ -37,3 +37,40 @@ export function into(subject: Subject): void {
     expect(text(await store.get('into/k', { range: { start: 2, end: 4 }, into: new Uint8Array(100) }))).toBe(text(data.subarray(2, 5)));
   });
 }
+
+/** `get(…, { lateInto })`: every backend asks for the buffer once, when the bytes come; a refusal fails the get. */
+export function lateInto(subject: Subject): void {
+  it('get({ lateInto }) takes the buffer once and reads into it', async () => {
+    const { store } = subject();
+    const data = randomBytes(1000);
+    await store.put('late/k', data);
+    for (const size of [2000, 1001, 10, 0]) {
+      const buffer = new Uint8Array(size).fill(7);
+      let takes = 0;
+      const got = await store.get('late/k', { lateInto: { size, take: async () => (takes++, buffer) } });
+      expect(takes).toBe(1);
+      // In place: the object's first `size` bytes, at the start of the buffer.
+      expect(got.buffer).toBe(buffer.buffer);
+      expect(got.byteOffset).toBe(buffer.byteOffset);
+      expect(Buffer.from(got).equals(data.subarray(0, Math.min(1000, size)))).toBe(true);
+    }
+    let taken = 0;
+    expect(await codeOf(store.get('late/missing', { lateInto: { size: 8, take: async () => (taken++, new Uint8Array(8)) } }))).toBe(
+      'not_found',
+    );
+    expect(taken).toBe(0); // a missing object asks for no buffer
+    // `lateInto` does not apply to ranges.
+    const ranged = await store.get('late/k', {
+      range: { start: 2, end: 4 },
+      lateInto: { size: 100, take: () => Promise.reject(new Error('taken')) },
+    });
+    expect(text(ranged)).toBe(text(data.subarray(2, 5)));
+  });
+
+  it('get rejects when the buffer it took is refused', async () => {
+    const { store } = subject();
+    await store.put('late/r', randomBytes(100));
+    const refused = store.get('late/r', { lateInto: { size: 101, take: () => Promise.reject(new Error('no buffer free')) } });
+    await expect(refused).rejects.toThrow(/no buffer free/);
+  });
+}
