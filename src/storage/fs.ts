@@ -3,6 +3,7 @@ import path from 'node:path';
 import { NotFoundError, StorageError, isChunkstreamError } from '../errors.js';
 import { abortError, throwIfAborted } from '../internal/abort.js';
 import { Dirs, eachLimited, readFileInto, readRange, readWhole, syncDir, syncFile, touch, writeTemp } from './fs-io.js';
+import { Limiter } from '../internal/limiter.js';
 import { checkKey } from './util.js';
 import type { CallOptions, ChunkStore, GetOptions, PutOptions, PutResult, StoredObject, SweepOptions } from './types.js';
 
@@ -23,8 +24,22 @@ export function createFsStore(dir: string, options: FsStoreOptions = {}): ChunkS
   const tmpDir = path.join(root, 'tmp');
   const durable = options.fsync ?? true;
   const dirs = new Dirs();
-  /** Deferred puts: written to tmp/ without a sync, placed by `flush`. */
-  const staged = new Map<string, { tmp: string; file: string; ifNotExists: boolean }>();
+  /**
+   * Deferred puts: written to tmp/, placed by `flush`. Each one's data sync starts at once in the
+   * background, at most two at a time, so the disk writes while the upload goes on instead of all
+   * at its end; `flush` waits for them (and fails with them). Two: the thread pool has four
+   * threads, and the upload's own reads and writes need the others.
+   */
+  const staged = new Map<string, { tmp: string; file: string; ifNotExists: boolean; synced?: Promise<void> }>();
+  const syncs = new Limiter(2);
+  const syncSoon = (tmp: string): Promise<void> => {
+    const synced = syncs
+      .acquire()
+      .then(() => syncFile(tmp))
+      .finally(() => syncs.release());
+    synced.catch(() => undefined); // a file replaced or removed before its flush is nobody's failure
+    return synced;
+  };
 
   const fail = (what: string, key: string, err: unknown, signal?: AbortSignal): never => {
     if (signal?.aborted) throw abortError(signal);
@@ -96,7 +111,7 @@ export function createFsStore(dir: string, options: FsStoreOptions = {}): ChunkS
         throwIfAborted(opts.signal); // an abandoned put leaves nothing behind
         if (opts.defer) {
           const previous = staged.get(key);
-          staged.set(key, { tmp, file, ifNotExists: opts.ifNotExists === true });
+          staged.set(key, { tmp, file, ifNotExists: opts.ifNotExists === true, synced: durable ? syncSoon(tmp) : undefined });
           tmp = undefined;
           if (previous) await fsp.rm(previous.tmp, { force: true });
           return { created: true };
@@ -134,7 +149,7 @@ export function createFsStore(dir: string, options: FsStoreOptions = {}): ChunkS
       try {
         throwIfAborted(opts.signal);
         // Data first (the kernel writes many files at once), then the links, then each directory once.
-        if (durable) await eachLimited(entries, 4, (e) => syncFile(e.tmp));
+        if (durable) await eachLimited(entries, 4, (e) => e.synced ?? syncFile(e.tmp));
         const changed: string[] = [];
         await eachLimited(entries, 8, async (e) => void changed.push(...(await place(e.tmp, e.file, e.ifNotExists)).changed));
         await syncDirs(changed);
