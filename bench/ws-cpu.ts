@@ -42,6 +42,7 @@ const serverCpu = () => {
 const client = await connect(`${url.replace('http', 'ws')}/v1/ws`, { WebSocket: WebSocket as never });
 for (let i = 0; i < 6; i++) {
   const c0 = process.cpuUsage();
+  const e0 = performance.eventLoopUtilization();
   const s0 = serverCpu();
   const t = performance.now();
   let n = 0;
@@ -49,9 +50,10 @@ for (let i = 0; i < 6; i++) {
     client.download(done.file.id).subscribe({ next: (b) => (n += b.byteLength), error: reject, complete: resolve }),
   );
   const c = process.cpuUsage(c0);
+  const loop = performance.eventLoopUtilization(e0).active;
   if (n !== data.length) throw new Error(`got ${n} bytes`);
   console.log(
-    `${(performance.now() - t).toFixed(0)} ms, client cpu ${((c.user + c.system) / 1000).toFixed(0)} ms, server cpu ${serverCpu() - s0} ms`,
+    `${(performance.now() - t).toFixed(0)} ms, client cpu ${((c.user + c.system) / 1000).toFixed(0)} ms (event loop busy ${loop.toFixed(0)} ms), server cpu ${serverCpu() - s0} ms`,
   );
 }
 await client.close();
