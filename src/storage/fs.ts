@@ -27,8 +27,8 @@ export function createFsStore(dir: string, options: FsStoreOptions = {}): ChunkS
   /**
    * Deferred puts: written to tmp/, placed by `flush`. Each one's data sync starts at once in the
    * background, at most two at a time, so the disk writes while the upload goes on instead of all
-   * at its end; `flush` waits for them (and fails with them). Two: the thread pool has four
-   * threads, and the upload's own reads and writes need the others.
+   * at its end; `flush` waits for them (and fails with them). Two: a sync holds a thread of the
+   * pool (libuv's default is four) for its whole wait, and the upload's reads and writes need the rest.
    */
   const staged = new Map<string, { tmp: string; file: string; ifNotExists: boolean; synced?: Promise<void> }>();
   const syncs = new Limiter(2);
