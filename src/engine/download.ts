@@ -1,4 +1,5 @@
 import { EMPTY, Observable, defer, from, map, mergeMap } from 'rxjs';
+import { abortError } from '../internal/abort.js';
 import { Limiter } from '../internal/limiter.js';
 import { SlabPool, type Slab } from '../internal/slabs.js';
 import type { HeldBytes } from '../internal/gauge.js';
@@ -44,14 +45,15 @@ interface Piece {
  *   out:     ----0-12----3|             (strictly in order; edges sliced to the range)
  *
  * Two limits, because a store read's latency holds no bytes but its buffer does: `concurrency`
- * store reads at once, and (concurrency + 1) slabs out at once. A read takes its slab only when
- * its bytes are about to arrive (the store asks for it: `lateInto`), so reads wait out their
- * latency while every slab is busy; a slab is out from then until the consumer let go of its
- * chunk (acknowledged it, or `next` returned). So a chunk's verification, its wait for its turn
- * and its delivery overlap the next reads (at concurrency 1: read i + 1 waits out its latency
- * while chunk i is hashed and delivered), and the transfer never holds more than
- * (concurrency + 1) × chunkSize, counted in the gauge from `take` to `give`, whatever the
- * consumer's speed.
+ * store reads at once, and (concurrency + 1) slabs out at once; a slab is out until the consumer
+ * let go of its chunk (acknowledged it, or `next` returned). Without `demand`, and when the store
+ * can (`capabilities.lateInto`), a read takes its slab only when its bytes are about to arrive,
+ * so reads wait out their latency while every slab is busy being hashed, waiting its turn or
+ * delivered; with `demand` a read starts with its slab (a paused consumer holds no reads). Either
+ * way a chunk's verification, its wait for its turn and its delivery overlap the next reads (at
+ * concurrency 1: read i + 1 waits out its latency while chunk i is hashed and delivered), and the
+ * transfer never holds more than (concurrency + 1) × chunkSize, counted in the gauge from `take`
+ * to `give`, whatever the consumer's speed.
  */
 export function readPlan(ctx: EngineContext, plan: DownloadPlan, options: Omit<DownloadOptions, 'range'> = {}): Observable<Uint8Array> {
   if (plan.length === 0) return EMPTY;
@@ -62,6 +64,11 @@ export function readPlan(ctx: EngineContext, plan: DownloadPlan, options: Omit<D
     const room = new Limiter(n + 1);
     const reads = new Limiter(n);
     const lend = options.lend === true;
+    // Late slabs only without `demand`: such a consumer takes each chunk as `next` runs, so slabs
+    // always come back and a read waiting for one waits for the pipeline. A consumer with demand
+    // may pause for good; then reads waiting inside the store for a slab would hold sockets and
+    // file handles for nothing, so there a read starts only with its slab in hand.
+    const late = !options.demand && ctx.store.capabilities.lateInto === true;
     // Slabs are granted in chunk order: a later chunk whose bytes came first never takes the slab
     // an earlier one needs (that could leave every slab with chunks that must wait for it).
     let turn: Promise<void> = Promise.resolve();
@@ -70,6 +77,7 @@ export function readPlan(ctx: EngineContext, plan: DownloadPlan, options: Omit<D
       let passTurn!: () => void;
       turn = new Promise<void>((resolve) => (passTurn = resolve));
       let slab: Slab | undefined;
+      let over = false; // the read failed: a take still on its way gives its room straight back
       const takeSlab = async (): Promise<Slab> => {
         try {
           await myTurn;
@@ -79,9 +87,14 @@ export function readPlan(ctx: EngineContext, plan: DownloadPlan, options: Omit<D
         } finally {
           passTurn();
         }
+        if (over || t.signal.aborted) {
+          room.release(); // a torn-down transfer reads nothing more into it
+          throw abortError(t.signal);
+        }
         return (slab = pool.take());
       };
       try {
+        if (!late) await takeSlab();
         await reads.acquire(t.signal);
         let reading = true;
         const readDone = () => {
@@ -91,7 +104,7 @@ export function readPlan(ctx: EngineContext, plan: DownloadPlan, options: Omit<D
         };
         let view: Buffer;
         try {
-          view = await readVerified(ctx.store, m.chunks[i]!, takeSlab, { fileId: m.id, index: i }, t.signal, readDone);
+          view = await readVerified(ctx.store, m.chunks[i]!, slab ?? takeSlab, { fileId: m.id, index: i }, t.signal, readDone);
         } finally {
           readDone();
         }
@@ -100,6 +113,7 @@ export function readPlan(ctx: EngineContext, plan: DownloadPlan, options: Omit<D
         const to = i === plan.last ? plan.end - base + 1 : view.byteLength;
         return { bytes: from === 0 && to === view.byteLength ? view : view.subarray(from, to), slab: slab! };
       } catch (err) {
+        over = true;
         passTurn();
         if (slab) {
           pool.give(slab); // failed or aborted: nothing writes into it any more
@@ -110,7 +124,7 @@ export function readPlan(ctx: EngineContext, plan: DownloadPlan, options: Omit<D
     };
     return from(Array.from({ length: plan.chunks }, (_, k) => plan.first + k)).pipe(
       // A slot for each slab and each read waiting without one; `room` and `reads` do the limiting.
-      concatMapEager(read, 2 * n + 1, {
+      concatMapEager(read, late ? 2 * n + 1 : n + 1, {
         demand: options.demand,
         weigh: (p) => p.bytes.byteLength,
         release: (p, reusable) => {

@@ -1,4 +1,4 @@
-import { IntegrityError } from '../errors.js';
+import { IntegrityError, InternalError } from '../errors.js';
 import { digest } from '../internal/hashing.js';
 import { TAIL, type Slab } from '../internal/slabs.js';
 import { chunkKey } from '../catalog/catalog.js';
@@ -6,19 +6,30 @@ import type { ChunkRef } from '../catalog/schema.js';
 import type { ChunkStore, LateBuffer } from '../storage/types.js';
 
 /**
- * Reads an object from its start into the late buffer: in place where the backend takes it when
- * its bytes arrive, else one copy of what `get` returned. Resolves the filled view of the buffer.
+ * Reads an object from its start into `target`, in place where the backend can, else with one
+ * copy of what `get` returned; resolves the filled view of the buffer. A late buffer is offered to
+ * the store (`lateInto`) to take when its bytes come, and taken here if the store did not.
  */
-export async function readInto(store: ChunkStore, key: string, late: LateBuffer, signal?: AbortSignal): Promise<Uint8Array> {
-  let taken: Promise<Uint8Array> | undefined;
-  const once: LateBuffer = { size: late.size, take: () => (taken ??= late.take()) };
-  const data = await store.get(key, { signal, lateInto: once });
-  const target = await once.take();
-  if (data.buffer === target.buffer && data.byteOffset === target.byteOffset)
-    return data.subarray(0, Math.min(data.byteLength, target.byteLength));
-  const n = Math.min(data.byteLength, target.byteLength);
-  target.set(n === data.byteLength ? data : data.subarray(0, n));
-  return target.subarray(0, n);
+export async function readInto(store: ChunkStore, key: string, target: Uint8Array | LateBuffer, signal?: AbortSignal): Promise<Uint8Array> {
+  let buf: Uint8Array;
+  let data: Uint8Array;
+  if (target instanceof Uint8Array) {
+    buf = target;
+    data = await store.get(key, { signal, into: target });
+  } else {
+    let taken: Promise<Uint8Array> | undefined;
+    const once: LateBuffer = {
+      size: target.size,
+      // Twice would be two writers in one buffer: refused, not shared.
+      take: () => (taken ? Promise.reject(new InternalError(`[${store.name}] took the buffer of ${key} twice`)) : (taken = target.take())),
+    };
+    data = await store.get(key, { signal, lateInto: once });
+    buf = await (taken ?? target.take());
+  }
+  if (data.buffer === buf.buffer && data.byteOffset === buf.byteOffset) return data.subarray(0, Math.min(data.byteLength, buf.byteLength));
+  const n = Math.min(data.byteLength, buf.byteLength);
+  buf.set(n === data.byteLength ? data : data.subarray(0, n));
+  return buf.subarray(0, n);
 }
 
 /**
@@ -27,7 +38,8 @@ export async function readInto(store: ChunkStore, key: string, late: LateBuffer,
  * too long is caught as surely as one too short. The hash runs on a hash thread, in place.
  *
  * `slab` may be a function that takes one: the store calls it once the chunk's bytes are about to
- * arrive, so the read's latency holds no buffer (the caller gives back what it took, on failure too).
+ * arrive (only pass one to a store with `capabilities.lateInto`), so the read's latency holds no
+ * buffer; the caller gives back what it took, on failure too.
  */
 export async function readVerified(
   store: ChunkStore,
@@ -39,13 +51,13 @@ export async function readVerified(
   afterRead?: () => void,
 ): Promise<Buffer> {
   let held: Slab | undefined = typeof slab === 'function' ? undefined : slab;
-  const late: LateBuffer = {
-    size: ref.size + TAIL,
-    take: async () => (held ??= await (slab as () => Promise<Slab>)()).data(ref.size + TAIL),
-  };
+  const size = ref.size + TAIL;
+  const target: Uint8Array | LateBuffer = held
+    ? held.data(size)
+    : { size, take: async () => (held = await (slab as () => Promise<Slab>)()).data(size) };
   let n: number;
   try {
-    n = (await readInto(store, chunkKey(ref.key), late, signal)).byteLength;
+    n = (await readInto(store, chunkKey(ref.key), target, signal)).byteLength;
   } finally {
     afterRead?.();
   }

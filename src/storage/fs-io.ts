@@ -70,6 +70,50 @@ export async function writeTemp(tmpDir: string, data: Uint8Array, sync: boolean,
   return tmp;
 }
 
+/** A staged file's background data sync: queued, then running (`done`). */
+export interface EarlySync {
+  readonly file: string;
+  done?: Promise<void>;
+}
+
+// At most two background syncs in the process: each holds a thread of libuv's pool (four by
+// default) for its whole wait, and reads and writes need the rest.
+const EARLY_SYNCS = 2;
+const queued: EarlySync[] = [];
+let running = 0;
+
+function pump(): void {
+  while (running < EARLY_SYNCS && queued.length > 0) {
+    const s = queued.shift()!;
+    running++;
+    s.done = syncFile(s.file).finally(() => {
+      running--;
+      pump();
+    });
+    s.done.catch(() => undefined); // reported by `synced`, if anyone still needs the file
+  }
+}
+
+/** Starts syncing `file`'s data in the background, behind the syncs already queued. */
+export function syncSoon(file: string): EarlySync {
+  const s: EarlySync = { file };
+  queued.push(s);
+  pump();
+  return s;
+}
+
+/** Drops a sync not started yet: its file was replaced or will not be placed. */
+export function dropSync(s: EarlySync): void {
+  const i = queued.indexOf(s);
+  if (i >= 0) queued.splice(i, 1);
+}
+
+/** Resolves once the file's data is durable: its background sync if it started, else a sync now (not queued behind others). */
+export function synced(s: EarlySync): Promise<void> {
+  dropSync(s);
+  return s.done ?? syncFile(s.file);
+}
+
 /**
  * Reads from the start of `file` into `into` with positional reads (one read for a chunk in the
  * page cache); a late buffer is taken once the file is open. Resolves the view that was filled.

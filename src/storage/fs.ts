@@ -2,8 +2,21 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { NotFoundError, StorageError, isChunkstreamError } from '../errors.js';
 import { abortError, throwIfAborted } from '../internal/abort.js';
-import { Dirs, eachLimited, readFileInto, readRange, readWhole, syncDir, syncFile, touch, writeTemp } from './fs-io.js';
-import { Limiter } from '../internal/limiter.js';
+import {
+  Dirs,
+  dropSync,
+  eachLimited,
+  readFileInto,
+  readRange,
+  readWhole,
+  syncDir,
+  syncFile,
+  syncSoon,
+  synced,
+  touch,
+  writeTemp,
+  type EarlySync,
+} from './fs-io.js';
 import { checkKey } from './util.js';
 import type { CallOptions, ChunkStore, GetOptions, PutOptions, PutResult, StoredObject, SweepOptions } from './types.js';
 
@@ -26,20 +39,11 @@ export function createFsStore(dir: string, options: FsStoreOptions = {}): ChunkS
   const dirs = new Dirs();
   /**
    * Deferred puts: written to tmp/, placed by `flush`. Each one's data sync starts at once in the
-   * background, at most two at a time, so the disk writes while the upload goes on instead of all
-   * at its end; `flush` waits for them (and fails with them). Two: a sync holds a thread of the
-   * pool (libuv's default is four) for its whole wait, and the upload's reads and writes need the rest.
+   * background (fs-io.ts: two at a time in the process), so the disk writes while the upload goes
+   * on instead of all at each save; `flush` waits for them and fails with them, and syncs at once
+   * what has not started yet.
    */
-  const staged = new Map<string, { tmp: string; file: string; ifNotExists: boolean; synced?: Promise<void> }>();
-  const syncs = new Limiter(2);
-  const syncSoon = (tmp: string): Promise<void> => {
-    const synced = syncs
-      .acquire()
-      .then(() => syncFile(tmp))
-      .finally(() => syncs.release());
-    synced.catch(() => undefined); // a file replaced or removed before its flush is nobody's failure
-    return synced;
-  };
+  const staged = new Map<string, { tmp: string; file: string; ifNotExists: boolean; sync?: EarlySync }>();
 
   const fail = (what: string, key: string, err: unknown, signal?: AbortSignal): never => {
     if (signal?.aborted) throw abortError(signal);
@@ -96,7 +100,7 @@ export function createFsStore(dir: string, options: FsStoreOptions = {}): ChunkS
 
   const store: ChunkStore = {
     name: 'fs',
-    capabilities: { conditionalPut: true, rangeGet: true },
+    capabilities: { conditionalPut: true, rangeGet: true, lateInto: true },
 
     async put(key: string, data: Uint8Array, opts: PutOptions = {}): Promise<PutResult> {
       const file = fileOf(key);
@@ -111,9 +115,12 @@ export function createFsStore(dir: string, options: FsStoreOptions = {}): ChunkS
         throwIfAborted(opts.signal); // an abandoned put leaves nothing behind
         if (opts.defer) {
           const previous = staged.get(key);
-          staged.set(key, { tmp, file, ifNotExists: opts.ifNotExists === true, synced: durable ? syncSoon(tmp) : undefined });
+          staged.set(key, { tmp, file, ifNotExists: opts.ifNotExists === true, sync: durable ? syncSoon(tmp) : undefined });
           tmp = undefined;
-          if (previous) await fsp.rm(previous.tmp, { force: true });
+          if (previous) {
+            if (previous.sync) dropSync(previous.sync);
+            await fsp.rm(previous.tmp, { force: true });
+          }
           return { created: true };
         }
         const { created, changed } = await place(tmp, file, opts.ifNotExists === true);
@@ -149,11 +156,12 @@ export function createFsStore(dir: string, options: FsStoreOptions = {}): ChunkS
       try {
         throwIfAborted(opts.signal);
         // Data first (the kernel writes many files at once), then the links, then each directory once.
-        if (durable) await eachLimited(entries, 4, (e) => e.synced ?? syncFile(e.tmp));
+        if (durable) await eachLimited(entries, 4, (e) => (e.sync ? synced(e.sync) : syncFile(e.tmp)));
         const changed: string[] = [];
         await eachLimited(entries, 8, async (e) => void changed.push(...(await place(e.tmp, e.file, e.ifNotExists)).changed));
         await syncDirs(changed);
       } catch (err) {
+        for (const e of entries) if (e.sync) dropSync(e.sync);
         await Promise.all(entries.map((e) => fsp.rm(e.tmp, { force: true }).catch(() => undefined)));
         fail('flush', `${entries.length} staged objects`, err, opts.signal);
       }

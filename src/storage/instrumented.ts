@@ -16,7 +16,7 @@ const CHUNK_PREFIX = 'chunks/';
 
 /**
  * Wraps a ChunkStore to time its chunk operations (objects under `chunks/`; manifests, sessions
- * and config pass straight through, untimed). Options go through untouched — `get`'s `into` and
+ * and config pass straight through, untimed). Options go through untouched (a late buffer's wait is not timed) — `get`'s `into` and
  * `put`'s `defer` keep their fast paths — and `flush`, `sweep`, `close` exist exactly when the
  * inner store has them (a store with `flush` is asked to defer; one without, not).
  */
@@ -28,12 +28,30 @@ export function instrumentChunkStore(store: ChunkStore, hooks: ChunkStoreHooks):
     async get(key: string, opts?: GetOptions): Promise<Uint8Array> {
       if (!hooks.read || !key.startsWith(CHUNK_PREFIX)) return store.get(key, opts);
       const t0 = performance.now();
+      // The time a late buffer took to come is the caller's backpressure, not the store's latency.
+      let waited = 0;
+      const late = opts?.lateInto;
+      const timed: GetOptions | undefined = late && {
+        ...opts,
+        lateInto: {
+          size: late.size,
+          take: async () => {
+            const w = performance.now();
+            try {
+              return await late.take();
+            } finally {
+              waited += performance.now() - w;
+            }
+          },
+        },
+      };
+      const seconds = () => (performance.now() - t0 - waited) / 1000;
       try {
-        const data = await store.get(key, opts);
-        hooks.read('ok', (performance.now() - t0) / 1000);
+        const data = await store.get(key, timed ?? opts);
+        hooks.read('ok', seconds());
         return data;
       } catch (err) {
-        hooks.read(outcome(opts?.signal), (performance.now() - t0) / 1000);
+        hooks.read(outcome(opts?.signal), seconds());
         throw err;
       }
     },

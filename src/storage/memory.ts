@@ -23,7 +23,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): ChunkStore 
   const objects = new Map<string, { data: Uint8Array; modified: Date }>();
   return {
     name: 'memory',
-    capabilities: { conditionalPut: true, rangeGet: true },
+    capabilities: { conditionalPut: true, rangeGet: true, lateInto: true },
     async put(key: string, data: Uint8Array, options: PutOptions = {}): Promise<PutResult> {
       checkKey('memory', key);
       throwIfAborted(options.signal);

@@ -188,7 +188,7 @@ export function createS3Store(options: S3StoreOptions): S3Store {
     prefix,
     client,
     get capabilities() {
-      return { conditionalPut: conditional.enforced(), rangeGet: true };
+      return { conditionalPut: conditional.enforced(), rangeGet: true, lateInto: true };
     },
     conditionalWrites: (opts = {}) => conditional.probe(opts.signal),
 

@@ -47,6 +47,12 @@ export interface StoreCapabilities {
   readonly conditionalPut: boolean;
   /** `get(..., { range })` reads only the range (otherwise it is sliced after a full read). */
   readonly rangeGet: boolean;
+  /**
+   * `get(..., { lateInto })` takes the buffer only when the bytes come. Without it the engine
+   * takes its buffer before the read and passes `into`, so a store that ignores `lateInto` never
+   * holds a buffer of its own on top of one the engine took and counted.
+   */
+  readonly lateInto?: boolean;
 }
 
 export interface CallOptions {
@@ -81,7 +87,7 @@ export interface GetOptions extends CallOptions {
    * about to arrive — after a remote store's time to first byte, after a wrapper's delay — and
    * reads into the buffer it resolves (`size` bytes) as it would into `into`. A caller with few
    * buffers can so have more reads waiting out their latency than it has buffers. If `take`
-   * rejects, so does `get`. A store that ignores this returns a buffer of its own.
+   * rejects, so does `get`. Only asked of a store whose capabilities say `lateInto`.
    */
   lateInto?: LateBuffer;
 }

@@ -10,8 +10,6 @@ export { CHUNK } from './core.js';
 /** Counts chunk reads the way a backend sees them: started, settled, and aborted by the caller. */
 export interface ReadLog {
   started: number;
-  /** Reads that got past their latency and took a buffer for their bytes. */
-  took: number;
   settled: number;
   /** Signals of the reads not settled yet. */
   inflight: Set<AbortSignal>;
@@ -44,10 +42,8 @@ function logged(inner: ChunkStore, log: ReadLog): ChunkStore {
       log.started++;
       const signal = o?.signal ?? new AbortController().signal;
       log.inflight.add(signal);
-      const late = o?.lateInto;
-      const lateInto = late && { size: late.size, take: () => late.take().then((b) => (log.took++, b)) };
       try {
-        return await inner.get(k, { ...o, lateInto });
+        return await inner.get(k, o);
       } finally {
         log.settled++;
         log.inflight.delete(signal);
@@ -74,7 +70,7 @@ export async function startTestServer(
   } = {},
 ): Promise<TestServer> {
   const dir = o.dir ?? (await tempDir('http'));
-  const reads: ReadLog = { started: 0, took: 0, settled: 0, inflight: new Set() };
+  const reads: ReadLog = { started: 0, settled: 0, inflight: new Set() };
   const chunkStore = logged(createFsStore(dir, { fsync: false }), reads);
   const store = openStore({ chunkSize: CHUNK, downloadConcurrency: o.downloadConcurrency ?? 2, ...o.store, chunkStore });
   const running = await startServer({ ...o.server, store, port: 0, host: '127.0.0.1', tokens: o.tokens });

@@ -33,7 +33,7 @@ export function describeChunkStoreConformance(name: string, declared: Declared, 
     describe('ifNotExists', () => ifNotExists(subject));
     describe('range gets', () => ranges(subject));
     describe('get into a buffer', () => into(subject));
-    describe('get into a late buffer', () => lateInto(subject));
+    if (declared.lateInto) describe('get into a late buffer', () => lateInto(subject));
     describe('list', () => list(subject));
     if (declared.conditionalPut) describe('conditionalPut', () => conditionalPut(subject));
     if (declared.flush) describe('deferred puts and flush', () => flush(subject));

@@ -5,7 +5,7 @@ import { createFsStore } from '../../src/storage/fs.js';
 import { backdate, tempDir } from '../helpers/core.js';
 import { describeChunkStoreConformance } from './conformance.js';
 
-describeChunkStoreConformance('fs', { conditionalPut: true, rangeGet: true, flush: true }, async () => {
+describeChunkStoreConformance('fs', { conditionalPut: true, rangeGet: true, lateInto: true, flush: true }, async () => {
   const dir = await tempDir('fs-store');
   return {
     store: createFsStore(dir, { fsync: false }),

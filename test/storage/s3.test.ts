@@ -9,7 +9,7 @@ import { describeChunkStoreConformance } from './conformance.js';
 /** Ages an object behind the API: s3rver reports its file's mtime as LastModified. */
 const ager = (server: S3rverHandle, prefix: string) => (key: string, ms: number) => backdate(server.objectFile(`${prefix}/${key}`), ms);
 
-describeChunkStoreConformance('s3 (s3rver)', { conditionalPut: false, rangeGet: true, flush: false }, async () => {
+describeChunkStoreConformance('s3 (s3rver)', { conditionalPut: false, rangeGet: true, lateInto: true, flush: false }, async () => {
   const server = await startS3rver();
   // Small pages so the suite's listing crosses page boundaries.
   const store = server.store({ prefix: 'conformance/plain', pageSize: 40 });
@@ -20,7 +20,7 @@ describeChunkStoreConformance('s3 (s3rver)', { conditionalPut: false, rangeGet: 
 // s3rver ignores If-None-Match; a proxy enforcing it stands in for AWS/MinIO so the 412 path runs too.
 describeChunkStoreConformance(
   's3 with conditional writes (s3rver + enforcing proxy)',
-  { conditionalPut: true, rangeGet: true, flush: false },
+  { conditionalPut: true, rangeGet: true, lateInto: true, flush: false },
   async () => {
     const server = await startS3rver();
     const proxy = await startS3Proxy(server.endpoint, { conditional: true });

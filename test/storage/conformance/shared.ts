@@ -21,6 +21,8 @@ export interface Declared {
   conditionalPut: boolean;
   /** `capabilities.rangeGet`: ranges are read, not sliced from a whole read (not observable: declared and checked). */
   rangeGet: boolean;
+  /** `capabilities.lateInto`: `get({ lateInto })` takes the buffer once, when the bytes come. */
+  lateInto: boolean;
   /** `flush`: deferred puts are staged, invisible until flushed. */
   flush: boolean;
 }
