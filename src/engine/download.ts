@@ -40,7 +40,7 @@ interface Piece {
  * The ordered parallel read of a plan's chunks into reusable slabs:
  *
  *   chunks:  0----1----2----3|          (indexes: tiny)
- *   reads:   [0 ][1][2  ][3]            (≤ concurrency store reads in flight, each into a slab taken late)
+ *   reads:   [0 ][1][2  ][3]            (≤ concurrency store reads in flight, each into a slab)
  *   hashes:      [0] [1][2] [3]         (on a hash thread, in place, while the next reads already wait)
  *   out:     ----0-12----3|             (strictly in order; edges sliced to the range)
  *
