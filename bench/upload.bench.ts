@@ -3,9 +3,10 @@
  * `chunkstream put FILE --dir D` (the built CLI, fsync on: durable when it prints the id), against
  * two peers on the same bytes in the same run, interleaved: one-core SHA-256 of the file
  * (node:crypto, reading it in 4 MiB pieces) and `cp FILE D && sync`. Every put goes into a fresh
- * store directory (no deduplication against an earlier run), removed after it, untimed. The
- * file is in the page cache (read once before).
+ * store directory (no deduplication against an earlier run), removed after it and the disk synced,
+ * untimed. The file is in the page cache (read once before).
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { MiB, QUICK, startSuite } from './lib/harness.js';
@@ -26,7 +27,12 @@ let target = '';
 const fresh = async () => {
   target = tempDir('upload-dest');
 };
-const clean = async () => removeDir(target);
+// Untimed, after every case: the removal's own disk work (and anything else dirty) is flushed
+// here, not left to the next case's syncs.
+const clean = async () => {
+  removeDir(target);
+  execFileSync('sync');
+};
 const put = (name: string, env: NodeJS.ProcessEnv, variant: string): TimedCase => ({
   name,
   cmd: () => [process.execPath, cli, 'put', file, '--dir', target, '--quiet'],
