@@ -16,9 +16,10 @@ const CHUNK_PREFIX = 'chunks/';
 
 /**
  * Wraps a ChunkStore to time its chunk operations (objects under `chunks/`; manifests, sessions
- * and config pass straight through, untimed). Options go through untouched (a late buffer's wait is not timed) — `get`'s `into` and
- * `put`'s `defer` keep their fast paths — and `flush`, `sweep`, `close` exist exactly when the
- * inner store has them (a store with `flush` is asked to defer; one without, not).
+ * and config pass straight through, untimed). Options go through untouched — `get`'s `into` and
+ * `lateInto` (whose wait for the buffer is not timed) and `put`'s `defer` keep their fast paths —
+ * and `flush`, `sweep`, `close` exist exactly when the inner store has them (a store with `flush`
+ * is asked to defer; one without, not).
  */
 export function instrumentChunkStore(store: ChunkStore, hooks: ChunkStoreHooks): ChunkStore {
   const outcome = (signal: AbortSignal | undefined): OpOutcome => (signal?.aborted ? 'aborted' : 'error');
