@@ -96,6 +96,7 @@ async function consume<T>(
 ): Promise<T> {
   const onAbort = () => signal && stream.destroy?.(abortError(signal));
   signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal?.aborted) onAbort(); // aborted between the response and now: read none of the body
   try {
     return await read(stream as AsyncIterable<Buffer>);
   } catch (err) {
