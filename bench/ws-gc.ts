@@ -21,7 +21,7 @@ if (process.env.ZOD) await import('zod');
 const keep = Array.from({ length: Number(process.env.KEEP ?? 0) }, (_, i) => ({ i, s: `x${i}` }));
 let full = 0;
 new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) if ((e.detail as { kind?: number } | undefined)?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) full++;
+  for (const e of list.getEntries()) if ((e as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) full++;
 }).observe({ entryTypes: ['gc'] });
 
 const dir = mkdtempSync(path.join(tmpdir(), 'chunkstream-ws-gc-'));
