@@ -67,7 +67,7 @@ function settleAll(): void {
 
 const eio = () => Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
 /** Lets the queued opens and syncs run (no clock involved: it waits for a condition). */
-const until = (check: () => boolean) => vi.waitFor(() => expect(check()).toBe(true));
+const until = (check: () => boolean) => vi.waitFor(() => expect(check()).toBe(true), { timeout: 15_000, interval: 5 });
 
 async function files(n: number): Promise<string[]> {
   const dir = await tempDir('early-sync');
@@ -81,16 +81,19 @@ async function files(n: number): Promise<string[]> {
 }
 
 describe('background syncs of staged files', () => {
+  // A sync starts by opening its file, synchronously inside syncSoon / synced / the queue's pump:
+  // `opened` right after such a call says exactly which syncs have started.
   it('run two at a time in the process, in the order they were asked for', async () => {
     const [a, b, c, d] = await files(4);
     const s = [a!, b!, c!, d!].map((f) => syncSoon(f));
-    await until(() => started.length === 2);
-    expect(started).toEqual([a, b]);
+    expect(opened).toEqual([a, b]);
+    await until(() => pending.length === 2);
     pending.shift()!.settle();
-    await until(() => started.length === 3);
-    expect(started).toEqual([a, b, c]);
+    await until(() => opened.length === 3);
+    expect(opened).toEqual([a, b, c]); // one finished, one more started
     for (const p of pending.splice(0)) p.settle();
-    await until(() => started.length === 4);
+    await until(() => opened.length === 4);
+    await until(() => pending.length === 1);
     pending.shift()!.settle();
     await Promise.all(s.map((x) => synced(x)));
     expect(started).toEqual([a, b, c, d]); // none synced twice
@@ -98,19 +101,18 @@ describe('background syncs of staged files', () => {
 
   it('a file that is needed now is synced at once, not behind the queue', async () => {
     const [a, b, c, d] = await files(4);
-    syncSoon(a!);
-    syncSoon(b!);
+    const [sa, sb] = [syncSoon(a!), syncSoon(b!)];
     syncSoon(c!);
     const sd = syncSoon(d!);
-    await until(() => started.length === 2);
     const needed = synced(sd);
-    await until(() => started.length === 3);
-    expect(started[2]).toBe(d); // c still waits for a running sync to finish
+    expect(opened).toEqual([a, b, d]); // c still waits for a running sync to finish
+    await until(() => pending.some((p) => p.file === d));
     pending.find((p) => p.file === d)!.settle();
     await needed;
-    for (const p of pending.splice(0)) p.settle();
-    await until(() => started.length === 4);
-    expect(started.filter((f) => f === d)).toHaveLength(1); // not synced again from the queue
+    settleAll();
+    // Once a's and b's syncs are done, the queue has started whatever it held behind them.
+    await Promise.all([synced(sa), synced(sb)]);
+    expect(opened).toEqual([a, b, d, c]); // and d is not synced again from the queue
   });
 
   it('a dropped sync never runs', async () => {
@@ -119,12 +121,11 @@ describe('background syncs of staged files', () => {
     syncSoon(b!);
     const sc = syncSoon(c!);
     syncSoon(d!);
-    await until(() => started.length === 2);
     dropSync(sc);
+    await until(() => pending.length === 2);
     for (const p of pending.splice(0)) p.settle();
-    await until(() => started.length === 3);
-    pending.shift()!.settle();
-    expect(started).toEqual([a, b, d]);
+    await until(() => opened.length === 3);
+    expect(opened).toEqual([a, b, d]);
   });
 
   it('a failed sync fails whoever needs the file', async () => {
