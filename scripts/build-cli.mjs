@@ -2,7 +2,8 @@
  * Bundles the CLI (run by `npm run build`, after tsc): dist/cli/main.js becomes one ES module with
  * its dependencies inside (rxjs, zod, ws, … tree-shaken), the commands it loads on use in chunk
  * files beside it. A command starts in about half the time of tsc's hundreds of small modules
- * (rxjs alone is ~400 files). The AWS SDK stays outside: it loads only for an s3:// store.
+ * (rxjs alone is ~400 files). The AWS SDK stays outside: it loads only for an s3:// store; so
+ * does bufferutil, a native addon (below).
  * Paths the CLI derives from its own location (package.json, dist/internal/hash-thread.js,
  * dist/web) are the same from dist/cli/ as from tsc's output.
  */
@@ -19,7 +20,11 @@ await esbuild.build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['@aws-sdk/*'],
+  // bufferutil finds its prebuilt binary from its own directory: bundled, it looked in dist/cli/,
+  // found none, and ws unmasked every uploaded frame in a JS loop (~250 MB/s instead of >10 GB/s).
+  // Left outside, ws requires it from node_modules (it is an optional dependency: if it did not
+  // install, ws falls back to that loop by itself).
+  external: ['@aws-sdk/*', 'bufferutil'],
   // Bundled CommonJS dependencies (fs-extra) call require() for Node's own modules.
   banner: {
     js: "import { createRequire as __chunkstreamRequire } from 'node:module'; const require = __chunkstreamRequire(import.meta.url);",
