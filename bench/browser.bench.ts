@@ -163,7 +163,7 @@ if (missing) {
         size: SIZE,
         chunkSize: f.chunkSize,
         rounds: ROUNDS,
-        server: 'CLI `serve --dir D --host 127.0.0.1 --port 0` (node --import tsx src/cli/main.ts), defaults, files in the page cache',
+        server: 'the built CLI (`node dist/cli/main.js serve --dir D --host 127.0.0.1 --port 0`), defaults, files in the page cache',
         browser: `${page.version} (${CHROMIUM}), headless, over the DevTools protocol without the Network domain (bench/lib/cdp.ts)`,
         page: 'a document of the server origin (/config.json) importing /client.js; the Blob is made once in page memory',
         method: `1 warm-up round, then ${ROUNDS} interleaved rounds (each case once per round, rotated); ratio = median over rounds of fetch time / SDK time`,
