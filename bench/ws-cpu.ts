@@ -6,15 +6,15 @@
  *   CHUNKSTREAM_HASH_THREADS=0 SERVER_THREADS=2 npx tsx bench/ws-cpu.ts   # client hashes inline
  *   node --cpu-prof --import tsx bench/ws-cpu.ts                          # and where, on the client
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { lastValueFrom } from 'rxjs';
 import { WebSocket } from 'ws';
 import { connect } from '../src/client/index.js';
 import { openStore } from '../src/index.js';
+import { chunkstreamServer, cpuMsOf } from './lib/servers.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'chunkstream-ws-cpu-'));
 const store = openStore({ dir, fsync: false });
@@ -24,22 +24,9 @@ const done = await lastValueFrom(store.upload(data, { name: 'x' }));
 await store.close();
 if (done.type !== 'committed') throw new Error('upload did not commit');
 const serverEnv = process.env.SERVER_THREADS ? { CHUNKSTREAM_HASH_THREADS: process.env.SERVER_THREADS } : {};
-const child = spawn(process.execPath, ['dist/cli/main.js', 'serve', '--dir', dir, '--port', '0'], {
-  stdio: ['ignore', 'pipe', 'ignore'],
-  env: { ...process.env, ...serverEnv },
-});
-const url = await new Promise<string>((resolve) =>
-  child.stdout.on('data', (d: Buffer) => {
-    const m = /listening on (\S+)/.exec(d.toString());
-    if (m) resolve(m[1]!);
-  }),
-);
-/** utime + stime of the server process, in ms (clock ticks of 10 ms). */
-const serverCpu = () => {
-  const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
-};
-const client = await connect(`${url.replace('http', 'ws')}/v1/ws`, { WebSocket: WebSocket as never });
+const server = await chunkstreamServer(dir, [], serverEnv);
+const serverCpu = () => cpuMsOf(server.pid);
+const client = await connect(`${server.url.replace('http', 'ws')}/v1/ws`, { WebSocket: WebSocket as never });
 for (let i = 0; i < 6; i++) {
   const c0 = process.cpuUsage();
   const e0 = performance.eventLoopUtilization();
@@ -57,5 +44,5 @@ for (let i = 0; i < 6; i++) {
   );
 }
 await client.close();
-child.kill();
+await server.stop();
 rmSync(dir, { recursive: true, force: true });

@@ -1,21 +1,22 @@
 /**
  * Full GCs of a bare `ws` client downloading from `chunkstream serve`: what makes the SDK's (and
  * the raw peer's) V8 helper threads busy in scenario 5 is the size of the client's heap, not its
- * code. This client imports nothing of ours; it counts each download's bytes, wall time and full
- * (Mark-Compact) collections. Heap size knobs: ZOD=1 imports zod (what the SDK loads), KEEP=N
+ * code. This client imports nothing of src/ (bench/lib/servers.ts starts the server); it counts
+ * each download's bytes, wall time and full (Mark-Compact) collections. Heap size knobs: ZOD=1 imports zod (what the SDK loads), KEEP=N
  * retains N small objects. MB=… sets the file size (default 512).
  *
  *   npm run build && npx tsx bench/ws-gc.ts            # a small heap: no full GCs
  *   ZOD=1 npx tsx bench/ws-gc.ts                       # about 20 per 512 MiB
  *   KEEP=50000 npx tsx bench/ws-gc.ts                  # likewise; KEEP=200000: none again
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
+import { chunkstreamServer } from './lib/servers.js';
 
 if (process.env.ZOD) await import('zod');
 const keep = Array.from({ length: Number(process.env.KEEP ?? 0) }, (_, i) => ({ i, s: `x${i}` }));
@@ -29,15 +30,8 @@ const file = path.join(dir, 'file.bin');
 writeFileSync(file, randomBytes(Number(process.env.MB ?? 512) << 20));
 const cli = (...args: string[]) => spawnSync(process.execPath, ['dist/cli/main.js', ...args], { encoding: 'utf8' });
 const id = cli('put', file, '--dir', path.join(dir, 'store')).stdout.trim().split('\n').pop()!;
-const server = spawn(process.execPath, ['dist/cli/main.js', 'serve', '--dir', path.join(dir, 'store'), '--port', '0'], {
-  stdio: ['ignore', 'pipe', 'ignore'],
-});
-const url = await new Promise<string>((resolve) =>
-  server.stdout.on('data', (d: Buffer) => {
-    const m = /listening on (\S+)/.exec(d.toString());
-    if (m) resolve(`${m[1]!.replace('http', 'ws')}/v1/ws`);
-  }),
-);
+const server = await chunkstreamServer(path.join(dir, 'store'));
+const url = `${server.url.replace('http', 'ws')}/v1/ws`;
 
 const ws = new WebSocket(url);
 let onEnd = () => {};
@@ -66,5 +60,5 @@ for (let stream = 1; stream <= 6; stream++) {
   );
 }
 ws.close();
-server.kill();
+await server.stop();
 rmSync(dir, { recursive: true, force: true });

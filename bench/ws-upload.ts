@@ -8,14 +8,14 @@
  *   npm run build && npx tsx bench/ws-upload.ts
  *   SERVER_ENV=WS_NO_BUFFER_UTIL=1 npx tsx bench/ws-upload.ts
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { lastValueFrom } from 'rxjs';
 import { WebSocket } from 'ws';
 import { connect } from '../src/client/index.js';
+import { chunkstreamServer, cpuMsOf } from './lib/servers.js';
 
 const data = Buffer.alloc(Number(process.env.MB ?? 512) << 20);
 for (let o = 0; o < data.length; o += 1 << 20) randomBytes(1 << 20).copy(data, o);
@@ -23,33 +23,19 @@ const extraEnv: Record<string, string> = {};
 for (const kv of (process.env.SERVER_ENV ?? '').split(',').filter(Boolean)) extraEnv[kv.split('=')[0]!] = kv.slice(kv.indexOf('=') + 1);
 const dir = mkdtempSync(path.join(tmpdir(), 'chunkstream-ws-upload-'));
 const flags = (process.env.NODE_FLAGS ?? '').split(' ').filter(Boolean);
-const child = spawn(process.execPath, [...flags, 'dist/cli/main.js', 'serve', '--dir', dir, '--port', '0'], {
-  stdio: ['ignore', 'pipe', 'ignore'],
-  env: { ...process.env, ...extraEnv },
-});
-const url = await new Promise<string>((resolve) =>
-  child.stdout.on('data', (d: Buffer) => {
-    const m = /listening on (\S+)/.exec(d.toString());
-    if (m) resolve(`${m[1]!.replace('http', 'ws')}/v1/ws`);
-  }),
-);
-/** utime + stime of the server process, in ms (clock ticks of 10 ms). */
-const serverCpu = () => {
-  const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
-};
-const client = await connect(url, { WebSocket: WebSocket as never });
+const server = await chunkstreamServer(dir, [], extraEnv, { nodeFlags: flags });
+const client = await connect(`${server.url.replace('http', 'ws')}/v1/ws`, { WebSocket: WebSocket as never });
 for (let i = 0; i < 3; i++) {
   const t = performance.now();
-  const s0 = serverCpu();
+  const s0 = cpuMsOf(server.pid);
   const c0 = process.cpuUsage();
   const last = await lastValueFrom(client.upload(data, { name: `up-${i}.bin` }));
   if (last.type !== 'committed') throw new Error('upload did not commit');
   const c = process.cpuUsage(c0);
   console.log(
-    `${(performance.now() - t).toFixed(0)} ms, client cpu ${((c.user + c.system) / 1000).toFixed(0)} ms, server cpu ${serverCpu() - s0} ms`,
+    `${(performance.now() - t).toFixed(0)} ms, client cpu ${((c.user + c.system) / 1000).toFixed(0)} ms, server cpu ${cpuMsOf(server.pid) - s0} ms`,
   );
 }
 await client.close();
-child.kill();
+await server.stop();
 rmSync(dir, { recursive: true, force: true });

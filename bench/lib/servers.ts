@@ -23,10 +23,18 @@ process.once('exit', () => {
   for (const c of children) c.kill('SIGKILL');
 });
 
-/** Spawns `node [--import tsx] <script> …args` (tsx for .ts scripts only) and waits for a line with `listening on URL`. */
-export function spawnServer(script: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<Child> {
+export interface SpawnOptions {
+  /** Flags for the child's node itself, e.g. `--initial-heap-size=200`. */
+  nodeFlags?: string[];
+  timeoutMs?: number;
+}
+
+/** Spawns `node [flags] [--import tsx] <script> …args` (tsx for .ts scripts only) and waits for a line with `listening on URL`. */
+export function spawnServer(script: string, args: string[], env: NodeJS.ProcessEnv = {}, o: SpawnOptions = {}): Promise<Child> {
+  const timeoutMs = o.timeoutMs ?? 30_000;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...(script.endsWith('.ts') ? ['--import', 'tsx'] : []), script, ...args], {
+    const tsx = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+    const child = spawn(process.execPath, [...(o.nodeFlags ?? []), ...tsx, script, ...args], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...env },
@@ -78,8 +86,8 @@ function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /** The chunkstream server as users run it (the built CLI's `serve`) on `dir`. */
-export function chunkstreamServer(dir: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Child> {
-  return spawnServer(path.join(ROOT, 'dist/cli/main.js'), ['serve', '--dir', dir, '--host', '127.0.0.1', '--port', '0', ...extra], env);
+export function chunkstreamServer(dir: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}, o: SpawnOptions = {}): Promise<Child> {
+  return spawnServer(path.join(ROOT, 'dist/cli/main.js'), ['serve', '--dir', dir, '--host', '127.0.0.1', '--port', '0', ...extra], env, o);
 }
 
 export function serverMissing(): string | undefined {
@@ -88,6 +96,12 @@ export function serverMissing(): string | undefined {
 
 export function clientMissing(): string | undefined {
   return existsSync(path.join(ROOT, 'src/client/index.ts')) ? undefined : 'src/client/index.ts does not exist yet';
+}
+
+/** CPU time (user + system) a process has used so far, in ms (clock ticks of 10 ms), from /proc/PID/stat. */
+export function cpuMsOf(pid: number | 'self'): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
 }
 
 /** VmRSS and VmHWM (peak RSS) of a process, in bytes, from /proc/PID/status. */
