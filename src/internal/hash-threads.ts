@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { InternalError } from '../errors.js';
+import { collectGarbage, onCollect } from './reclaim.js';
 
 // Relative to internal/ whether this module is itself (tsc output, tests) or inlined into a bundle.
 const THREAD = new URL('../internal/hash-thread.js', import.meta.url);
@@ -42,8 +43,12 @@ export class HashThread {
 
   private thread(): Worker {
     if (this.worker) return this.worker;
+    collectGarbage(); // before the thread's isolate exists, so it has `gc` too (reclaim.ts)
     const worker = new Worker(THREAD);
+    // The thread holds its own handle on every slab it hashed: it must collect for a dropped slab's memory to go.
+    const offCollect = onCollect(() => worker.postMessage({ op: 'gc' }));
     const fail = (err: Error) => {
+      offCollect();
       if (this.worker === worker) this.worker = undefined;
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
