@@ -4,9 +4,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Store } from '../engine/store.js';
 import { createTokenChecker } from './auth.js';
 import { resolveBudgetLimit, TransferBudget } from '../engine/admission.js';
-import { accessLogged, wsLog } from './access-log.js';
+import { accessLogged, refusalLogged, wsLog } from './access-log.js';
 import { createGcRunner, type GcRunner } from './gc-schedule.js';
 import { createHttpHandler } from './http.js';
+import { attachProtocolEdges } from './http-edges.js';
 import { createRequestGuard } from './http-guard.js';
 import { sendError } from './http-util.js';
 import { linkSecretProvider } from './link-secret.js';
@@ -117,6 +118,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     handler(req, res);
   };
   server.on('request', accessLogged(admitted, { logger, metrics }));
+  const refused = refusalLogged({ logger, metrics });
+  attachProtocolEdges(server, { refused }); // half-close, CONNECT, Expect: 100-continue (http-edges.ts)
   const ws = attachWsGateway(server, {
     store,
     tokens: auth,
@@ -126,6 +129,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     maxStreams: o.maxWsStreams,
     log: wsLog(logger),
     admit: (req) => connections.refused(req.socket) ?? (draining ? budget.drainingError() : undefined),
+    refused,
   });
   metrics.attach({ wsConnections: () => ws.connections });
   let metricsServer: Server | undefined;
