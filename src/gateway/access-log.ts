@@ -103,7 +103,10 @@ export function accessLogged(
  * The access line and metric of a request answered on its raw socket, never reaching the
  * handler: a refused WebSocket upgrade (400, 401, 403, 404, 421, 503), a CONNECT (405).
  */
-export function refusalLogged(o: { logger: Logger; metrics?: ServerMetrics }): (req: IncomingMessage, status: number, code?: string) => void {
+export function refusalLogged(o: {
+  logger: Logger;
+  metrics?: ServerMetrics;
+}): (req: IncomingMessage, status: number, code?: string) => void {
   return (req, status, code) => {
     const method = req.method ?? 'GET';
     const target = req.url ?? '/';

@@ -139,7 +139,13 @@ function parseOrigin(origin: string): Origin | undefined {
     const u = new URL(origin);
     if (u.protocol !== 'http:' && u.protocol !== 'https:') return undefined;
     const defaultPort = u.protocol === 'https:' ? '443' : '80';
-    return { origin: u.origin, scheme: u.protocol === 'https:' ? 'https' : 'http', hostname: u.hostname.replace(/\.$/, ''), port: u.port || defaultPort, defaultPort };
+    return {
+      origin: u.origin,
+      scheme: u.protocol === 'https:' ? 'https' : 'http',
+      hostname: u.hostname.replace(/\.$/, ''),
+      port: u.port || defaultPort,
+      defaultPort,
+    };
   } catch {
     return undefined;
   }

@@ -62,7 +62,8 @@ export class RawConnection {
     for (;;) {
       const { responses } = parseResponses(this.received);
       if (responses.length >= count) return responses;
-      if (this.isEnded) throw new Error(`connection ended after ${responses.length} response(s): ${this.received.toString('latin1').slice(0, 300)}`);
+      if (this.isEnded)
+        throw new Error(`connection ended after ${responses.length} response(s): ${this.received.toString('latin1').slice(0, 300)}`);
       await new Promise<void>((resolve) => (this.wake = resolve));
     }
   }
