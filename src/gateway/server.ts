@@ -69,13 +69,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const unobserve = store.observe(metrics.observer);
   const gc = createGcRunner({ store, everyMs: o.gcEveryMs, graceMs: o.gcGraceMs, leaseMs: o.gcLeaseMs, logger, metrics });
   const auth = createTokenChecker(o.tokens);
-  const guard = createRequestGuard({
+  const guardOptions = {
     listenHost: o.host,
     allowHosts: o.allowHosts,
     allowOrigins: o.allowOrigins,
     corsOrigins: o.corsOrigins,
     publicUrl: o.publicUrl,
-  });
+  };
+  const guard = createRequestGuard(guardOptions);
   let url: string | undefined;
   // The page learns from the routing table itself whether signed links exist (any valid id will do).
   const web = o.web
@@ -136,7 +137,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   try {
     await listen(server, o.port, o.host);
     if (o.metricsPort !== undefined) {
-      metricsServer = createServer(accessLogged(metricsPortHandler(metrics), { logger }));
+      // The same Host and Origin guard as the API's: a rebinding page must not read /metrics either.
+      const metricsGuard = createRequestGuard({ ...guardOptions, listenHost: o.metricsHost ?? o.host });
+      metricsServer = createServer(accessLogged(metricsPortHandler(metrics, metricsGuard), { logger }));
+      attachProtocolEdges(metricsServer);
       await listen(metricsServer, o.metricsPort, o.metricsHost ?? o.host);
     }
   } catch (err) {
