@@ -87,6 +87,7 @@ export function prettyLine(line: string, colors = false): string {
  * (U+2028/2029) and bidi controls are escaped too: they reorder or split what is read.
  */
 export function safe(s: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   return s.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]|\\(?=x)/g, (c) => {
     if (c === '\\') return '\\\\';
     const n = c.charCodeAt(0);

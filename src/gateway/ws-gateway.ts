@@ -103,7 +103,15 @@ export function attachWsGateway(server: http.Server, options: WsGatewayOptions):
 
   const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy()); // a reset during the handshake must not crash us
-    const report = (status: number, code?: string) => o.refused?.(req, status, code);
+    // Every refusal is reported (the access log and metrics), as the HTTP handler's answers are.
+    const no = (status: number, text: string, extra = '', code?: string) => {
+      o.refused?.(req, status, code);
+      refuse(socket, status, text, extra);
+    };
+    const noCoded = (err: ChunkstreamError, extra = '') => {
+      o.refused?.(req, err.status, err.code);
+      refuseCoded(socket, err, extra);
+    };
     let path: string;
     try {
       path = new URL(req.url ?? '/', 'http://x').pathname;
@@ -111,23 +119,23 @@ export function attachWsGateway(server: http.Server, options: WsGatewayOptions):
       path = ''; // a malformed target is no path of ours
     }
     if (path !== o.path) {
-      if (server.listenerCount('upgrade') <= 1) (report(404), refuse(socket, 404, 'Not Found'));
+      if (server.listenerCount('upgrade') <= 1) no(404, 'Not Found');
       return;
     }
-    if (closing) return (report(503), refuse(socket, 503, 'Service Unavailable'));
+    if (closing) return no(503, 'Service Unavailable');
     const refusedNow = o.admit?.(req);
-    if (refusedNow) return (report(refusedNow.status, refusedNow.code), refuseCoded(socket, refusedNow, 'Retry-After: 1\r\n'));
+    if (refusedNow) return noCoded(refusedNow, 'Retry-After: 1\r\n');
     // A page on any site may open a WebSocket to 127.0.0.1 (browsers apply no CORS to it) and
     // would drive the whole API: refuse before any socket exists.
     // Protocol version 8 (pre-RFC 6455, which `ws` still accepts) names it Sec-WebSocket-Origin.
     // Without a guard (the gateway on its own) an upgrade still needs exactly one Host (RFC 6455).
     const refused = o.guard ? o.guard.checkRequest(req) : hostProblem(req);
-    if (refused) return (report(refused.status, refused.code), refuseCoded(socket, refused));
+    if (refused) return noCoded(refused);
     const header = req.headers.authorization;
     const token = bearerToken(header);
     // A header that is present must be valid; without one, the first message may authenticate.
     if (o.tokens.enabled && header !== undefined && (!token || !o.tokens.check(token))) {
-      return (report(401, 'unauthorized'), refuse(socket, 401, 'Unauthorized', 'WWW-Authenticate: Bearer\r\n'));
+      return no(401, 'Unauthorized', 'WWW-Authenticate: Bearer\r\n', 'unauthorized');
     }
     const authenticated = !o.tokens.enabled || token !== undefined;
     const peer: WsPeer = { id: requestIdOf(req.headers['x-request-id']), remote: req.socket.remoteAddress };
