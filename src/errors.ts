@@ -35,7 +35,9 @@ export type ErrorCode =
   /** An unfinished upload is past its expiry (HTTP 410): it can no longer be resumed. */
   | 'expired'
   /** A request body of a media type the route does not take (HTTP 415). */
-  | 'unsupported_media_type';
+  | 'unsupported_media_type'
+  /** A request body in a transfer coding the server does not decode (`gzip, chunked`): HTTP 501, nothing stored. */
+  | 'unsupported_transfer_coding';
 
 const STATUS: Record<ErrorCode, number> = {
   invalid_option: 400,
@@ -61,6 +63,7 @@ const STATUS: Record<ErrorCode, number> = {
   checksum_mismatch: 460,
   expired: 410,
   unsupported_media_type: 415,
+  unsupported_transfer_coding: 501,
 };
 
 export class ChunkstreamError extends Error {
@@ -233,6 +236,13 @@ export class MisdirectedError extends ChunkstreamError {
 export class UnsupportedMediaTypeError extends ChunkstreamError {
   constructor(message: string) {
     super('unsupported_media_type', message);
+  }
+}
+
+/** A Transfer-Encoding other than plain `chunked` (HTTP 501, RFC 9112 § 6.1): the body is not read. */
+export class UnsupportedTransferCodingError extends ChunkstreamError {
+  constructor(message: string) {
+    super('unsupported_transfer_coding', message);
   }
 }
 

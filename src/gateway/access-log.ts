@@ -99,6 +99,38 @@ export function accessLogged(
   };
 }
 
+/**
+ * The access line and metric of a request answered on its raw socket, never reaching the
+ * handler: a refused WebSocket upgrade (400, 401, 403, 404, 421, 503), a CONNECT (405).
+ */
+export function refusalLogged(o: {
+  logger: Logger;
+  metrics?: ServerMetrics;
+}): (req: IncomingMessage, status: number, code?: string) => void {
+  return (req, status, code) => {
+    const method = req.method ?? 'GET';
+    const target = req.url ?? '/';
+    const route = routeOf(pathOf(target));
+    o.metrics?.http(method, route, status);
+    const line = {
+      reqId: requestIdOf(req.headers['x-request-id']),
+      kind: 'http',
+      method,
+      route,
+      url: redactTarget(target),
+      status,
+      ...(code ? { code } : {}),
+      upgrade: req.headers.upgrade !== undefined,
+      remote: req.socket.remoteAddress,
+      ...(req.headers['x-forwarded-for'] ? { forwardedFor: String(req.headers['x-forwarded-for']).slice(0, 200) } : {}),
+    };
+    const msg = `${method} ${line.url} ${status}`;
+    if (status >= 500 && code !== 'busy') o.logger.error(line, msg);
+    else if (code === 'busy') o.logger.warn(line, msg);
+    else o.logger.info(line, msg);
+  };
+}
+
 const meters = new WeakMap<IncomingMessage, TransferMeter>();
 
 /** The meter of a request (its protocol label and file bytes) for the transfers it starts; none outside accessLogged. */

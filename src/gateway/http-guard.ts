@@ -1,4 +1,6 @@
+import type { IncomingMessage } from 'node:http';
 import { ChunkstreamError, ForbiddenError, MisdirectedError } from '../errors.js';
+import { requestAuthority } from './http-authority.js';
 
 export interface GuardOptions {
   /** The address the server listens on. On a loopback one, Host must be a loopback name (DNS rebinding). */
@@ -17,8 +19,17 @@ export interface GuardOptions {
 export interface RequestGuard {
   /** undefined if the Host header is one this server answers for, else a 421 `misdirected`. */
   checkHost(host: string | undefined): ChunkstreamError | undefined;
-  /** undefined if the Origin is absent (not a browser), same-origin or allowed, else a 403 `forbidden`. */
-  checkOrigin(origin: string | undefined, host: string | undefined): ChunkstreamError | undefined;
+  /**
+   * undefined if the Origin is absent (not a browser), same-origin or allowed, else a 403
+   * `forbidden`. Same-origin compares `scheme` too when given (the request's: `http`, or what a
+   * proxy's X-Forwarded-Proto says); without it only host and port.
+   */
+  checkOrigin(origin: string | undefined, host: string | undefined, scheme?: 'http' | 'https'): ChunkstreamError | undefined;
+  /**
+   * Both checks on a whole request, HTTP or upgrade: one Host header (400 otherwise, and for an
+   * upgrade without one), the absolute-form target's authority in place of Host, the scheme.
+   */
+  checkRequest(req: IncomingMessage): ChunkstreamError | undefined;
   /** The Access-Control-Allow-Origin value for a request from `origin`, if CORS admits it. */
   corsOrigin(origin: string | undefined): string | undefined;
   /** CORS is configured at all (responses then vary by Origin). */
@@ -34,9 +45,10 @@ export interface RequestGuard {
  *   (any port), the public URL's host and `allowHosts`; elsewhere anything unless `allowHosts`
  *   narrows it (then loopback names are still fine: they cannot be rebound). A request without
  *   Host (HTTP/1.0) is accepted: browsers always send one.
- * - Origin: absent, or same-origin (host and port equal the request's Host: what the server's
- *   own page sends, behind a load balancer too), the public URL's origin, `allowOrigins` or
- *   `corsOrigins`. `null` (sandboxed frames, file: pages) is never same-origin.
+ * - Origin: absent, or same-origin (scheme, host and port equal the request's: what the server's
+ *   own page sends; behind a TLS proxy its X-Forwarded-Proto: https, or --public-url), the public
+ *   URL's origin, `allowOrigins` or `corsOrigins`. `null` (sandboxed frames, file: pages) is never
+ *   same-origin. `https://127.0.0.1:PORT` is another origin than this plain-HTTP listener.
  */
 export function createRequestGuard(o: GuardOptions): RequestGuard {
   const allowHosts = (o.allowHosts ?? []).map(normalizeHost);
@@ -52,23 +64,31 @@ export function createRequestGuard(o: GuardOptions): RequestGuard {
     hostname === publicUrl?.hostname ||
     allowHosts.some((h) => (h.startsWith('.') ? hostname === h.slice(1) || hostname.endsWith(h) : hostname === h));
 
+  const checkHost: RequestGuard['checkHost'] = (host) => {
+    if (anyHost || host === undefined) return undefined;
+    const parsed = parseAuthority(host);
+    if (parsed && hostAllowed(parsed.hostname)) return undefined;
+    return new MisdirectedError(
+      `Host ${JSON.stringify(host.slice(0, 100))} is not a name this server answers for (a loopback name, or one given with --allow-host)`,
+    );
+  };
+  const checkOrigin: RequestGuard['checkOrigin'] = (origin, host, scheme) => {
+    if (origin === undefined || anyOrigin) return undefined;
+    const o = parseOrigin(origin);
+    if (o && (origins.has(o.origin) || (sameOrigin(o, host) && (scheme === undefined || o.scheme === scheme)))) return undefined;
+    return new ForbiddenError(
+      `Origin ${JSON.stringify(origin.slice(0, 100))} is not allowed (only same-origin pages, --allow-origin and --cors-origin)`,
+    );
+  };
+
   return {
     cors: cors.size > 0,
-    checkHost(host) {
-      if (anyHost || host === undefined) return undefined;
-      const parsed = parseAuthority(host);
-      if (parsed && hostAllowed(parsed.hostname)) return undefined;
-      return new MisdirectedError(
-        `Host ${JSON.stringify(host.slice(0, 100))} is not a name this server answers for (a loopback name, or one given with --allow-host)`,
-      );
-    },
-    checkOrigin(origin, host) {
-      if (origin === undefined || anyOrigin) return undefined;
-      const o = parseOrigin(origin);
-      if (o && (origins.has(o.origin) || sameOrigin(o, host))) return undefined;
-      return new ForbiddenError(
-        `Origin ${JSON.stringify(origin.slice(0, 100))} is not allowed (only same-origin pages, --allow-origin and --cors-origin)`,
-      );
+    checkHost,
+    checkOrigin,
+    checkRequest(req) {
+      const a = requestAuthority(req);
+      if (a instanceof ChunkstreamError) return a;
+      return checkHost(a.host) ?? checkOrigin(a.origin, a.host, a.scheme);
     },
     corsOrigin(origin) {
       if (origin === undefined || cors.size === 0) return undefined;
@@ -106,6 +126,7 @@ export function parseAuthority(host: string): { hostname: string; port: string }
 
 interface Origin {
   origin: string;
+  scheme: 'http' | 'https';
   hostname: string;
   /** Explicit or the scheme's default. */
   port: string;
@@ -118,7 +139,13 @@ function parseOrigin(origin: string): Origin | undefined {
     const u = new URL(origin);
     if (u.protocol !== 'http:' && u.protocol !== 'https:') return undefined;
     const defaultPort = u.protocol === 'https:' ? '443' : '80';
-    return { origin: u.origin, hostname: u.hostname.replace(/\.$/, ''), port: u.port || defaultPort, defaultPort };
+    return {
+      origin: u.origin,
+      scheme: u.protocol === 'https:' ? 'https' : 'http',
+      hostname: u.hostname.replace(/\.$/, ''),
+      port: u.port || defaultPort,
+      defaultPort,
+    };
   } catch {
     return undefined;
   }

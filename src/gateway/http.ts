@@ -15,6 +15,8 @@ import { uploadsRoute } from './http-uploads.js';
 import { sendError, sendJson } from './http-util.js';
 import { linkSecretProvider } from './link-secret.js';
 import { createTusHandler } from './tus.js';
+import { TUS_VERSION } from './tus-headers.js';
+import { checkTransferCoding } from './http-edges.js';
 import { UnauthorizedError } from '../protocol/errors.js';
 
 export type { HttpHandlerOptions };
@@ -117,9 +119,14 @@ export function createHttpHandler(input: HttpHandlerOptions): HttpHandler {
   const open = (path: string) => path === '/healthz' || path === '/readyz' || (path === '/metrics' && options.ops?.metricsPublic === true);
 
   const handle = async (req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> => {
+    // tus clients read every answer of theirs by its Tus-Resumable, refusals (401, 403, 421) too.
+    if (tus.handles(pathOf(req.url))) res.setHeader('Tus-Resumable', TUS_VERSION);
     // Browser defences first, on every route: a refused request learns nothing else.
-    const refused = guard?.checkHost(req.headers.host) ?? guard?.checkOrigin(req.headers.origin, req.headers.host);
+    const refused = guard?.checkRequest(req);
     if (refused) return sendError(res, refused);
+    // A body in a coding we do not decode is never read: Connection: close drops the rest of it.
+    const coding = checkTransferCoding(req);
+    if (coding) return sendError(res, coding, { Connection: 'close' });
     if (guard && applyCors(guard, req, res)) return; // a preflight, answered
     const url = parseUrl(req.url ?? '/');
     if (options.web?.serve(req, res, url)) return;
@@ -184,6 +191,15 @@ export function createHttpHandler(input: HttpHandlerOptions): HttpHandler {
       }
     },
   });
+}
+
+/** The path of a target as routes see it (absolute-form included), or '' if it does not parse. */
+function pathOf(target = '/'): string {
+  try {
+    return new URL(target, 'http://localhost').pathname;
+  } catch {
+    return '';
+  }
 }
 
 function parseUrl(target: string): URL {

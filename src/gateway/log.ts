@@ -67,16 +67,32 @@ export function prettyLine(line: string, colors = false): string {
   try {
     o = JSON.parse(line) as Record<string, unknown>;
   } catch {
-    return line;
+    return `${safe(line)}\n`;
   }
   const { time, level, msg, ...rest } = o;
-  const label = text(level).toUpperCase().padEnd(5);
+  const label = safe(text(level).toUpperCase().padEnd(5));
   const lvl = colors && LEVEL_COLORS[text(level)] ? `\x1b[${LEVEL_COLORS[text(level)]}m${label}\x1b[0m` : label;
   const fields = Object.entries(rest)
     .filter(([k, v]) => v !== undefined && !IN_MESSAGE.has(k))
-    .map(([k, v]) => `${k}=${typeof v === 'string' && !/\s/.test(v) ? v : JSON.stringify(v)}`)
+    .map(([k, v]) => `${safe(k)}=${safe(typeof v === 'string' && !/\s/.test(v) ? v : JSON.stringify(v))}`)
     .join(' ');
-  return `${text(time)} ${lvl} ${text(msg)}${fields ? ` ${fields}` : ''}\n`;
+  return `${safe(text(time))} ${lvl} ${safe(text(msg))}${fields ? ` ${fields}` : ''}\n`;
+}
+
+/**
+ * C0, DEL and C1 control characters as `\xHH`: request fields (X-Forwarded-For, the target)
+ * reach these lines, and a terminal obeys what it is sent (ESC, CSI U+009B, OSC U+009D can move
+ * the cursor, rewrite earlier lines, set the title). JSON.stringify escapes C0 only. A
+ * backslash is doubled where it precedes `x`, so an escape cannot be forged. Line separators
+ * (U+2028/2029) and bidi controls are escaped too: they reorder or split what is read.
+ */
+export function safe(s: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  return s.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]|\\(?=x)/g, (c) => {
+    if (c === '\\') return '\\\\';
+    const n = c.charCodeAt(0);
+    return n > 0xff ? `\\u${n.toString(16).padStart(4, '0')}` : `\\x${n.toString(16).padStart(2, '0')}`;
+  });
 }
 
 /** A pino field as text: strings and numbers as they are, anything else as JSON. */

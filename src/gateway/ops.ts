@@ -4,6 +4,7 @@ import { BusyError } from '../engine/admission.js';
 import { ChunkstreamError, MethodNotAllowedError, NotFoundError, StorageError, isChunkstreamError } from '../errors.js';
 import type { ChunkStore } from '../storage/types.js';
 import { sendError, sendJson } from './http-util.js';
+import type { RequestGuard } from './http-guard.js';
 import type { ServerMetrics } from './metrics.js';
 
 /**
@@ -94,9 +95,14 @@ export function limitConnections(server: Server, max: number | undefined): { ref
   return { refused: (socket) => (over.has(socket) ? error() : undefined) };
 }
 
-/** The handler of a separate metrics port: GET /metrics, nothing else, no auth (an internal port). */
-export function metricsPortHandler(metrics: ServerMetrics) {
+/**
+ * The handler of a separate metrics port: GET /metrics, nothing else, no auth (an internal
+ * port), behind the API's Host and Origin guard (a DNS-rebinding page could read it otherwise).
+ */
+export function metricsPortHandler(metrics: ServerMetrics, guard?: RequestGuard) {
   return (req: IncomingMessage, res: ServerResponse) => {
+    const refused = guard?.checkRequest(req);
+    if (refused) return sendError(res, refused);
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/metrics') return sendError(res, new NotFoundError('route', 'only /metrics is served on this port'));
     if (req.method !== 'GET' && req.method !== 'HEAD') {

@@ -4,9 +4,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Store } from '../engine/store.js';
 import { createTokenChecker } from './auth.js';
 import { resolveBudgetLimit, TransferBudget } from '../engine/admission.js';
-import { accessLogged, wsLog } from './access-log.js';
+import { accessLogged, refusalLogged, wsLog } from './access-log.js';
 import { createGcRunner, type GcRunner } from './gc-schedule.js';
 import { createHttpHandler } from './http.js';
+import { attachProtocolEdges } from './http-edges.js';
 import { createRequestGuard } from './http-guard.js';
 import { sendError } from './http-util.js';
 import { linkSecretProvider } from './link-secret.js';
@@ -68,13 +69,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const unobserve = store.observe(metrics.observer);
   const gc = createGcRunner({ store, everyMs: o.gcEveryMs, graceMs: o.gcGraceMs, leaseMs: o.gcLeaseMs, logger, metrics });
   const auth = createTokenChecker(o.tokens);
-  const guard = createRequestGuard({
+  const guardOptions = {
     listenHost: o.host,
     allowHosts: o.allowHosts,
     allowOrigins: o.allowOrigins,
     corsOrigins: o.corsOrigins,
     publicUrl: o.publicUrl,
-  });
+  };
+  const guard = createRequestGuard(guardOptions);
   let url: string | undefined;
   // The page learns from the routing table itself whether signed links exist (any valid id will do).
   const web = o.web
@@ -117,6 +119,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     handler(req, res);
   };
   server.on('request', accessLogged(admitted, { logger, metrics }));
+  const refused = refusalLogged({ logger, metrics });
+  attachProtocolEdges(server, { refused }); // half-close, CONNECT, Expect: 100-continue (http-edges.ts)
   const ws = attachWsGateway(server, {
     store,
     tokens: auth,
@@ -126,13 +130,17 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     maxStreams: o.maxWsStreams,
     log: wsLog(logger),
     admit: (req) => connections.refused(req.socket) ?? (draining ? budget.drainingError() : undefined),
+    refused,
   });
   metrics.attach({ wsConnections: () => ws.connections });
   let metricsServer: Server | undefined;
   try {
     await listen(server, o.port, o.host);
     if (o.metricsPort !== undefined) {
-      metricsServer = createServer(accessLogged(metricsPortHandler(metrics), { logger }));
+      // The same Host and Origin guard as the API's: a rebinding page must not read /metrics either.
+      const metricsGuard = createRequestGuard({ ...guardOptions, listenHost: o.metricsHost ?? o.host });
+      metricsServer = createServer(accessLogged(metricsPortHandler(metrics, metricsGuard), { logger }));
+      attachProtocolEdges(metricsServer);
       await listen(metricsServer, o.metricsPort, o.metricsHost ?? o.host);
     }
   } catch (err) {

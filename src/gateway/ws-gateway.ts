@@ -12,6 +12,7 @@ import { DEFAULT_WINDOW } from '../protocol/messages.js';
 import { bearerToken, type TokenChecker } from './auth.js';
 import { resolveBudgetLimit, TransferBudget } from '../engine/admission.js';
 import type { RequestGuard } from './http-guard.js';
+import { requestAuthority } from './http-authority.js';
 import { MAX_STREAMS, WsConnection } from './ws-connection.js';
 import { requestIdOf, type WsLog, type WsPeer } from './access-log.js';
 import type { GatewayShared } from './ws-types.js';
@@ -37,6 +38,8 @@ export interface WsGatewayOptions {
   log?: WsLog;
   /** Refuses an upgrade before anything else (a coded HTTP answer): the server draining, too many connections. */
   admit?: (req: http.IncomingMessage) => ChunkstreamError | undefined;
+  /** Learns of every refused upgrade (its status, the error code if coded): the access log and metrics. */
+  refused?: (req: http.IncomingMessage, status: number, code?: string) => void;
 }
 
 export interface WsGateway {
@@ -64,6 +67,7 @@ const optionsSchema = z
     maxStreams: z.number().int().min(1).max(65_536),
     log: z.custom<WsLog>((l) => typeof (l as WsLog)?.stream === 'function', 'must be a WsLog').optional(),
     admit: z.custom<WsGatewayOptions['admit']>((f) => typeof f === 'function', 'must be a function').optional(),
+    refused: z.custom<WsGatewayOptions['refused']>((f) => typeof f === 'function', 'must be a function').optional(),
   })
   .strict();
 
@@ -99,25 +103,39 @@ export function attachWsGateway(server: http.Server, options: WsGatewayOptions):
 
   const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy()); // a reset during the handshake must not crash us
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    // Every refusal is reported (the access log and metrics), as the HTTP handler's answers are.
+    const no = (status: number, text: string, extra = '', code?: string) => {
+      o.refused?.(req, status, code);
+      refuse(socket, status, text, extra);
+    };
+    const noCoded = (err: ChunkstreamError, extra = '') => {
+      o.refused?.(req, err.status, err.code);
+      refuseCoded(socket, err, extra);
+    };
+    let path: string;
+    try {
+      path = new URL(req.url ?? '/', 'http://x').pathname;
+    } catch {
+      path = ''; // a malformed target is no path of ours
+    }
     if (path !== o.path) {
-      if (server.listenerCount('upgrade') <= 1) refuse(socket, 404, 'Not Found');
+      if (server.listenerCount('upgrade') <= 1) no(404, 'Not Found');
       return;
     }
-    if (closing) return refuse(socket, 503, 'Service Unavailable');
+    if (closing) return no(503, 'Service Unavailable');
     const refusedNow = o.admit?.(req);
-    if (refusedNow) return refuseCoded(socket, refusedNow, 'Retry-After: 1\r\n');
+    if (refusedNow) return noCoded(refusedNow, 'Retry-After: 1\r\n');
     // A page on any site may open a WebSocket to 127.0.0.1 (browsers apply no CORS to it) and
     // would drive the whole API: refuse before any socket exists.
     // Protocol version 8 (pre-RFC 6455, which `ws` still accepts) names it Sec-WebSocket-Origin.
-    const origin = req.headers.origin ?? (req.headers['sec-websocket-origin'] as string | undefined);
-    const refused = o.guard?.checkHost(req.headers.host) ?? o.guard?.checkOrigin(origin, req.headers.host);
-    if (refused) return refuseCoded(socket, refused);
+    // Without a guard (the gateway on its own) an upgrade still needs exactly one Host (RFC 6455).
+    const refused = o.guard ? o.guard.checkRequest(req) : hostProblem(req);
+    if (refused) return noCoded(refused);
     const header = req.headers.authorization;
     const token = bearerToken(header);
     // A header that is present must be valid; without one, the first message may authenticate.
     if (o.tokens.enabled && header !== undefined && (!token || !o.tokens.check(token))) {
-      return refuse(socket, 401, 'Unauthorized', 'WWW-Authenticate: Bearer\r\n');
+      return no(401, 'Unauthorized', 'WWW-Authenticate: Bearer\r\n', 'unauthorized');
     }
     const authenticated = !o.tokens.enabled || token !== undefined;
     const peer: WsPeer = { id: requestIdOf(req.headers['x-request-id']), remote: req.socket.remoteAddress };
@@ -151,6 +169,11 @@ export function attachWsGateway(server: http.Server, options: WsGatewayOptions):
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
+}
+
+function hostProblem(req: http.IncomingMessage): ChunkstreamError | undefined {
+  const a = requestAuthority(req);
+  return 'code' in a ? a : undefined;
 }
 
 /** The HTTP API's `{ error: { code, message } }`, on the raw socket of a refused upgrade. */

@@ -31,7 +31,8 @@ const FULL: RangePlan = { kind: 'full' };
  *   it does not know).
  * - A malformed `bytes=` set (`bytes=x`, `bytes=5-2`): 400 `bad_request` naming `range`. RFC 9110
  *   lets a server ignore or reject it; nginx answers 416. A coded 400 tells a client what is wrong.
- * - Spans outside the file are dropped; none left → 416 (`range_not_satisfiable`, with the size).
+ * - Spans outside the file are dropped; none left → 416 (`range_not_satisfiable`, with the size),
+ *   except a non-zero suffix (`bytes=-5`) of an empty file: the whole empty file, 200.
  * - Overlapping and adjacent spans are coalesced and the result sorted ascending, so every byte
  *   and every chunk is sent once. RFC 9110 asks for the request's order "excluding coalesced
  *   ranges" and lets a server ignore sets that are not ascending at all: clients place parts by
@@ -55,13 +56,20 @@ export function planRanges(header: string | undefined, size: number, limits: Par
   if (specs.length > maxSpecs) return FULL;
   const wanted: ByteSpan[] = [];
   let any = false;
+  let emptySuffix = false;
   for (const spec of specs) {
     if (spec === '') continue;
     any = true;
-    const span = satisfiable(parseSpec(spec), size);
+    const parsed = parseSpec(spec);
+    const span = satisfiable(parsed, size);
     if (span) wanted.push(span);
+    else if (size === 0 && parsed.first === undefined && parsed.last !== 0) emptySuffix = true;
   }
   if (!any) throw new BadRequestError('range', 'empty range set');
+  // RFC 9110 § 14.1.1: a suffix range with a non-zero length is satisfiable whatever the size,
+  // and a suffix longer than the representation selects all of it: of an empty file that is
+  // nothing, which no 206 can say (`bytes 0--1/0`). So the whole, empty file: 200 (as nginx).
+  if (wanted.length === 0 && emptySuffix) return FULL;
   if (wanted.length === 0)
     throw new RangeNotSatisfiableError(size, `no range of ${JSON.stringify(header.slice(0, 80))} overlaps the file's ${size} bytes`);
   const ranges = coalesce(wanted);
@@ -90,7 +98,7 @@ function parseSpec(spec: string): Spec {
 /** The span within [0, size), or undefined when the spec does not overlap the file. */
 function satisfiable({ first, last }: Spec, size: number): ByteSpan | undefined {
   if (first === undefined) {
-    // Suffix: the last `last` bytes, all of them if the file is shorter.
+    // Suffix: the last `last` bytes, all of them if the file is shorter (an empty file: planRanges).
     if (last === 0 || size === 0) return undefined;
     return { start: Math.max(0, size - last!), end: size - 1 };
   }
