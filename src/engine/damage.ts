@@ -19,7 +19,7 @@ const RECORD = /^quarantine\/([0-9a-f]{64})\.([a-z0-9-]+)$/;
 const busy = new WeakMap<EngineContext, Map<string, Promise<void>>>();
 
 /** Byte range of chunk `index` of `m` (inclusive). */
-export function chunkSpan(m: Manifest, index: number): { start: number; end: number } {
+export function chunkSpan(m: ChunkOwner, index: number): { start: number; end: number } {
   const start = index * m.chunkSize;
   return { start, end: start + (m.chunks[index]?.size ?? 0) - 1 };
 }
@@ -31,14 +31,27 @@ export function chunkSpan(m: Manifest, index: number): { start: number; end: num
  * Observers are told (metrics, the server's log). Anything else is returned as it was. Damage
  * handling never masks the read's own error: a failed move is only left for the next read.
  */
-export async function chunkFailed(ctx: EngineContext, m: Manifest, index: number, err: unknown): Promise<unknown> {
+/** What names the chunks read: a file's manifest, or an unfinished upload's session (its id, as the file's). */
+export type ChunkOwner = Pick<Manifest, 'id' | 'name' | 'chunkSize' | 'chunks'>;
+
+export async function chunkFailed(ctx: EngineContext, m: ChunkOwner, index: number, err: unknown): Promise<unknown> {
   const ref = m.chunks[index];
   if (!ref || !isChunkstreamError(err)) return err;
   const missing = err.code === 'not_found';
   if (!missing && !(err instanceof IntegrityError && err.index !== undefined)) return err;
   const { start, end } = chunkSpan(m, index);
+  const where = `bytes ${start}-${end} of ${JSON.stringify(m.name)}`;
+  // Moved aside by an earlier read: still the integrity failure it was, until an upload heals it.
+  if (missing && (await movedAside(ctx.store, ref.key))) {
+    return new IntegrityError(
+      m.id,
+      index,
+      ref.key,
+      `it failed verification before and was moved aside (${where}): upload the file again to restore it`,
+    );
+  }
   const fault: ChunkFault = { reason: missing ? 'missing' : 'corrupt', fileId: m.id, name: m.name, index, start, end, key: ref.key };
-  // Readers of one bad chunk at once move it once (the second would find it gone: a note saying missing).
+  // Readers of one bad chunk at once move it once (the second would find it gone).
   const inFlight = busy.get(ctx) ?? new Map<string, Promise<void>>();
   busy.set(ctx, inFlight);
   let work = inFlight.get(ref.key);
@@ -55,7 +68,19 @@ export async function chunkFailed(ctx: EngineContext, m: Manifest, index: number
     inFlight.set(ref.key, work);
   }
   await work;
-  return missing ? new MissingChunkError(m.id, index, start, end, m.name) : err;
+  if (missing) return new MissingChunkError(m.id, index, start, end, m.name);
+  const detail = err.message.slice(err.message.indexOf('failed verification: ') + 'failed verification: '.length);
+  return new IntegrityError(m.id, index, ref.key, `${detail} (${where}; moved aside: upload the file again to restore it)`);
+}
+
+/** Whether the bytes of `key` were moved aside as corrupt (and not stored again since: the caller found it missing). */
+async function movedAside(store: ChunkStore, key: string): Promise<boolean> {
+  try {
+    for await (const o of store.list(`${QUARANTINE}${key}.`)) if (!o.key.endsWith('.missing')) return true;
+  } catch {
+    // Unknown: said missing.
+  }
+  return false;
 }
 
 async function moveAside(store: ChunkStore, key: string): Promise<string> {
@@ -70,7 +95,10 @@ async function moveAside(store: ChunkStore, key: string): Promise<string> {
 }
 
 /** The keys of chunks known damaged (moved aside or found missing), from the store's notes. */
-export async function damagedKeys(store: ChunkStore, options: CallOptions = {}): Promise<Map<string, { reason: 'corrupt' | 'missing'; records: string[] }>> {
+export async function damagedKeys(
+  store: ChunkStore,
+  options: CallOptions = {},
+): Promise<Map<string, { reason: 'corrupt' | 'missing'; records: string[] }>> {
   const out = new Map<string, { reason: 'corrupt' | 'missing'; records: string[] }>();
   for await (const o of store.list(QUARANTINE, options)) {
     const r = RECORD.exec(o.key);

@@ -121,7 +121,6 @@ export function readPlan(ctx: EngineContext, plan: DownloadPlan, options: Omit<D
           room.release();
         }
         throw await chunkFailed(ctx, m, i, err); // a corrupt chunk is moved aside, a missing one said in the file's terms
-
       }
     };
     return from(Array.from({ length: plan.chunks }, (_, k) => plan.first + k)).pipe(
