@@ -110,7 +110,9 @@ describe.each([
     const first = await lastValueFrom(
       store.upload(data.subarray(0, CHUNK), { name: 'again.bin', segment: true, expectedSize: data.length }).pipe(toArray()),
     );
-    const uploadId = first[0]!.uploadId;
+    const started = first[0]!;
+    if (started.type !== 'started') throw new Error(`expected started, got ${started.type}`);
+    const uploadId = started.uploadId;
     const events = await lastValueFrom(store.upload(data.subarray(CHUNK), { uploadId, segment: true }).pipe(toArray()));
     expect(events.at(-1)).toMatchObject({ type: 'committed' });
     expect((await collect(store.download(a.id))).equals(data)).toBe(true);
