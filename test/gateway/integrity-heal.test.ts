@@ -98,7 +98,7 @@ describe('a corrupt chunk heals when its bytes are uploaded again', () => {
     const data = randomBytes(3 * CHUNK);
     const { id } = await upload(t.url, 'lost.bin', data);
     await rm(await chunkFile(id, 0));
-    for (const headers of [{}, { Range: 'bytes=5-9' }]) {
+    for (const headers of [{}, { Range: 'bytes=5-9' }] as Record<string, string>[]) {
       const r = await request(`${t.url}/v1/files/${id}`, { headers });
       expect(r.status).toBe(500);
       expect(r.json()).toEqual({
