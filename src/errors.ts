@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'range_not_satisfiable'
   | 'integrity'
   | 'corrupt_manifest'
+  /** A file names a chunk the store no longer holds (lost, or moved aside as corrupt): HTTP 500, upload the file again to heal it. */
+  | 'missing_chunk'
   | 'aborted'
   | 'too_large'
   | 'unauthorized'
@@ -46,6 +48,9 @@ const STATUS: Record<ErrorCode, number> = {
   range_not_satisfiable: 416,
   integrity: 500,
   corrupt_manifest: 500,
+  // 500, not 502/503/504: those say "transient, retry" to proxies and retrying clients, and
+  // retrying cannot help until someone uploads the bytes again; not 404: the file exists.
+  missing_chunk: 500,
   aborted: 499,
   too_large: 413,
   unauthorized: 401,
@@ -129,6 +134,24 @@ export class IntegrityError extends ChunkstreamError {
     const what =
       index === undefined && key === undefined ? `file ${fileId ?? '?'}` : `chunk ${index ?? '?'} (${key ?? '?'}) of file ${fileId ?? '?'}`;
     super('integrity', `${what} failed verification: ${detail}`);
+  }
+}
+
+/**
+ * A file names a chunk the store does not hold (lost, or moved aside after it failed
+ * verification). Said in the file's terms (id, name, chunk index, byte range), never the store's
+ * key; the file is whole again once an upload stores those bytes again.
+ */
+export class MissingChunkError extends ChunkstreamError {
+  constructor(
+    readonly fileId: string,
+    readonly index: number,
+    readonly start: number,
+    readonly end: number,
+    name?: string,
+  ) {
+    const file = name === undefined ? `file ${fileId}` : `file ${fileId} (${JSON.stringify(name)})`;
+    super('missing_chunk', `${file} is missing chunk ${index} (bytes ${start}-${end}): upload the file again to restore it`);
   }
 }
 

@@ -7,7 +7,7 @@ export type { DownloadOptions } from './engine/download.js';
 export { resolveRange, planDownload, type ByteRange, type DownloadPlan } from './engine/plan.js';
 export { TransferBudget, BusyError, type Reservation } from './engine/admission.js';
 export type { FileInfo, Manifest, ChunkRef } from './catalog/schema.js';
-export type { GcOptions, GcReport, VerifyReport, VerifyProblem } from './engine/gc-types.js';
+export type { GcOptions, GcReport, VerifyReport, VerifyProblem, RepairReport, DamagedChunk, ChunkFault } from './engine/gc-types.js';
 export { DEFAULTS, KiB, MiB, resolveStoreOptions, type StoreOptions, type ResolvedStoreOptions } from './options.js';
 export { concatMapEager, mergeMapBounded, fromPull, type PullSource, type FlowControl } from './operators/index.js';
 export { createDemand, type Demand } from './operators/demand.js';
@@ -46,6 +46,7 @@ export {
   RangeNotSatisfiableError,
   IntegrityError,
   CorruptManifestError,
+  MissingChunkError,
   AbortError,
   TooLargeError,
   SourceOverflowError,

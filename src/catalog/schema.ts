@@ -55,6 +55,11 @@ export interface FileInfo {
   created: string;
   /** The media type declared at upload (tus `filetype`); only present when one was. */
   type?: string;
+  /**
+   * Only from `stat`, only when some are: chunks a read found corrupt (moved aside) or missing,
+   * not stored again since. Reading the file fails at the first; uploading it again heals it.
+   */
+  damaged?: { index: number; start: number; end: number; reason: 'corrupt' | 'missing' }[];
 }
 
 export function fileInfo(m: Manifest): FileInfo {

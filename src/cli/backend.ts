@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { lastValueFrom, tap } from 'rxjs';
-import type { GcOptions, GcReport, VerifyReport } from '../engine/gc-types.js';
+import type { GcOptions, GcReport, RepairReport, VerifyReport } from '../engine/gc-types.js';
 import { DEFAULT_GC_LEASE_MS, GcRunningError, underGcLease } from '../engine/gc-lease.js';
 import type { FileInfo } from '../catalog/schema.js';
 import { openStore, type Store, type UploadStatus } from '../engine/store.js';
@@ -61,6 +61,8 @@ export interface Backend {
   remove(id: string): Promise<void>;
   gc(options: Pick<GcOptions, 'graceMs' | 'dryRun'>): Promise<GcReport>;
   verify(id?: string): Promise<VerifyReport>;
+  /** Re-checks the files that named a damaged chunk: `whole` again (re-uploaded) or still `damaged`. */
+  repair(id?: string): Promise<RepairReport>;
   uploads(): Promise<UploadInfo[]>;
   uploadStatus(uploadId: string): Promise<UploadStatus>;
   abortUpload(uploadId: string): Promise<void>;
@@ -131,6 +133,7 @@ export async function openLocal(o: LocalLocation): Promise<Backend> {
       return r.value;
     },
     verify: (id) => store.verify(id),
+    repair: (id) => store.repair(id),
     uploads: () => store.listUploads(),
     uploadStatus: (id) => store.uploadStatus(id),
     abortUpload: (id) => store.abortUpload(id),

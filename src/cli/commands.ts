@@ -37,10 +37,29 @@ export async function gc(p: Parsed, ctx: RunContext): Promise<void> {
 export async function verify(p: Parsed, ctx: RunContext): Promise<void> {
   noExtra(p, 1);
   const [id] = p.positionals.length ? ids(p) : [undefined];
+  if (bool(p, 'repair')) return repair(ctx, id);
   const report = await (await ctx.open()).verify(id);
   json(ctx, report);
   if (report.problems.length > 0) {
     throw new VerifyFailedError(report.problems.length, report.problems[0]!.message);
+  }
+}
+
+/**
+ * `verify --repair`: the files that named a damaged chunk, each `whole` again (an upload stored
+ * its bytes again) or still `damaged` (what to upload again is said); exit 1 while any is.
+ */
+async function repair(ctx: RunContext, id: string | undefined): Promise<void> {
+  const report = await (await ctx.open()).repair(id);
+  json(ctx, report);
+  const damaged = report.files.filter((f) => f.status === 'damaged');
+  const first = damaged[0];
+  if (first) {
+    const c = first.damaged[0]!;
+    throw new VerifyFailedError(
+      damaged.length,
+      `file ${first.id} (${JSON.stringify(first.name)}) is still damaged: chunk ${c.index} (bytes ${c.start}-${c.end}) is ${c.reason}; upload the file again to restore it`,
+    );
   }
 }
 

@@ -142,11 +142,16 @@ export const COMMANDS: Record<string, CommandDef> = {
     },
   },
   verify: {
-    usage: 'verify [<id>] [options]',
+    usage: 'verify [<id>] [--repair] [options]',
     summary: 're-read and check every chunk',
-    about: 'Re-reads and checks every chunk of one file or all files; prints a JSON report, exit 1 on problems.',
+    about:
+      'Re-reads and checks every chunk of one file or all files; prints a JSON report, exit 1 on problems.\n' +
+      'A chunk that fails is moved aside (quarantine/): uploading the same bytes again stores it again\n' +
+      'and heals every file that names it. --repair re-checks the files that named a damaged chunk and\n' +
+      'reports each "whole" or "damaged" (exit 1 while any is damaged).',
     mode: 'read',
     shared: [...LOCAL_FLAGS, 'download-concurrency'],
+    own: { repair: d('boolean', 're-check the files that named a damaged chunk: whole again or still damaged') },
   },
   link: {
     usage: 'link <id> [--expires 1h] --server URL [--token TOKEN]',

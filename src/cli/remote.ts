@@ -93,6 +93,7 @@ export function openRemote(server: string, token: string | undefined): Backend {
       return json('POST', `/v1/gc${q.size ? `?${q.toString()}` : ''}`);
     },
     verify: (id) => json('POST', id === undefined ? '/v1/verify' : `${filePath(id)}/verify`),
+    repair: (id) => json('POST', `${id === undefined ? '/v1/verify' : `${filePath(id)}/verify`}?repair=1`),
     uploads: async () => (await json<{ uploads: UploadInfo[] }>('GET', '/v1/uploads')).uploads,
     uploadStatus: (id) => json('GET', `/v1/uploads/${encodeURIComponent(id)}`),
     abortUpload: async (id) => void (await text(await call('DELETE', `/v1/uploads/${encodeURIComponent(id)}`))),

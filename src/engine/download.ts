@@ -7,6 +7,7 @@ import { concatMapEager } from '../operators/concatMapEager.js';
 import type { EngineContext } from './context.js';
 import type { TransferMeter } from './observer.js';
 import { planDownload, type ByteRange, type DownloadPlan } from './plan.js';
+import { chunkFailed } from './damage.js';
 import { readVerified } from './readChunk.js';
 import { transfer } from './transfer.js';
 
@@ -119,7 +120,7 @@ export function readPlan(ctx: EngineContext, plan: DownloadPlan, options: Omit<D
           pool.give(slab); // failed or aborted: nothing writes into it any more
           room.release();
         }
-        throw err;
+        throw await chunkFailed(ctx, m, i, err); // a corrupt chunk is moved aside, a missing one said in the file's terms
       }
     };
     return from(Array.from({ length: plan.chunks }, (_, k) => plan.first + k)).pipe(

@@ -35,9 +35,14 @@ export interface GcReport {
 
 export interface VerifyProblem {
   id: string;
+  /** The file's name, when its manifest could be read. */
+  name?: string;
   code: string;
   message: string;
+  /** The chunk at fault: its index and its bytes in the file (inclusive). */
   index?: number;
+  start?: number;
+  end?: number;
   key?: string;
 }
 
@@ -46,4 +51,36 @@ export interface VerifyReport {
   chunks: number;
   bytes: number;
   problems: VerifyProblem[];
+}
+
+/** A chunk a file names that a read found bad or absent, in the file's terms. */
+export interface ChunkFault {
+  reason: 'corrupt' | 'missing';
+  fileId: string;
+  name: string;
+  index: number;
+  /** The chunk's bytes in the file, inclusive. */
+  start: number;
+  end: number;
+  /** The chunk's SHA-256 (for the operator's log: never sent to clients). */
+  key: string;
+  /** Where the corrupt bytes went (`quarantine/…`), for the log. */
+  movedTo?: string;
+}
+
+/** A damaged chunk of one file, as stat and repair report it. */
+export interface DamagedChunk {
+  index: number;
+  start: number;
+  end: number;
+  reason: 'corrupt' | 'missing';
+}
+
+/** What `repair` found: each file that named a damaged chunk, whole again or still damaged. */
+export interface RepairReport {
+  files: { id: string; name: string; status: 'whole' | 'damaged'; damaged: DamagedChunk[] }[];
+  whole: number;
+  damaged: number;
+  /** Damaged chunks whose notes were removed: stored again by an upload, or named by no file. */
+  released: number;
 }

@@ -6,6 +6,7 @@ import type { CallOptions } from '../storage/types.js';
 import type { GcOptions, GcReport, VerifyReport } from './gc-types.js';
 import type { EngineContext } from './context.js';
 import { gcNotes } from './gc-notes.js';
+import { chunkFailed, chunkSpan } from './damage.js';
 import { readVerified } from './readChunk.js';
 
 const SHA = /[0-9a-f]{64}/g;
@@ -145,9 +146,11 @@ export async function verifyFiles(ctx: EngineContext, id?: string, options: Call
         report.chunks++;
         report.bytes += ref.size;
       } catch (err) {
-        const e = toChunkstreamError(err);
-        if (e.code === 'aborted') throw e;
-        report.problems.push({ id: fid, code: e.code === 'not_found' ? 'missing_chunk' : e.code, message: e.message, index, key: ref.key });
+        if (toChunkstreamError(err).code === 'aborted') throw err;
+        // Moved aside if corrupt (the next upload of its bytes heals it); said in the file's terms.
+        const e = toChunkstreamError(await chunkFailed(ctx, manifest, index, err));
+        const { start, end } = chunkSpan(manifest, index);
+        report.problems.push({ id: fid, name: manifest.name, code: e.code, message: e.message, index, start, end, key: ref.key });
       }
     }
     pool.give(slab);

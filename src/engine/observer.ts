@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { toChunkstreamError } from '../errors.js';
-import type { VerifyReport } from './gc-types.js';
+import type { ChunkFault, VerifyReport } from './gc-types.js';
 
 /**
  * Narrow hooks the engine reports into (metrics, logs), registered with `store.observe()`. Every
@@ -13,6 +13,8 @@ export interface StoreObserver {
   transfer?(info: TransferInfo): TransferWatch | undefined;
   /** A verify run ended with this report (its problems include integrity failures). */
   verify?(report: VerifyReport): void;
+  /** A read found a chunk corrupt (it was moved aside, `movedTo`) or missing: the log names its key, metrics count it. */
+  chunkFault?(fault: ChunkFault): void;
 }
 
 /** Who moves the bytes: a fixed set, so it can be a metric label. `embedded`: the Observable API in-process. */

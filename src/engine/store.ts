@@ -2,7 +2,9 @@ import { Observable, lastValueFrom, toArray } from 'rxjs';
 import type { Readable } from 'node:stream';
 import { Catalog } from '../catalog/catalog.js';
 import { collectGarbage, verifyFiles } from './gc.js';
-import type { GcOptions, GcReport, VerifyReport } from './gc-types.js';
+import type { GcOptions, GcReport, RepairReport, VerifyReport } from './gc-types.js';
+import { damagedKeys, damageOf } from './damage.js';
+import { repairFiles } from './repair.js';
 import { fileInfo, isCommittedUpload, type FileInfo, type Manifest, type UploadRecord } from '../catalog/schema.js';
 import { checkId } from '../catalog/model.js';
 import { AbortError, isChunkstreamError } from '../errors.js';
@@ -63,6 +65,12 @@ export interface Store {
   remove(id: string, options?: CallOptions): Promise<FileInfo>;
   gc(options?: GcOptions): Promise<GcReport>;
   verify(id?: string, options?: CallOptions): Promise<VerifyReport>;
+  /**
+   * Re-checks the files that name a chunk found damaged (moved aside as corrupt, or missing) and
+   * reports each `whole` (an upload stored the chunk again) or `damaged`; notes of chunks whole
+   * again are dropped. Reads only those chunks.
+   */
+  repair(id?: string, options?: CallOptions): Promise<RepairReport>;
   /** Reports transfers and verify reports to `observer` (metrics, logs) until the returned function is called. */
   observe(observer: StoreObserver): () => void;
   /** Aborts transfers in flight (nothing half-written becomes visible) and releases the backend. */
@@ -137,7 +145,9 @@ export function openStore(options: StoreOptions = {}): Store {
     downloadManifest: (m, o = {}) => (open(), readPlan(ctx, planDownload(m, o.range), o)),
     readable: (id, o = {}) => toReadable((demand$) => store.download(id, { ...o, demand: demand$ })),
     async stat(id, o = {}) {
-      return fileInfo(await store.manifest(id, o));
+      const m = await store.manifest(id, o);
+      const damaged = await damageOf(chunkStore, m, await damagedKeys(chunkStore, o), o);
+      return { ...fileInfo(m), ...(damaged.length ? { damaged } : {}) };
     },
     async manifest(id, o = {}) {
       open();
@@ -179,6 +189,7 @@ export function openStore(options: StoreOptions = {}): Store {
       notify(ctx.observers, (x) => x.verify?.(report));
       return report;
     },
+    repair: (id, o = {}) => (open(), repairFiles(ctx, id, o)),
     observe(observer) {
       ctx.observers.add(observer);
       return () => void ctx.observers.delete(observer);

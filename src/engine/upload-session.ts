@@ -9,6 +9,7 @@ import { concatMapEager } from '../operators/concatMapEager.js';
 import { createDemand } from '../operators/demand.js';
 import { checkExpected, markCommitted, markedManifest } from './committed.js';
 import { dropLive, settle, settled, unpark, type EngineContext } from './context.js';
+import { chunkFailed } from './damage.js';
 import { readVerified } from './readChunk.js';
 import type { Transfer } from './transfer.js';
 import type { ChunkWriter, OpenUpload, UploadOptions } from './upload-types.js';
@@ -81,7 +82,7 @@ export async function openUpload(ctx: EngineContext, options: UploadOptions, t: 
   const hash = unpark(ctx, session.uploadId, session.size) ?? (await rehash(ctx, session, t));
   let first: OpenUpload['first'];
   try {
-    if (session.tail) first = await readTail(ctx, session.tail, session.chunkSize, t);
+    if (session.tail) first = await readTail(ctx, session, session.tail, session.chunkSize, t);
     await ctx.catalog.saveSession(session, { signal });
   } catch (err) {
     hash.drop();
@@ -124,9 +125,9 @@ async function rehash(ctx: EngineContext, session: Session, t: Transfer): Promis
             const slab = pool.take();
             return {
               slab,
-              view: await readVerified(ctx.store, ref, slab, { index }, t.signal).catch((err: unknown) => {
+              view: await readVerified(ctx.store, ref, slab, { index }, t.signal).catch(async (err: unknown) => {
                 pool.give(slab);
-                throw err;
+                throw await chunkFailed(ctx, { ...session, id: session.uploadId }, index, err); // a corrupt one is moved aside
               }),
             };
           },
@@ -153,7 +154,13 @@ async function rehash(ctx: EngineContext, session: Session, t: Transfer): Promis
   }
 }
 
-async function readTail(ctx: EngineContext, tail: ChunkRef, chunkSize: number, t: Transfer): Promise<{ slab: Slab; length: number }> {
+async function readTail(
+  ctx: EngineContext,
+  session: Session,
+  tail: ChunkRef,
+  chunkSize: number,
+  t: Transfer,
+): Promise<{ slab: Slab; length: number }> {
   const pool = new SlabPool(chunkSize, t.gauge);
   const slab = pool.take();
   try {
@@ -161,7 +168,7 @@ async function readTail(ctx: EngineContext, tail: ChunkRef, chunkSize: number, t
     return { slab, length: tail.size };
   } catch (err) {
     pool.give(slab);
-    throw err;
+    throw await chunkFailed(ctx, { ...session, id: session.uploadId, chunks: [...session.chunks, tail] }, session.chunks.length, err);
   }
 }
 

@@ -76,6 +76,8 @@ export function accessLogged(
         url: redactTarget(target),
         status,
         ...(err ? { code: err.code } : {}),
+        // The whole message (store keys, paths) for the operator: clients got publicMessage's.
+        ...(err && status >= 500 ? { err: err.message } : {}),
         ...(res.writableFinished ? {} : { complete: false }),
         protocol: meter.protocol,
         bytes: meter.bytes,
@@ -173,12 +175,13 @@ export function wsLog(logger: Logger): WsLog {
             stream,
             outcome: how.outcome,
             ...(code ? { code } : {}),
+            ...(how.outcome === 'error' ? { err: toChunkstreamError(how.error).message } : {}),
             bytes: meter.bytes,
             ms: Math.round((performance.now() - t0) * 10) / 10,
             remote: peer.remote,
           };
           const msg = `ws ${type} stream ${stream} ${code ?? how.outcome}`;
-          if (code === 'internal' || code === 'storage' || code === 'integrity') logger.error(line, msg);
+          if (code === 'internal' || code === 'storage' || code === 'integrity' || code === 'missing_chunk') logger.error(line, msg);
           else logger.info(line, msg);
         },
       };

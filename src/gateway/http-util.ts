@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
+import { publicMessage } from './public-error.js';
 import { RangeNotSatisfiableError, toChunkstreamError, type ChunkstreamError } from '../errors.js';
 
 /** The error each failed response was answered (or cut) with: the access log's `code`. */
@@ -39,9 +40,9 @@ export function sendError(res: ServerResponse, err: unknown, headers: Record<str
   if (e instanceof RangeNotSatisfiableError) extra['Content-Range'] = `bytes */${e.size}`;
   if (e.code === 'unauthorized') extra['WWW-Authenticate'] ??= 'Bearer realm="chunkstream"';
   if (e.code === 'busy') extra['Retry-After'] ??= '1'; // the budget frees up as transfers end
-  // Internal errors keep their message: this is a storage service for trusted token holders,
-  // and the message is what an operator needs; stack traces never leave the process.
-  sendJson(res, status, { error: { code: e.code, message: e.message } }, extra);
+  // Messages go out without store keys or server paths (publicMessage); the access log keeps
+  // the whole message for the operator, and stack traces never leave the process.
+  sendJson(res, status, { error: { code: e.code, message: publicMessage(e) } }, extra);
 }
 
 // Moved to their own modules; re-exported for the CLI's local backend and older imports.

@@ -80,9 +80,7 @@ export function createHttpHandler(input: HttpHandlerOptions): HttpHandler {
     if (path === '/v1/gc') return { route: { allow: ['POST'], run: gc } };
     const uploads = uploadsRoute(path);
     if (uploads) return { route: uploads };
-    if (path === '/v1/verify') {
-      return { route: { allow: ['POST'], run: async (c) => sendJson(c.res, 200, await c.store.verify(undefined, { signal: c.signal })) } };
-    }
+    if (path === '/v1/verify') return { route: { allow: ['POST'], run: (c) => verify(c) } };
     const m = /^\/v1\/files\/([^/]*)(\/meta|\/verify|\/links)?$/.exec(path);
     if (!m) return undefined;
     // Split before decoding: an encoded "/" (`..%2F..%2Fetc`) stays inside the id and fails checkId.
@@ -92,8 +90,7 @@ export function createHttpHandler(input: HttpHandlerOptions): HttpHandler {
         id,
         route: { allow: ['GET', 'HEAD'], run: async (c) => sendJson(c.res, 200, await c.store.stat(id, { signal: c.signal })) },
       };
-    if (m[2] === '/verify')
-      return { id, route: { allow: ['POST'], run: async (c) => sendJson(c.res, 200, await c.store.verify(id, { signal: c.signal })) } };
+    if (m[2] === '/verify') return { id, route: { allow: ['POST'], run: (c) => verify(c, id) } };
     if (m[2] === '/links') return { id, route: { allow: ['POST'], run: async (c) => createLink(links, id, c.req, c.res, c.signal) } };
     return {
       id,
@@ -172,6 +169,12 @@ export function createHttpHandler(input: HttpHandlerOptions): HttpHandler {
       throw new BadRequestError('graceMs', 'must be a non-negative integer');
     const dryRun = ['1', 'true'].includes(url.searchParams.get('dryRun') ?? '');
     sendJson(res, 200, await (options.runGc ?? store.gc)({ graceMs, dryRun, signal }));
+  };
+
+  // ?repair=1 mirrors `chunkstream verify --repair`: the files that named a damaged chunk, whole or not.
+  const verify = async ({ store, url, res, signal }: RequestContext, id?: string) => {
+    const repair = ['1', 'true'].includes(url.searchParams.get('repair') ?? '');
+    sendJson(res, 200, repair ? await store.repair(id, { signal }) : await store.verify(id, { signal }));
   };
 
   const list = async ({ store, res, signal }: RequestContext) => sendJson(res, 200, { files: await store.list({ signal }) });

@@ -128,6 +128,12 @@ export function createServerMetrics(): ServerMetrics {
     labelNames: ['source'],
     registers: r,
   });
+  const quarantined = new Counter({
+    name: 'chunkstream_chunks_quarantined_total',
+    help: 'Chunks a read found damaged: moved aside as corrupt (reason=corrupt) or noted missing (reason=missing); an upload of their bytes heals them',
+    labelNames: ['reason'],
+    registers: r,
+  });
   const gcRuns = new Counter({
     name: 'chunkstream_gc_runs_total',
     help: 'gc runs of this server, by trigger (schedule, request) and outcome (ok, error, skipped: the lease was held elsewhere)',
@@ -186,6 +192,7 @@ export function createServerMetrics(): ServerMetrics {
       const n = report.problems.filter((p) => p.code === 'integrity').length;
       if (n > 0) integrity.inc({ source: 'verify' }, n);
     },
+    chunkFault: (f) => quarantined.inc({ reason: f.reason }),
   };
 
   return {

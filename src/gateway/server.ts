@@ -67,6 +67,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let draining = false;
   metrics.attach({ budget, draining: () => draining });
   const unobserve = store.observe(metrics.observer);
+  // The store's key and where its bytes went are for the operator only: clients get the file's terms.
+  const unlog = store.observe({
+    chunkFault: (f) => logger.error({ kind: 'integrity', ...f }, `chunk ${f.key} of file ${f.fileId} is ${f.reason}`),
+  });
   const gc = createGcRunner({ store, everyMs: o.gcEveryMs, graceMs: o.gcGraceMs, leaseMs: o.gcLeaseMs, logger, metrics });
   const auth = createTokenChecker(o.tokens);
   const guardOptions = {
@@ -148,6 +152,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     if (server.listening) await new Promise((r) => server.close(r));
     await gc.stop();
     unobserve();
+    unlog();
     if (owned) await closeOwned(store);
     throw err;
   }
@@ -191,6 +196,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           await new Promise<void>((resolve) => (m.close(() => resolve()), m.closeAllConnections()));
         }
         unobserve();
+        unlog();
         if (owned) await closeOwned(store);
         logger.info({ kind: 'server' }, 'stopped');
         if (givenLogger) await new Promise<void>((resolve) => logger.flush(() => resolve()));

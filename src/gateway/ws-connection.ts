@@ -1,5 +1,6 @@
 import type { RawData, WebSocket } from 'ws';
 import { toChunkstreamError } from '../errors.js';
+import { publicMessage } from './public-error.js';
 import {
   AuthTimeoutError,
   CloseCode,
@@ -246,6 +247,6 @@ export class WsConnection {
 
   private sendError(stream: number | null, err: unknown): void {
     const e = toChunkstreamError(err);
-    this.send({ type: 'error', stream, code: toWireCode(e.code), message: e.message });
+    this.send({ type: 'error', stream, code: toWireCode(e.code), message: publicMessage(e) });
   }
 }

@@ -5,6 +5,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
 import type { Store } from '../engine/store.js';
 import type { ChunkstreamError } from '../errors.js';
+import { publicMessage } from './public-error.js';
 import { resolveOptions } from '../internal/options.js';
 import { CloseCode } from '../protocol/errors.js';
 import { FRAME_HEADER_BYTES } from '../protocol/frames.js';
@@ -178,7 +179,7 @@ function hostProblem(req: http.IncomingMessage): ChunkstreamError | undefined {
 
 /** The HTTP API's `{ error: { code, message } }`, on the raw socket of a refused upgrade. */
 function refuseCoded(socket: Duplex, err: ChunkstreamError, extra = ''): void {
-  const body = JSON.stringify({ error: { code: err.code, message: err.message } });
+  const body = JSON.stringify({ error: { code: err.code, message: publicMessage(err) } });
   const reason = STATUS_CODES[err.status] ?? 'Error';
   if (!socket.writable) return void socket.destroy();
   socket.once('finish', () => socket.destroy());

@@ -33,6 +33,7 @@ export const WIRE_ERROR_CODES = [
   'range_not_satisfiable',
   'integrity',
   'corrupt_manifest',
+  'missing_chunk',
   'conflict',
   'aborted',
   'storage',

@@ -51,7 +51,10 @@ export function createFsStore(dir: string, options: FsStoreOptions = {}): ChunkS
     const e = err as NodeJS.ErrnoException;
     if (e?.code === 'ENOENT' && what === 'get') throw new NotFoundError(`object ${key}`);
     if (e?.name === 'AbortError') throw new StorageError('fs', `${what} ${key} aborted`, { cause: err });
-    throw new StorageError('fs', `${what} ${key} failed: ${e?.code ?? ''} ${e?.message ?? String(err)}`, { cause: err });
+    // Node's messages start with their code already ("ENOENT: no such file…"): said once.
+    const detail = e?.message ?? String(err);
+    const said = e?.code && !detail.startsWith(e.code) ? `${e.code} ${detail}` : detail;
+    throw new StorageError('fs', `${what} ${key} failed: ${said}`, { cause: err });
   };
   const fileOf = (key: string) => {
     checkKey('fs', key);
@@ -180,6 +183,22 @@ export function createFsStore(dir: string, options: FsStoreOptions = {}): ChunkS
       const file = fileOf(key);
       throwIfAborted(opts.signal);
       await fsp.rm(file, { force: true }).catch((err) => fail('delete', key, err));
+    },
+
+    // A rename: atomic, and the bytes never leave the disk. The source directory is synced too, so
+    // the move survives a crash whole (a chunk seen corrupt must not come back after a restart).
+    async move(from: string, to: string, opts: CallOptions = {}): Promise<void> {
+      const src = fileOf(from);
+      const dst = fileOf(to);
+      throwIfAborted(opts.signal);
+      try {
+        const changed = [...(await dirs.ensure(path.dirname(dst))), path.dirname(dst), path.dirname(src)];
+        await fsp.rename(src, dst);
+        await syncDirs(changed);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !(await store.has(from))) throw new NotFoundError(`object ${from}`);
+        fail('move', from, err, opts.signal);
+      }
     },
 
     async *list(prefix: string, opts: CallOptions = {}): AsyncIterable<StoredObject> {

@@ -58,6 +58,15 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): ChunkStore 
       throwIfAborted(options.signal);
       objects.delete(key);
     },
+    async move(from: string, to: string, options: CallOptions = {}): Promise<void> {
+      checkKey('memory', from);
+      checkKey('memory', to);
+      throwIfAborted(options.signal);
+      const o = objects.get(from);
+      if (!o) throw new NotFoundError(`object ${from}`);
+      objects.set(to, o);
+      objects.delete(from);
+    },
     async *list(prefix: string, options: CallOptions = {}): AsyncIterable<StoredObject> {
       for (const [key, o] of [...objects]) {
         throwIfAborted(options.signal);

@@ -36,6 +36,13 @@ export interface ChunkStore {
   has(key: string, options?: CallOptions): Promise<boolean>;
   delete(key: string, options?: CallOptions): Promise<void>;
   list(prefix: string, options?: CallOptions): AsyncIterable<StoredObject>;
+  /**
+   * Optional: moves the object at `from` to `to` (replacing `to`), without the bytes passing
+   * through the caller: a rename on fs, a server-side copy + delete on S3. Afterwards `from` is
+   * absent (a put with `ifNotExists` writes it again). `from` missing rejects with `NotFoundError`.
+   * The engine moves corrupt chunks aside with it (quarantine), and copies + deletes without it.
+   */
+  move?(from: string, to: string, options?: CallOptions): Promise<void>;
   /** Removes the backend's own leftovers (temp files of crashed writes) older than `before`; resolves how many (would) go. */
   sweep?(before: Date, options?: SweepOptions): Promise<number>;
   /** Releases connections and handles. Optional. */

@@ -20,6 +20,8 @@ export function describe(err: unknown): string {
       return 'The server is busy (all of its transfer memory is in use). Nothing was lost; try again in a moment.';
     case 'integrity':
       return 'Integrity check failed: the data did not match its SHA-256, so nothing was saved. The stored copy may be damaged (chunkstream verify checks it).';
+    case 'missing_chunk':
+      return `Part of this file is missing on the server, so nothing was saved. Uploading the same file again restores it. (${detail})`;
     case 'connection_lost':
       return 'Lost the connection to the server.';
     case 'not_found':

@@ -53,6 +53,7 @@ function logged(inner: ChunkStore, log: ReadLog): ChunkStore {
     has: (k, o) => inner.has(k, o),
     delete: (k, o) => inner.delete(k, o),
     list: (p, o) => inner.list(p, o),
+    move: inner.move?.bind(inner),
     sweep: inner.sweep?.bind(inner),
     close: inner.close?.bind(inner),
   };

@@ -3,6 +3,7 @@ import { basics } from './conformance/basics.js';
 import { deferIgnored, flush } from './conformance/deferred.js';
 import { conditionalPut, ifNotExists } from './conformance/if-not-exists.js';
 import { list } from './conformance/list.js';
+import { move } from './conformance/move.js';
 import { into, lateInto, ranges } from './conformance/reads.js';
 import type { ConformanceSubject, Declared } from './conformance/shared.js';
 
@@ -35,6 +36,7 @@ export function describeChunkStoreConformance(name: string, declared: Declared, 
     describe('get into a buffer', () => into(subject));
     if (declared.lateInto) describe('get into a late buffer', () => lateInto(subject));
     describe('list', () => list(subject));
+    describe('move', () => move(subject));
     if (declared.conditionalPut) describe('conditionalPut', () => conditionalPut(subject));
     if (declared.flush) describe('deferred puts and flush', () => flush(subject));
     else describe('deferred puts without flush', () => deferIgnored(subject));
