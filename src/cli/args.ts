@@ -97,6 +97,7 @@ export function flagFor(option: string, origin: Map<string, string>): string {
         corsOrigins: 'cors-origin',
         uploadTtlMs: 'upload-ttl',
         bodyIdleTimeoutMs: 'body-idle-timeout',
+        sendTimeoutMs: 'send-timeout',
         gcEveryMs: 'gc-every',
         gcGraceMs: 'gc-grace',
         drainTimeoutMs: 'drain-timeout',

@@ -39,6 +39,10 @@ export const COMMANDS: Record<string, CommandDef> = {
         'memory budget of all transfers in flight, e.g. 2GiB (default 1GiB); beyond it new transfers get 503 / busy',
         'SIZE',
       ),
+      'max-client-share': env(
+        'share of that budget one client (a token, else an address) may hold, e.g. 25% or 0.5 (default 25%); beyond it its new transfers get busy',
+        'SHARE',
+      ),
       'allow-host': env('also answer requests for this Host (a loopback server answers only loopback names)', 'HOST', { multiple: true }),
       'allow-origin': env('also accept WebSocket upgrades and requests from this browser Origin', 'ORIGIN', { multiple: true }),
       'cors-origin': env('answer CORS requests (and preflights) from this Origin', 'ORIGIN', { multiple: true }),
@@ -50,6 +54,7 @@ export const COMMANDS: Record<string, CommandDef> = {
       'max-connections': env('connections served at once (HTTP and WebSocket); more get 503 busy (default: no limit)', 'N'),
       'max-ws-streams': env('streams one WebSocket connection may have open at once, 1..65536 (default 256)', 'N'),
       'body-idle-timeout': env('an upload whose client sends nothing this long fails with 408 (default 2m)', 'DURATION'),
+      'send-timeout': env('a download whose client takes nothing this long is ended, releasing what it holds (default 60s)', 'DURATION'),
       'gc-every': env('run gc this often, e.g. 1h (default: off); one run at a time per store (a lease in the store)', 'DURATION'),
       'gc-grace': env('grace period of scheduled gc: only chunks older than this go (default 1h)', 'DURATION'),
       'drain-timeout': env('on SIGTERM/SIGINT, how long transfers in flight may finish, 0..1h (default 30s)', 'DURATION'),

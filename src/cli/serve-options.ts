@@ -4,7 +4,7 @@ import { resolveBudgetLimit } from '../engine/admission.js';
 import { resolveServerOptions, type ServerOptions } from '../gateway/server-options.js';
 import { WS_DEFAULTS } from '../gateway/ws-gateway.js';
 import { DEFAULTS } from '../options.js';
-import { bool, str, type Parsed } from './args.js';
+import { bool, str, UsageError, type Parsed } from './args.js';
 import { countFlag, localLocation, sizeFlag } from './location.js';
 import { parseDuration } from './units.js';
 
@@ -67,6 +67,7 @@ function opsOptions(p: Parsed) {
     maxConnections: countFlag(p, 'max-connections'),
     maxWsStreams: countFlag(p, 'max-ws-streams'),
     bodyIdleTimeoutMs: duration('body-idle-timeout'),
+    sendTimeoutMs: duration('send-timeout'),
     gcEveryMs: duration('gc-every'),
     gcGraceMs: duration('gc-grace'),
     drainTimeoutMs: duration('drain-timeout') ?? SERVE_DRAIN_TIMEOUT_MS,
@@ -77,6 +78,15 @@ function opsOptions(p: Parsed) {
     logFormat: str(p, 'log-format') as ServerOptions['logFormat'],
     logFile: str(p, 'log-file'),
   };
+}
+
+/** `25%` or `0.25` → 0.25; the range (0, 1] is the server options' to check. */
+function shareFlag(p: Parsed, flag: string): number | undefined {
+  const v = str(p, flag);
+  if (v === undefined) return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(v);
+  if (!m) throw new UsageError(`${p.origin.get(flag) ?? `--${flag}`}: ${JSON.stringify(v)} is not a share (write 25% or 0.25)`);
+  return m[2] ? Number(m[1]) / 100 : Number(m[1]);
 }
 
 /** `serve` flags → ServerOptions, validated here so a bad value fails before the server loads. */
@@ -96,6 +106,7 @@ export async function serveOptions(p: Parsed): Promise<ServerOptions> {
     tokens: await readTokens(p),
     insecure: bool(p, 'insecure'),
     maxTransferBytes: sizeFlag(p, 'max-transfer-bytes'),
+    maxClientShare: shareFlag(p, 'max-client-share'),
     allowHosts: list(p, 'allow-host'),
     allowOrigins: list(p, 'allow-origin'),
     corsOrigins: list(p, 'cors-origin'),

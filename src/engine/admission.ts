@@ -2,6 +2,11 @@ import { ChunkstreamError, InvalidOptionError } from '../errors.js';
 
 /** Default server-wide budget; raised to fit one transfer if the chunk size needs more. */
 export const DEFAULT_MAX_TRANSFER_BYTES = 1024 ** 3;
+/**
+ * Default share of the budget one client (a token, else an address) may hold: 51 stalled
+ * clients from one address used to hold all of it, and every other upload got 503.
+ */
+export const DEFAULT_MAX_CLIENT_SHARE = 0.25;
 
 /** A transfer was refused because the server's transfer budget is spent (HTTP 503, Retry-After). */
 export class BusyError extends ChunkstreamError {
@@ -28,6 +33,10 @@ export interface Reservation {
  */
 export class TransferBudget {
   reserved = 0;
+  /** Bytes reserved per client key, for the clients holding some now. */
+  private readonly byClient = new Map<string, number>();
+  /** What one client may hold at once: `clientShare` of the limit. */
+  readonly clientLimit: number;
   /** Most ever reserved at once (writable, so tests can measure one phase). */
   peak = 0;
   /** Transfers holding a reservation now. */
@@ -37,18 +46,40 @@ export class TransferBudget {
   onRefused: ((err: BusyError) => void) | undefined;
   private draining: { idle: Promise<void>; resolve: () => void } | undefined;
 
-  constructor(readonly limit: number) {}
+  constructor(
+    readonly limit: number,
+    /** Share of `limit` one client may hold (0 < share ≤ 1); 1: no per-client limit. */
+    readonly clientShare = 1,
+  ) {
+    if (!(clientShare > 0 && clientShare <= 1)) throw new InvalidOptionError('maxClientShare', `must be in (0, 1] (got ${clientShare})`);
+    this.clientLimit = Math.floor(limit * clientShare);
+  }
 
-  /** Reserves `bytes` or throws BusyError. A transfer larger than the whole budget is admitted only alone. */
-  reserve(bytes: number): Reservation {
+  /**
+   * Reserves `bytes` or throws BusyError. A transfer larger than the whole budget is admitted
+   * only alone; `client` (a token's or an address's key) may hold at most `clientLimit`, except
+   * that its first transfer always fits its share (so the share never forbids one transfer).
+   */
+  reserve(bytes: number, client?: string): Reservation {
     const fits = !this.draining && (this.reserved + bytes <= this.limit || (this.transfers === 0 && bytes > this.limit));
-    if (!fits) {
-      const err = this.draining ? this.drainingError(bytes) : new BusyError(bytes, this.limit);
+    const held = client === undefined ? 0 : (this.byClient.get(client) ?? 0);
+    const withinShare = held === 0 || held + bytes <= this.clientLimit;
+    if (!fits || !withinShare) {
+      const err = this.draining
+        ? this.drainingError(bytes)
+        : fits
+          ? new BusyError(
+              bytes,
+              this.limit,
+              `the server is busy for this client: it holds ${held} bytes of its ${this.clientLimit}-byte share of the transfer budget (maxClientShare ${this.clientShare}), retry when one of its transfers ended`,
+            )
+          : new BusyError(bytes, this.limit);
       this.onRefused?.(err);
       throw err;
     }
     this.reserved += bytes;
     this.transfers++;
+    if (client !== undefined) this.byClient.set(client, held + bytes);
     if (this.reserved > this.peak) this.peak = this.reserved;
     let released = false;
     return {
@@ -58,9 +89,19 @@ export class TransferBudget {
         released = true;
         this.reserved -= bytes;
         this.transfers--;
+        if (client !== undefined) {
+          const left = (this.byClient.get(client) ?? bytes) - bytes;
+          if (left > 0) this.byClient.set(client, left);
+          else this.byClient.delete(client);
+        }
         if (this.transfers === 0) this.draining?.resolve();
       },
     };
+  }
+
+  /** Bytes `client` holds now. */
+  heldBy(client: string): number {
+    return this.byClient.get(client) ?? 0;
   }
 
   /** The refusal while draining (also for what is not a transfer: a new WebSocket, a health check). */
@@ -93,9 +134,17 @@ export interface TransferShape {
   window: number;
 }
 
-/** Upload: the engine's (uploadConcurrency + 1) chunks, plus `credit` chunks queued by the gateway (WS). */
-export const uploadBound = (s: Pick<TransferShape, 'chunkSize' | 'uploadConcurrency'>, creditChunks: number) =>
-  (s.uploadConcurrency + 1 + creditChunks) * s.chunkSize;
+/**
+ * Upload: the engine's (uploadConcurrency + 1) chunks, plus `credit` chunks queued by the gateway
+ * (WS). With a known `size`, never more slabs than the file has chunks, and never more queued
+ * than the file has bytes: a 5-byte PUT holds one slab, not uploadConcurrency + 1.
+ */
+export function uploadBound(s: Pick<TransferShape, 'chunkSize' | 'uploadConcurrency'>, creditChunks: number, size?: number): number {
+  const slabs = s.uploadConcurrency + 1;
+  if (size === undefined) return (slabs + creditChunks) * s.chunkSize;
+  const chunks = Math.max(1, Math.ceil(size / s.chunkSize));
+  return Math.min(slabs, chunks) * s.chunkSize + Math.min(creditChunks * s.chunkSize, size);
+}
 
 /**
  * Download of `range` (inclusive, or the whole file) reading `ahead` chunks ahead: at most

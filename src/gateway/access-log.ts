@@ -145,6 +145,8 @@ export interface WsPeer {
   /** The upgrade request's id (also its `X-Request-Id`). */
   readonly id: string;
   readonly remote?: string;
+  /** The per-client budget share's key (client-key.ts). */
+  readonly client?: string;
 }
 
 /** How a WebSocket stream ended. */

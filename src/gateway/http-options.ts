@@ -16,6 +16,8 @@ export interface HttpHandlerOptions {
   auth?: TokenChecker;
   /** An upload body silent for this long fails with 408 `timeout` (default 120 s). */
   bodyIdleTimeoutMs?: number;
+  /** A download whose client takes nothing for this long is ended (default 60 s). */
+  sendTimeoutMs?: number;
   /** The server-wide transfer budget (shared with the WebSocket gateway); default: its own, 1 GiB. */
   budget?: TransferBudget;
   /** Host / Origin / CORS policy (http-guard.ts), shared with the WebSocket gateway; none: no checks. */
@@ -35,7 +37,7 @@ export interface HttpHandlerOptions {
 }
 
 /** The defaults of the HTTP endpoints, here only (the server's own options take them from here). */
-export const HTTP_DEFAULTS = { bodyIdleTimeoutMs: 120_000 } as const;
+export const HTTP_DEFAULTS = { bodyIdleTimeoutMs: 120_000, sendTimeoutMs: 60_000 } as const;
 
 const fn = <T>(what: string) => z.custom<T>((f) => typeof f === 'function', `must be ${what}`).optional();
 
@@ -45,6 +47,7 @@ export const httpHandlerOptionsSchema = z
     tokens: z.array(z.string()).readonly().optional(),
     auth: z.custom<TokenChecker>((t) => typeof (t as TokenChecker | null)?.check === 'function', 'must be a TokenChecker').optional(),
     bodyIdleTimeoutMs: z.number().int().min(1).max(3_600_000),
+    sendTimeoutMs: z.number().int().min(1).max(3_600_000),
     budget: z.custom<TransferBudget>((b) => b instanceof TransferBudget, 'must be a TransferBudget').optional(),
     guard: z
       .custom<RequestGuard>((g) => typeof (g as RequestGuard | null)?.checkOrigin === 'function', 'must be a RequestGuard')
@@ -65,6 +68,7 @@ export interface RequestContext {
   store: Store;
   budget: TransferBudget;
   bodyIdleTimeoutMs: number;
+  sendTimeoutMs: number;
   url: URL;
   /** The file id of a `/v1/files/:id…` route. */
   id?: string;

@@ -7,6 +7,7 @@ import { uploadBound } from '../engine/admission.js';
 import { requestMeter } from './access-log.js';
 import type { RequestContext } from './http-options.js';
 import { sendError, sendJson } from './http-util.js';
+import { clientKey } from './client-key.js';
 
 /**
  * PUT /v1/files?name=NAME: the request body is the upload source, pulled only as fast as
@@ -27,7 +28,7 @@ export async function receiveFile({ store, url, req, res, signal, bodyIdleTimeou
   let file: FileInfo | undefined;
   // The body is pulled, not queued: the engine's (uploadConcurrency + 1) chunks are the bound.
   // Reserved before any byte is read, so a refused upload (503 busy) stores nothing.
-  const reservation = budget.reserve(uploadBound(store.options, 0));
+  const reservation = budget.reserve(uploadBound(store.options, 0, expectedSize), clientKey(req));
   const meter = requestMeter(req); // the protocol label and the access log's bytes
   const events = store.upload(bodyOf(req, bodyIdleTimeoutMs), { name, expectedSize, expectedSha256: sha, signal, meter });
   try {

@@ -50,7 +50,7 @@ const noBody = ({ res }: RequestContext): void => void res.writeHead(204).end();
  */
 export function createHttpHandler(input: HttpHandlerOptions): HttpHandler {
   const options = resolveOptions(httpHandlerOptionsSchema, HTTP_DEFAULTS, input);
-  const { store, bodyIdleTimeoutMs } = options;
+  const { store, bodyIdleTimeoutMs, sendTimeoutMs } = options;
   const auth = options.auth ?? createTokenChecker(options.tokens ?? []);
   const inFlight = new Set<AbortController>();
   const budget = options.budget ?? new TransferBudget(resolveBudgetLimit(undefined, { ...store.options, window: 0 }));
@@ -128,7 +128,7 @@ export function createHttpHandler(input: HttpHandlerOptions): HttpHandler {
     const url = parseUrl(req.url ?? '/');
     if (options.web?.serve(req, res, url)) return;
     const method = req.method ?? 'GET';
-    const c: RequestContext = { store, budget, bodyIdleTimeoutMs, url, req, res, signal };
+    const c: RequestContext = { store, budget, bodyIdleTimeoutMs, sendTimeoutMs, url, req, res, signal };
     const link = await authorizeLink(links, url, method); // 403 for an expired or forged link
     if (link) return serveFile(c, link.id, { maxAgeS: link.remainingS });
     if (!open(url.pathname) && !auth.check(bearerToken(req.headers.authorization))) {

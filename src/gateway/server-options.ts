@@ -6,6 +6,7 @@ import type { ServerMetrics } from './metrics.js';
 import { InvalidOptionError } from '../errors.js';
 import { resolveOptions } from '../internal/options.js';
 import { isLoopback } from './http-guard.js';
+import { DEFAULT_MAX_CLIENT_SHARE } from '../engine/admission.js';
 import { HTTP_DEFAULTS } from './http-options.js';
 
 // Server options apart from the server itself: the CLI validates them before loading it.
@@ -17,6 +18,8 @@ export const SERVER_DEFAULTS = {
   insecure: false,
   headersTimeoutMs: 60_000,
   bodyIdleTimeoutMs: HTTP_DEFAULTS.bodyIdleTimeoutMs,
+  sendTimeoutMs: HTTP_DEFAULTS.sendTimeoutMs,
+  maxClientShare: DEFAULT_MAX_CLIENT_SHARE,
   allowHosts: [] as string[],
   allowOrigins: [] as string[],
   corsOrigins: [] as string[],
@@ -87,6 +90,10 @@ export const serverOptionsSchema = z
      * (raised to fit one transfer); a smaller value must still fit one.
      */
     maxTransferBytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+    /** Share of the budget one client (a token, else an address) may hold at once; 1: no limit per client. */
+    maxClientShare: z.number().gt(0, 'must be more than 0').max(1, 'must be at most 1 (the whole budget)'),
+    /** A download whose client takes no byte for this long is ended and releases what it holds (nginx's send_timeout). */
+    sendTimeoutMs: ms(1, HOUR, '1ms', '1h'),
     /**
      * More Host names to answer for. On a loopback host only loopback names are answered by
      * default (DNS rebinding guard); elsewhere any, unless this narrows it.

@@ -56,7 +56,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let budget: TransferBudget;
   try {
     // Sized from the store actually served (a given store has its own chunk size).
-    budget = new TransferBudget(resolveBudgetLimit(o.maxTransferBytes, { ...store.options, window: WS_DEFAULTS.window }));
+    budget = new TransferBudget(resolveBudgetLimit(o.maxTransferBytes, { ...store.options, window: WS_DEFAULTS.window }), o.maxClientShare);
     await writeStoreMarker(store.chunkStore); // what /readyz reads back
   } catch (err) {
     if (owned) await closeOwned(store);
@@ -96,6 +96,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     store,
     auth,
     bodyIdleTimeoutMs: o.bodyIdleTimeoutMs,
+    sendTimeoutMs: o.sendTimeoutMs,
     budget,
     guard,
     linkSecret: linkSecretProvider(store.chunkStore, o.linkSecret),
@@ -109,8 +110,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   // legitimate, and it is paced by storage anyway. headersTimeout must be explicit: Node
   // defaults it to min(60 s, requestTimeout), i.e. 0 (off) here, which let a client hold a
   // socket forever by trickling header bytes. Node checks it every connectionsCheckingInterval.
-  // A stalled upload body is cut by bodyIdleTimeoutMs (http-upload.ts); downloads have no idle
-  // limit (a backpressured reader is legitimate and holds a bounded amount).
+  // A stalled upload body is cut by bodyIdleTimeoutMs (http-upload.ts), a download whose reader
+  // takes nothing by sendTimeoutMs (http-download.ts, ws-download.ts): either would hold its
+  // share of the budget for as long as the client likes.
   const server = createServer({
     requestTimeout: 0,
     headersTimeout: o.headersTimeoutMs,
@@ -132,6 +134,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     budget,
     guard,
     maxStreams: o.maxWsStreams,
+    sendTimeoutMs: o.sendTimeoutMs,
     log: wsLog(logger),
     admit: (req) => connections.refused(req.socket) ?? (draining ? budget.drainingError() : undefined),
     refused,

@@ -7,6 +7,7 @@ import type { UploadOptions } from '../engine/upload-types.js';
 import { AbortError, ChecksumMismatchError, ChunkstreamError, toChunkstreamError, InternalError } from '../errors.js';
 import { bodyOf } from './http-upload.js';
 import type { Checksum } from './tus-headers.js';
+import { clientKey } from './client-key.js';
 
 export type SegmentResult =
   | { type: 'paused'; uploadId: string; offset: number; expires: string; interrupted?: true; cause?: unknown }
@@ -42,7 +43,10 @@ export async function runSegment(r: SegmentRequest, options: UploadOptions): Pro
   const { checksum } = r;
   const onAbort = () => r.req.destroy();
   r.signal.addEventListener('abort', onAbort, { once: true });
-  const reservation = r.body ? r.budget.reserve(uploadBound(r.store.options, 0)) : undefined; // 503 busy before any byte is read
+  // 503 busy before any byte is read; a declared body length bounds what the segment can hold.
+  const length = Number(r.req.headers['content-length'] ?? NaN);
+  const size = Number.isSafeInteger(length) && length >= 0 ? length : undefined;
+  const reservation = r.body ? r.budget.reserve(uploadBound(r.store.options, 0, size), clientKey(r.req)) : undefined;
   try {
     const source = r.body ? tapped(bodyOf(r.req, r.idleTimeoutMs), state, checksum) : new Uint8Array(0);
     const accept = checksum

@@ -211,7 +211,7 @@ export class WsConnection {
       sendFrame: (frame, sent) => this.out.frame(frame, sent),
       finish,
       reserve: (bytes) => {
-        const r = this.shared.budget.reserve(bytes);
+        const r = this.shared.budget.reserve(bytes, this.peer.client);
         this.reservations.add(r);
         return {
           bytes,

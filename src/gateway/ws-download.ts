@@ -1,6 +1,7 @@
 import type { Subscription } from 'rxjs';
 import type { DownloadPlan } from '../engine/plan.js';
 import type { Reservation } from '../engine/admission.js';
+import { TimeoutError } from '../errors.js';
 import { HeldBytes } from '../internal/gauge.js';
 import { createDemand } from '../operators/demand.js';
 import { FrameType, encodeFrame, frameHeaderBytes, writeFrameHeader } from '../protocol/frames.js';
@@ -36,7 +37,21 @@ export function startDownload(ctx: StreamContext, msg: ClientMessageOf<'download
   let cancelled = false;
   let over = false; // completed, failed or cancelled
   let reservation: Reservation | undefined;
+  // A client that grants no credit, or whose socket takes nothing, for sendTimeoutMs holds its
+  // reservation for nothing: the stream fails with `timeout`. Waiting for storage does not count.
+  let stall: NodeJS.Timeout | undefined;
+  const touch = () => {
+    clearTimeout(stall);
+    if (over) return;
+    stall = setTimeout(() => {
+      if (over) return;
+      if (state === 'requested') return touch(); // the store is slow, not the client
+      ctx.fail(new TimeoutError(`download: the client took nothing for ${ctx.shared.sendTimeoutMs} ms (sendTimeoutMs)`));
+    }, ctx.shared.sendTimeoutMs);
+    stall.unref();
+  };
   const settle = () => {
+    if (over) clearTimeout(stall);
     if (over && state !== 'sending') reservation?.release();
   };
 
@@ -48,6 +63,7 @@ export function startDownload(ctx: StreamContext, msg: ClientMessageOf<'download
   };
 
   const sent = () => {
+    touch();
     if (wire.held !== 0) wire.release(wire.held);
     sending = 0;
     state = 'idle';
@@ -93,6 +109,7 @@ export function startDownload(ctx: StreamContext, msg: ClientMessageOf<'download
       if (state === 'sending' && wire.held === 0) wire.add(sending);
     });
     sub = s;
+    touch();
     if (cancelled) s.unsubscribe();
     else pump();
   };
@@ -117,6 +134,7 @@ export function startDownload(ctx: StreamContext, msg: ClientMessageOf<'download
       settle();
     },
     credit(chunks) {
+      touch();
       permits += chunks;
       pump();
     },

@@ -11,6 +11,8 @@ import { CloseCode } from '../protocol/errors.js';
 import { FRAME_HEADER_BYTES } from '../protocol/frames.js';
 import { DEFAULT_WINDOW } from '../protocol/messages.js';
 import { bearerToken, type TokenChecker } from './auth.js';
+import { clientKey } from './client-key.js';
+import { HTTP_DEFAULTS } from './http-options.js';
 import { resolveBudgetLimit, TransferBudget } from '../engine/admission.js';
 import type { RequestGuard } from './http-guard.js';
 import { requestAuthority } from './http-authority.js';
@@ -35,6 +37,8 @@ export interface WsGatewayOptions {
   guard?: RequestGuard;
   /** Streams one connection may have open at once (default 256); one more is refused with too_many_streams. */
   maxStreams?: number;
+  /** A download stream whose client takes no chunk for this long fails with `timeout` (default 60 s). */
+  sendTimeoutMs?: number;
   /** Access log: one line per stream and per closed connection. */
   log?: WsLog;
   /** Refuses an upgrade before anything else (a coded HTTP answer): the server draining, too many connections. */
@@ -66,13 +70,20 @@ const optionsSchema = z
     maxTransferBytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
     guard: z.custom<RequestGuard>((g) => typeof (g as RequestGuard)?.checkOrigin === 'function', 'must be a RequestGuard').optional(),
     maxStreams: z.number().int().min(1).max(65_536),
+    sendTimeoutMs: z.number().int().min(1).max(3_600_000),
     log: z.custom<WsLog>((l) => typeof (l as WsLog)?.stream === 'function', 'must be a WsLog').optional(),
     admit: z.custom<WsGatewayOptions['admit']>((f) => typeof f === 'function', 'must be a function').optional(),
     refused: z.custom<WsGatewayOptions['refused']>((f) => typeof f === 'function', 'must be a function').optional(),
   })
   .strict();
 
-export const WS_DEFAULTS = { path: '/v1/ws', maxFrameBytes: 1024 * 1024, window: DEFAULT_WINDOW, maxStreams: MAX_STREAMS } as const;
+export const WS_DEFAULTS = {
+  path: '/v1/ws',
+  maxFrameBytes: 1024 * 1024,
+  window: DEFAULT_WINDOW,
+  maxStreams: MAX_STREAMS,
+  sendTimeoutMs: HTTP_DEFAULTS.sendTimeoutMs,
+} as const;
 export const HEARTBEAT_MS = 30_000;
 
 /**
@@ -92,6 +103,7 @@ export function attachWsGateway(server: http.Server, options: WsGatewayOptions):
     window: o.window,
     uploads: new Map(),
     maxStreams: o.maxStreams,
+    sendTimeoutMs: o.sendTimeoutMs,
     log: o.log,
   };
   const peers = new WeakMap<http.IncomingMessage, WsPeer>();
@@ -139,7 +151,7 @@ export function attachWsGateway(server: http.Server, options: WsGatewayOptions):
       return no(401, 'Unauthorized', 'WWW-Authenticate: Bearer\r\n', 'unauthorized');
     }
     const authenticated = !o.tokens.enabled || token !== undefined;
-    const peer: WsPeer = { id: requestIdOf(req.headers['x-request-id']), remote: req.socket.remoteAddress };
+    const peer: WsPeer = { id: requestIdOf(req.headers['x-request-id']), remote: req.socket.remoteAddress, client: clientKey(req, token) };
     peers.set(req, peer);
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       if (closing) return ws.close(CloseCode.GOING_AWAY, 'server shutting down');

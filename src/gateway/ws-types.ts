@@ -18,6 +18,8 @@ export interface GatewayShared {
   uploads: Map<string, (uploadId: string) => void>;
   /** Streams one connection may have open at once (--max-ws-streams). */
   maxStreams: number;
+  /** A download stream that sends nothing this long (no credit, or a socket that does not drain) fails with `timeout`. */
+  sendTimeoutMs: number;
   /** One access log line per stream; none without it. */
   log?: WsLog;
 }

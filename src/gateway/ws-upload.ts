@@ -28,7 +28,7 @@ export function startUpload(ctx: StreamContext, msg: ClientMessageOf<'upload'>):
   if (msg.uploadId) uploads.get(msg.uploadId)?.(msg.uploadId);
   // Throws BusyError before anything exists: the stream is answered with `error` busy.
   // (A resume of an upload begun with another chunk size is counted at the current one.)
-  const reservation = ctx.reserve(uploadBound(store.options, window));
+  const reservation = ctx.reserve(uploadBound(store.options, window, msg.size));
   let credit = 0;
   let next = -1; // file offset the next data frame must start at; -1 until 'started'
   let ended = false;

@@ -38,6 +38,7 @@ export const WIRE_ERROR_CODES = [
   'aborted',
   'storage',
   'busy',
+  'timeout',
   'internal',
 ] as const satisfies readonly ErrorCode[];
 export type WireErrorCode = (typeof WIRE_ERROR_CODES)[number];

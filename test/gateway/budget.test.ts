@@ -35,7 +35,8 @@ const open: { close(): Promise<unknown> }[] = [];
 beforeEach(async () => {
   dir = await tempDir('budget');
   store = openStore({ chunkStore: createFsStore(dir, { fsync: false }), chunkSize: CHUNK, uploadConcurrency: 2, downloadConcurrency: 2 });
-  s = await startServer({ store, port: 0, host: '127.0.0.1', maxTransferBytes: LIMIT });
+  // The whole budget from one client: the per-client share has its own tests (slow-clients.test.ts).
+  s = await startServer({ store, port: 0, host: '127.0.0.1', maxTransferBytes: LIMIT, maxClientShare: 1 });
   data = bytes(32 * CHUNK, 7); // far more than any read-ahead: a stalled download never ends
   const done = (await lastValueFrom(store.upload(data, { name: 'big.bin' }).pipe(toArray()))).at(-1)!;
   if (done.type !== 'committed') throw new Error('not committed');
