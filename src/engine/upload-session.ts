@@ -12,6 +12,7 @@ import { dropLive, settle, settled, unpark, type EngineContext } from './context
 import { readVerified } from './readChunk.js';
 import type { Transfer } from './transfer.js';
 import type { ChunkWriter, OpenUpload, UploadOptions } from './upload-types.js';
+import { checkNotExpired } from './uploads.js';
 
 /**
  * Progress is saved (staged chunks flushed, then the session) once SAVE_EVERY_CHUNKS more chunks
@@ -48,6 +49,7 @@ export async function openUpload(ctx: EngineContext, options: UploadOptions, t: 
       await settle(ctx, found.uploadId, markCommitted(ctx, found.uploadId, manifest.id)); // finish a commit cut off before its marker
       return done(manifest);
     }
+    checkNotExpired(found, now); // before anything refreshes its expiry
     const length = options.expectedSize ?? found.length;
     if (found.length !== undefined && length !== found.length) {
       throw new BadRequestError('size', `upload ${found.uploadId} was declared ${found.length} bytes, not ${length}`);

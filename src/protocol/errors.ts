@@ -37,6 +37,7 @@ export const WIRE_ERROR_CODES = [
   'aborted',
   'storage',
   'busy',
+  'expired',
   'internal',
 ] as const satisfies readonly ErrorCode[];
 export type WireErrorCode = (typeof WIRE_ERROR_CODES)[number];
