@@ -90,7 +90,9 @@ export async function openUpload(ctx: EngineContext, options: UploadOptions, t: 
     throw err;
   }
   const allOrNothing = typeof options.segment === 'object' && options.segment.accept !== undefined;
-  return tracker(ctx, session, offset, hash, first, signal, allOrNothing);
+  const { resumable = true } = options;
+  const kept = typeof resumable === 'function' ? resumable : () => resumable;
+  return tracker(ctx, session, offset, hash, first, signal, { allOrNothing, kept });
 }
 
 /** The optional type and metadata a new upload keeps (validated here: sessions are only validated when read). */
@@ -174,7 +176,7 @@ function tracker(
   hash: StreamHash,
   first: OpenUpload['first'],
   signal: AbortSignal,
-  allOrNothing: boolean,
+  { allOrNothing, kept }: { allOrNothing: boolean; kept: () => boolean },
 ): OpenUpload {
   const writer = chunkWriter(ctx);
   let saving: Promise<void> | undefined;
@@ -191,6 +193,14 @@ function tracker(
     savedChunks = s.chunks.length;
     savedAt = Date.now();
   };
+  // Nobody can resume it: staged puts are flushed (orphans for gc, no staged write lingers), then
+  // the session goes, so nothing names its chunks any more. Not abortable, like the record below.
+  const discard = () =>
+    (async () => {
+      await saving?.catch(() => undefined);
+      await writer.flush().catch(() => undefined);
+      await ctx.catalog.deleteSession(session.uploadId);
+    })().catch(() => undefined);
   const open: OpenUpload = {
     session,
     offset,
@@ -243,6 +253,7 @@ function tracker(
       if (over) return release();
       over = true;
       hash.drop();
+      if (!kept()) return void settle(ctx, session.uploadId, discard().finally(release));
       const s = snapshot();
       // An all-or-nothing segment that did not finish leaves the session as it was.
       const progressed = !allOrNothing && s.chunks.length > savedChunks;

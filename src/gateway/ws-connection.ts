@@ -162,6 +162,7 @@ export class WsConnection {
       case 'cancel': {
         const handle = this.streams.get(msg.stream);
         this.streams.delete(msg.stream);
+        if (msg.discard) handle?.discard?.();
         handle?.cancel();
         // Always answered, so a client knows nothing more will come for this id.
         return this.send({ type: 'cancelled', stream: msg.stream });
