@@ -178,6 +178,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         await ws.close();
         server.closeAllConnections(); // idle keep-alive sockets and aborted transfers
         await stopped;
+        // The server may report closed before its destroyed sockets do: wait for their responses'
+        // 'close', so the access log lines of transfers cut here are written before the logger closes.
+        await handler.idle();
         if (metricsServer) {
           const m = metricsServer;
           await new Promise<void>((resolve) => (m.close(() => resolve()), m.closeAllConnections()));

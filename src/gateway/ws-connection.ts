@@ -224,6 +224,7 @@ export class WsConnection {
       fail: (err) => {
         if (over) return;
         log?.end({ outcome: 'error', error: err });
+        ctx.meter.stoppedBy ??= err; // a transfer still running ends failed with this, as the log says
         finish();
         handle?.cancel();
         this.sendError(stream, err);
