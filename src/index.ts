@@ -19,7 +19,15 @@ export { startServer, type RunningServer, type ServerOptions } from './gateway/s
 export { createServerMetrics, type ServerMetrics } from './gateway/metrics.js';
 export { createLogger, type LoggerOptions } from './gateway/log.js';
 export type { GcEvent, GcRunner } from './gateway/gc-schedule.js';
-export { withMeter, type StoreObserver, type TransferMeter, type TransferInfo, type TransferWatch } from './engine/observer.js';
+export {
+  withMeter,
+  type StoreObserver,
+  type TransferMeter,
+  type TransferInfo,
+  type TransferWatch,
+  type TransferOutcome,
+  type TransferEnd,
+} from './engine/observer.js';
 export { instrumentChunkStore, type ChunkStoreHooks } from './storage/instrumented.js';
 export {
   createFsStore,

@@ -126,7 +126,7 @@ async function putOne(
     if (!resuming || !isChunkstreamError(err) || ctx.signal.aborted) throw err;
     // The upload went (expired, aborted) or holds other bytes than the file now has: start over.
     const changed = err.code === 'bad_request' && /^(sha256|size): /.test(err.message);
-    if (err.code !== 'not_found' && !changed) throw err;
+    if (err.code !== 'not_found' && err.code !== 'expired' && !changed) throw err;
     if (changed) await b.abortUpload(resuming).catch(() => undefined);
     if (key) await state.delete(key);
     ctx.note(`${input.name}: cannot resume the earlier upload (${err.message}): starting over`);

@@ -16,6 +16,17 @@ import { resumable, resumed, resumeHeaders } from './resume.js';
  * bodies are streams with backpressure both ways, so get never holds a whole file. put goes
  * over the WebSocket protocol (remote-put.ts), which resumes by upload id.
  */
+/**
+ * A keep-alive agent that honours the server's `Keep-Alive: timeout=N` (it drops an idle socket
+ * 1 s before N). Node 20's Agent applies the hint only below its own `timeout`: without one it
+ * ignored the hint and kept idle sockets until the server closed them, so a request could go out
+ * on a socket the server was closing (ECONNRESET). `timeout` also bounds sockets idle in the pool.
+ */
+export function keepAliveAgent(protocol: string): http.Agent {
+  const options = { keepAlive: true, timeout: 60_000 };
+  return protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
+}
+
 export function openRemote(server: string, token: string | undefined): Backend {
   let base: URL;
   try {
@@ -25,7 +36,7 @@ export function openRemote(server: string, token: string | undefined): Backend {
   }
   if (base.protocol !== 'http:' && base.protocol !== 'https:')
     throw new InvalidOptionError('--server', 'must be an http:// or https:// URL');
-  const agent = base.protocol === 'https:' ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+  const agent = keepAliveAgent(base.protocol);
 
   const call = async (
     method: string,

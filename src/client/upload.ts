@@ -15,6 +15,12 @@ export interface ClientUploadOptions {
   size?: number;
   /** Refuse to commit unless the file's SHA-256 (hex) is this. */
   sha256?: string;
+  /**
+   * An unsubscribe before `committed` also drops the upload on the server (`cancel {discard}`):
+   * for a person who cancelled it and will not resume it. Default false: a cancelled upload stays
+   * resumable by its id until it expires (what `put --server` relies on after Ctrl-C).
+   */
+  discardOnCancel?: boolean;
 }
 
 /** Upload events; `started` comes again, with the server's offset, after each resume. */
@@ -146,7 +152,7 @@ export function uploadObservable(link: Link, source: ClientUploadSource, options
       if (finished) return;
       finished = true;
       link.release(stream);
-      link.send({ type: 'cancel', stream });
+      link.send({ type: 'cancel', stream, ...(options.discardOnCancel ? { discard: true } : {}) });
     };
   });
 }

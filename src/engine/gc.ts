@@ -8,6 +8,7 @@ import type { EngineContext } from './context.js';
 import { gcNotes } from './gc-notes.js';
 import { chunkFailed, chunkSpan } from './damage.js';
 import { readVerified } from './readChunk.js';
+import { isExpired } from './uploads.js';
 
 const SHA = /[0-9a-f]{64}/g;
 /** Temp files younger than this may belong to a write in flight, whatever the grace period. */
@@ -57,7 +58,7 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
   for await (const id of ctx.catalog.sessionIds({ signal })) {
     try {
       const s = await ctx.catalog.loadSession(id, { signal });
-      if (Date.parse(s.expires) <= ctx.options.now()) {
+      if (isExpired(s.expires, ctx.options.now())) {
         if (!dryRun) await ctx.catalog.deleteSession(id, { signal });
         report.expiredUploads++;
         continue;

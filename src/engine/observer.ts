@@ -29,11 +29,33 @@ export interface TransferInfo {
 export interface TransferWatch {
   /** Bytes received (upload: cut from the source) or delivered (download), once per chunk. */
   bytes(n: number): void;
-  /** The transfer ended: completed (no error), failed (its error), or unsubscribed (`cancelled`). */
+  /** The transfer ended: completed, failed (its error's code) or aborted (see transferOutcome). */
   end(outcome: TransferOutcome): void;
 }
 
-export type TransferOutcome = { ok: true } | { ok: false; code: string; cancelled?: true };
+/** How a transfer ended: exactly one of these, in metrics and in log lines alike. */
+export type TransferEnd = 'completed' | 'failed' | 'aborted';
+
+/** `ok` and `code` as before; `end` says which of the three (`code` is `aborted` for an abort). */
+export type TransferOutcome =
+  | { ok: true; end: 'completed' }
+  | { ok: false; end: 'failed'; code: string }
+  | { ok: false; end: 'aborted'; code: 'aborted'; cancelled?: true };
+
+/**
+ * The one rule every protocol's transfers end by (HTTP, WebSocket, tus, embedded):
+ * - completed: it did all it was asked (an upload committed, or a tus segment stored whole; a
+ *   download delivered its last byte);
+ * - aborted: its client cancelled or went away (`cancelled`: unsubscribed; a dropped request,
+ *   socket or tus PATCH body), or the server stopped it (shutdown, --drain-timeout);
+ * - failed: anything else, with its error's code (timeout for a stalled client, integrity, …).
+ */
+export function transferOutcome(err?: unknown, cancelled?: boolean): TransferOutcome {
+  if (cancelled) return { ok: false, end: 'aborted', code: 'aborted', cancelled: true };
+  if (err === undefined) return { ok: true, end: 'completed' };
+  const code = toChunkstreamError(err).code;
+  return code === 'aborted' ? { ok: false, end: 'aborted', code } : { ok: false, end: 'failed', code };
+}
 
 /**
  * Labels the transfers one caller starts and adds up their bytes. Whoever starts a transfer
@@ -45,6 +67,13 @@ export interface TransferMeter {
   readonly protocol: TransferProtocol;
   /** Bytes moved by this meter's transfers so far (the engine adds to it). */
   bytes: number;
+  /** How its last transfer ended, set by the engine: the access log says what the metrics counted. */
+  outcome?: TransferOutcome;
+  /**
+   * Set by a caller before it unsubscribes a transfer, to say why (its client broke the protocol):
+   * the transfer then ends failed with this error's code, not aborted.
+   */
+  stoppedBy?: unknown;
 }
 
 const ambient = new AsyncLocalStorage<TransferMeter>();
@@ -86,10 +115,8 @@ export function reportTransfer(
     end(err, cancelled) {
       if (ended) return;
       ended = true;
-      const outcome: TransferOutcome =
-        err === undefined && !cancelled
-          ? { ok: true }
-          : { ok: false, code: cancelled ? 'aborted' : toChunkstreamError(err).code, ...(cancelled ? { cancelled: true as const } : {}) };
+      const outcome = transferOutcome(err, cancelled);
+      if (meter) meter.outcome = outcome;
       for (const w of watches) safely(() => w.end(outcome));
     },
   };

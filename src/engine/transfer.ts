@@ -14,6 +14,11 @@ export interface Transfer {
   readonly gauge: HeldBytes;
   /** Bytes received (upload) or delivered (download): reported to the store's observers and the transfer's meter. */
   count(n: number): void;
+  /**
+   * It will complete without an error, but short of what was asked, because of `err` (a tus
+   * segment whose body broke off keeps what arrived): it is reported as ending with `err`.
+   */
+  endedShort(err: unknown): void;
 }
 
 /** The reason backend calls still running when a transfer ends see (one instance: a transfer ends often). */
@@ -53,17 +58,21 @@ export function transfer<T>(
     caller?.addEventListener('abort', onCaller, { once: true });
     controller.signal.addEventListener('abort', onAbort, { once: true });
     ctx.transfers.add(controller);
-    const report = reportTransfer(ctx.observers, direction, meterOf(options.meter));
+    const meter = meterOf(options.meter);
+    const report = reportTransfer(ctx.observers, direction, meter);
     const count = report ? (n: number) => report.bytes(n) : () => undefined;
+    let short: unknown;
+    const endedShort = (err: unknown) => void (short ??= err);
     subscriber.add(
-      body({ signal: controller.signal, gauge, count }).subscribe({
+      body({ signal: controller.signal, gauge, count, endedShort }).subscribe({
         next: (v) => subscriber.next(v),
         error: (err) => (report?.end(err), subscriber.error(err)),
-        complete: () => (report?.end(), subscriber.complete()),
+        complete: () => (report?.end(short), subscriber.complete()),
       }),
     );
     return () => {
-      report?.end(undefined, true); // neither completed nor failed: unsubscribed
+      // Unsubscribed: aborted, unless the caller said it stopped the transfer for an error.
+      report?.end(meter?.stoppedBy, meter?.stoppedBy === undefined);
       ended = true;
       ctx.transfers.delete(controller);
       caller?.removeEventListener('abort', onCaller);

@@ -45,7 +45,7 @@ export function storeChunks(
     ? { file: source, position: up.offset }
     : {
         pieces: options.segment
-          ? untilFailure(toByteIterable(source, ctx.options.sourceBufferBytes), up)
+          ? untilFailure(toByteIterable(source, ctx.options.sourceBufferBytes), up, t)
           : toByteIterable(source, ctx.options.sourceBufferBytes),
       };
   const pull = fromPull(slabChunks(slabSource, pool, session.chunkSize, session.chunks.length, first));
@@ -137,11 +137,15 @@ function isFileHandle(source: unknown): source is FileHandle {
   return typeof s === 'object' && s !== null && typeof s.fd === 'number' && typeof s.read === 'function' && typeof s.stat === 'function';
 }
 
-/** A segment's source that fails (the client went away) just ends: what arrived is kept, and the upload pauses. */
-async function* untilFailure(pieces: AsyncIterable<Uint8Array>, up: OpenUpload): AsyncGenerator<Uint8Array> {
+/**
+ * A segment's source that fails (the client went away) just ends: what arrived is kept, and the
+ * upload pauses; the transfer still counts as aborted (or failed: a stalled client's timeout).
+ */
+async function* untilFailure(pieces: AsyncIterable<Uint8Array>, up: OpenUpload, t: Transfer): AsyncGenerator<Uint8Array> {
   try {
     yield* pieces;
-  } catch {
+  } catch (err) {
     up.interruptedSource = true;
+    t.endedShort(err);
   }
 }

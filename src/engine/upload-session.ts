@@ -13,6 +13,7 @@ import { chunkFailed } from './damage.js';
 import { readVerified } from './readChunk.js';
 import type { Transfer } from './transfer.js';
 import type { ChunkWriter, OpenUpload, UploadOptions } from './upload-types.js';
+import { checkNotExpired } from './uploads.js';
 
 /**
  * Progress is saved (staged chunks flushed, then the session) once SAVE_EVERY_CHUNKS more chunks
@@ -49,6 +50,7 @@ export async function openUpload(ctx: EngineContext, options: UploadOptions, t: 
       await settle(ctx, found.uploadId, markCommitted(ctx, found.uploadId, manifest.id)); // finish a commit cut off before its marker
       return done(manifest);
     }
+    checkNotExpired(found, now); // before anything refreshes its expiry
     const length = options.expectedSize ?? found.length;
     if (found.length !== undefined && length !== found.length) {
       throw new BadRequestError('size', `upload ${found.uploadId} was declared ${found.length} bytes, not ${length}`);
@@ -89,7 +91,9 @@ export async function openUpload(ctx: EngineContext, options: UploadOptions, t: 
     throw err;
   }
   const allOrNothing = typeof options.segment === 'object' && options.segment.accept !== undefined;
-  return tracker(ctx, session, offset, hash, first, signal, allOrNothing);
+  const { resumable = true } = options;
+  const kept = typeof resumable === 'function' ? resumable : () => resumable;
+  return tracker(ctx, session, offset, hash, first, signal, { allOrNothing, kept });
 }
 
 /** The optional type and metadata a new upload keeps (validated here: sessions are only validated when read). */
@@ -179,7 +183,7 @@ function tracker(
   hash: StreamHash,
   first: OpenUpload['first'],
   signal: AbortSignal,
-  allOrNothing: boolean,
+  { allOrNothing, kept }: { allOrNothing: boolean; kept: () => boolean },
 ): OpenUpload {
   const writer = chunkWriter(ctx);
   let saving: Promise<void> | undefined;
@@ -196,6 +200,14 @@ function tracker(
     savedChunks = s.chunks.length;
     savedAt = Date.now();
   };
+  // Nobody can resume it: staged puts are flushed (orphans for gc, no staged write lingers), then
+  // the session goes, so nothing names its chunks any more. Not abortable, like the record below.
+  const discard = () =>
+    (async () => {
+      await saving?.catch(() => undefined);
+      await writer.flush().catch(() => undefined);
+      await ctx.catalog.deleteSession(session.uploadId);
+    })().catch(() => undefined);
   const open: OpenUpload = {
     session,
     offset,
@@ -248,6 +260,7 @@ function tracker(
       if (over) return release();
       over = true;
       hash.drop();
+      if (!kept()) return void settle(ctx, session.uploadId, discard().finally(release));
       const s = snapshot();
       // An all-or-nothing segment that did not finish leaves the session as it was.
       const progressed = !allOrNothing && s.chunks.length > savedChunks;

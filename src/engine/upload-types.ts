@@ -47,6 +47,13 @@ export interface UploadOptions {
   metadata?: string;
   /** Labels this transfer for the store's observers and adds up its bytes (default: the ambient one, see withMeter). */
   meter?: TransferMeter;
+  /**
+   * false (or a function answering false when the upload ends): nobody will resume this upload —
+   * its id was never given out (an HTTP PUT), or its client gave it up (a cancelled web upload).
+   * Ending without a commit then drops its session at once (its stored chunks are left for gc)
+   * instead of keeping it resumable until it expires. Default true.
+   */
+  resumable?: boolean | (() => boolean);
 }
 
 export interface SegmentOptions {

@@ -19,9 +19,15 @@ export type { UploadEvent, UploadOptions, UploadSource } from './upload-types.js
 export function upload(ctx: EngineContext, source: UploadSource, options: UploadOptions): Observable<UploadEvent> {
   return transfer(ctx, 'upload', options, (t) => {
     let open: OpenUpload | undefined;
+    let over = false;
     return new Observable<UploadEvent>((subscriber) => {
       subscriber.add(
-        defer(() => openUpload(ctx, options, t))
+        defer(async () => {
+          const opened = await openUpload(ctx, options, t);
+          // Torn down while its session was being saved: it is interrupted now, like any other.
+          if (over && !('manifest' in opened)) opened.interrupted();
+          return opened;
+        })
           .pipe(
             switchMap((opened) => {
               if ('manifest' in opened) return alreadyCommitted(opened.uploadId, opened.manifest); // the source is never opened
@@ -39,7 +45,7 @@ export function upload(ctx: EngineContext, source: UploadSource, options: Upload
           .subscribe(subscriber),
       );
       // An interrupted upload records how far it got, so a resume sends only what is missing.
-      return () => open?.interrupted();
+      return () => ((over = true), open?.interrupted());
     });
   });
 }

@@ -1,4 +1,4 @@
-import { isChunkstreamError } from '../errors.js';
+import { ExpiredError, isChunkstreamError } from '../errors.js';
 import type { CallOptions } from '../storage/types.js';
 import type { EngineContext } from './context.js';
 
@@ -13,8 +13,22 @@ export interface UploadInfo {
   /** When its progress was last recorded. */
   updated: string;
   expires: string;
-  /** Past `expires`: a resume fails with not_found, and the next gc removes it. */
+  /** Past `expires`: a resume fails with `expired` (HTTP 410), and the next gc removes it. */
   expired: boolean;
+}
+
+/**
+ * The one expiry rule, for every protocol: an unfinished upload whose `expires` has passed cannot
+ * be resumed (WebSocket, tus and the embedded API alike get `expired`), and gc removes it. A
+ * resume before then refreshes `expires`. Committed uploads are not subject to it.
+ */
+export function isExpired(expires: string, now: number): boolean {
+  return Date.parse(expires) <= now;
+}
+
+/** Throws `expired` (HTTP 410, tus's answer for a gone upload) if the session is past its expiry. */
+export function checkNotExpired(s: { uploadId: string; expires: string }, now: number): void {
+  if (isExpired(s.expires, now)) throw new ExpiredError(`upload ${s.uploadId} expired at ${s.expires}: start a new one`);
 }
 
 /**
@@ -35,7 +49,7 @@ export async function listUploads(ctx: EngineContext, options: CallOptions = {})
         created: s.created,
         updated: modified.toISOString(),
         expires: s.expires,
-        expired: Date.parse(s.expires) <= ctx.options.now(),
+        expired: isExpired(s.expires, ctx.options.now()),
       });
     } catch (err) {
       // Committed or aborted while we listed, or unreadable (verify and gc deal with those).

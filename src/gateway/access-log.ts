@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { withMeter, type TransferMeter } from '../engine/observer.js';
+import { transferOutcome, withMeter, type TransferMeter } from '../engine/observer.js';
 import { toChunkstreamError } from '../errors.js';
 import { responseErrors } from './http-util.js';
 import { redactTarget, type Logger } from './log.js';
@@ -62,12 +62,16 @@ export function accessLogged(
     meters.set(req, meter);
     const socket = req.socket as { bytesWritten?: number; remoteAddress?: string } | undefined;
     const written = socket?.bytesWritten ?? 0;
+    const remote = socket?.remoteAddress; // now: a socket that closed no longer tells
     res.once('close', () => {
       const method = req.method ?? 'GET';
       const route = routeOf(path);
       const err = responseErrors.get(res);
       const status = res.headersSent ? res.statusCode : 0; // 0: closed before any answer
       o.metrics?.http(method, route, status);
+      // What the metrics counted for its transfer, if it ran one to its end; else the same rule on
+      // the response (a response cut before its end is aborted, whatever its status said).
+      const outcome = meter.outcome ?? transferOutcome(err, !res.writableFinished);
       const line = {
         reqId: id,
         kind: 'http',
@@ -75,7 +79,8 @@ export function accessLogged(
         route,
         url: redactTarget(target),
         status,
-        ...(err ? { code: err.code } : {}),
+        end: outcome.end,
+        ...(err ? { code: err.code } : outcome.ok ? {} : { code: outcome.code }),
         // The whole message (store keys, paths) for the operator: clients got publicMessage's.
         ...(err && status >= 500 ? { err: err.message } : {}),
         ...(res.writableFinished ? {} : { complete: false }),
@@ -83,7 +88,7 @@ export function accessLogged(
         bytes: meter.bytes,
         bytesSent: (socket?.bytesWritten ?? written) - written,
         ms: Math.round((performance.now() - t0) * 10) / 10,
-        remote: socket?.remoteAddress,
+        remote,
         ...(req.headers['x-forwarded-for'] ? { forwardedFor: String(req.headers['x-forwarded-for']).slice(0, 200) } : {}),
       };
       const msg = `${method} ${line.url} ${status}`;
@@ -170,12 +175,15 @@ export function wsLog(logger: Logger): WsLog {
           if (ended) return;
           ended = true;
           const code = how.outcome === 'error' ? toChunkstreamError(how.error).code : undefined;
+          // The engine's verdict if its transfer already ended, else the same rule on how the stream ended.
+          const outcome = meter.outcome ?? transferOutcome(how.outcome === 'error' ? how.error : undefined, how.outcome === 'cancelled');
           const line = {
             reqId: peer.id,
             kind: 'ws',
             type,
             stream,
             outcome: how.outcome,
+            end: outcome.end,
             ...(code ? { code } : {}),
             ...(how.outcome === 'error' ? { err: toChunkstreamError(how.error).message } : {}),
             bytes: meter.bytes,

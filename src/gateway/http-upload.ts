@@ -30,7 +30,8 @@ export async function receiveFile({ store, url, req, res, signal, bodyIdleTimeou
   // Reserved before any byte is read, so a refused upload (503 busy) stores nothing.
   const reservation = budget.reserve(uploadBound(store.options, 0, expectedSize), clientKey(req));
   const meter = requestMeter(req); // the protocol label and the access log's bytes
-  const events = store.upload(bodyOf(req, bodyIdleTimeoutMs), { name, expectedSize, expectedSha256: sha, signal, meter });
+  // Its upload id is never told to the client: a PUT that fails or is cut leaves nothing to resume, so nothing stays.
+  const events = store.upload(bodyOf(req, bodyIdleTimeoutMs), { name, expectedSize, expectedSha256: sha, signal, meter, resumable: false });
   try {
     const e = await lastValueFrom(events, { defaultValue: undefined });
     if (e?.type === 'committed') file = e.file;

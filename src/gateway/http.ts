@@ -26,6 +26,8 @@ export type HttpHandler = ((req: IncomingMessage, res: ServerResponse) => void) 
   abortAll(reason?: unknown): void;
   /** Requests in flight. */
   readonly active: number;
+  /** Resolves once no request is in flight: each one's response closed (and its access log line was written). */
+  idle(): Promise<void>;
   /** Whether some route here answers `method` on `path` (the web page's feature detection). */
   answers(method: string, path: string): boolean;
 };
@@ -53,6 +55,7 @@ export function createHttpHandler(input: HttpHandlerOptions): HttpHandler {
   const { store, bodyIdleTimeoutMs, sendTimeoutMs } = options;
   const auth = options.auth ?? createTokenChecker(options.tokens ?? []);
   const inFlight = new Set<AbortController>();
+  const idleWaiters: (() => void)[] = [];
   const budget = options.budget ?? new TransferBudget(resolveBudgetLimit(undefined, { ...store.options, window: 0 }));
   const { guard } = options;
   const links: LinkContext = {
@@ -107,6 +110,7 @@ export function createHttpHandler(input: HttpHandlerOptions): HttpHandler {
     // 'close' before the response finished = the client went away: abort reads and uploads.
     res.once('close', () => {
       inFlight.delete(controller);
+      if (inFlight.size === 0) for (const wake of idleWaiters.splice(0)) wake();
       if (!res.writableFinished) controller.abort(new AbortError('the client closed the connection'));
     });
     void handle(req, res, controller.signal).catch((err) => sendError(res, err));
@@ -186,6 +190,7 @@ export function createHttpHandler(input: HttpHandlerOptions): HttpHandler {
     get active() {
       return inFlight.size;
     },
+    idle: () => (inFlight.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve))),
     answers(method: string, path: string) {
       try {
         return route(path)?.route.allow.includes(method) ?? false;

@@ -64,9 +64,14 @@ export function createServerMetrics(): ServerMetrics {
   const completed = new Counter({ name: 'chunkstream_transfers_completed_total', help: 'Transfers that completed', ...transfers });
   const failed = new Counter({
     name: 'chunkstream_transfers_failed_total',
-    help: 'Transfers that failed or were cancelled, by error code (aborted: cancelled or the client went away)',
+    help: 'Transfers that failed, by error code (aborted ones are counted apart)',
     labelNames: [...transferLabels, 'code'],
     registers: r,
+  });
+  const aborted = new Counter({
+    name: 'chunkstream_transfers_aborted_total',
+    help: 'Transfers aborted: cancelled, the client went away, or the server stopped them (shutdown)',
+    ...transfers,
   });
   const inFlight = new Gauge({ name: 'chunkstream_transfers_in_flight', help: 'Transfers running now', ...transfers });
   const bytes = new Counter({
@@ -76,7 +81,7 @@ export function createServerMetrics(): ServerMetrics {
   });
   const duration = new Histogram({
     name: 'chunkstream_transfer_duration_seconds',
-    help: 'Transfer durations, by outcome (ok, failed)',
+    help: 'Transfer durations, by outcome (ok, failed, aborted)',
     labelNames: [...transferLabels, 'outcome'],
     buckets: DURATION_BUCKETS,
     registers: r,
@@ -181,8 +186,10 @@ export function createServerMetrics(): ServerMetrics {
         bytes: (n) => counted.inc(n),
         end(outcome) {
           inFlight.dec(labels);
-          stop({ outcome: outcome.ok ? 'ok' : 'failed' });
+          // One of three, by the engine's rule (transferOutcome): the access log says the same.
+          stop({ outcome: outcome.ok ? 'ok' : outcome.end });
           if (outcome.ok) return void completed.inc(labels);
+          if (outcome.end === 'aborted') return void aborted.inc(labels);
           failed.inc({ ...labels, code: outcome.code });
           if (outcome.code === 'integrity') integrity.inc({ source: 'download' });
         },

@@ -19,6 +19,18 @@ import { closeOwned, serverStore } from './server-store.js';
 import { loadWebAssets } from './web.js';
 import { attachWsGateway, WS_DEFAULTS } from './ws-gateway.js';
 
+/**
+ * Idle keep-alive sockets: the server announces KEEP_ALIVE_ANNOUNCED_S (`Keep-Alive: timeout=5`)
+ * and closes them only KEEP_ALIVE_MARGIN_MS later. Clients that honour the header stop reusing
+ * a socket before the announced time (Node's http.Agent and undici 1 s before), and a request
+ * sent right at it still arrives before the server closes: a reused socket is never one the
+ * server is closing (ECONNRESET). Node announces floor(keepAliveTimeout / 1 s), hence a margin
+ * under a second; Node 20.20 adds 1 s of its own when it arms the timer (6.9 s in all there),
+ * older ones do not. headersTimeout (60 s) is far above it, so it never cuts an idle socket first.
+ */
+export const KEEP_ALIVE_ANNOUNCED_S = 5;
+export const KEEP_ALIVE_MARGIN_MS = 900;
+
 export { resolveServerOptions, serverOptionsSchema, SERVER_DEFAULTS, type ServerOptions } from './server-options.js';
 export { isLoopback } from './http-guard.js';
 
@@ -117,6 +129,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     requestTimeout: 0,
     headersTimeout: o.headersTimeoutMs,
     connectionsCheckingInterval: Math.max(10, Math.min(30_000, Math.floor(o.headersTimeoutMs / 4))),
+    keepAliveTimeout: KEEP_ALIVE_ANNOUNCED_S * 1000 + KEEP_ALIVE_MARGIN_MS,
   });
   const connections = limitConnections(server, o.maxConnections);
   const admitted = (req: IncomingMessage, res: ServerResponse) => {
@@ -194,6 +207,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         await ws.close();
         server.closeAllConnections(); // idle keep-alive sockets and aborted transfers
         await stopped;
+        // The server may report closed before its destroyed sockets do: wait for their responses'
+        // 'close', so the access log lines of transfers cut here are written before the logger closes.
+        await handler.idle();
         if (metricsServer) {
           const m = metricsServer;
           await new Promise<void>((resolve) => (m.close(() => resolve()), m.closeAllConnections()));

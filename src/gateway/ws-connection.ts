@@ -163,6 +163,7 @@ export class WsConnection {
       case 'cancel': {
         const handle = this.streams.get(msg.stream);
         this.streams.delete(msg.stream);
+        if (msg.discard) handle?.discard?.();
         handle?.cancel();
         // Always answered, so a client knows nothing more will come for this id.
         return this.send({ type: 'cancelled', stream: msg.stream });
@@ -224,6 +225,7 @@ export class WsConnection {
       fail: (err) => {
         if (over) return;
         log?.end({ outcome: 'error', error: err });
+        ctx.meter.stoppedBy ??= err; // a transfer still running ends failed with this, as the log says
         finish();
         handle?.cancel();
         this.sendError(stream, err);

@@ -29,6 +29,8 @@ export interface StreamHandle {
   readonly kind: 'upload' | 'download' | 'request';
   /** Stops at once: unsubscribes the store pipeline, releases what it holds. Idempotent. */
   cancel(): void;
+  /** An upload's client gave it up for good (`cancel {discard: true}`): set before cancel, its session goes too. */
+  discard?(): void;
   data?(frame: Frame): void;
   end?(): void;
   credit?(chunks: number): void;

@@ -35,6 +35,7 @@ export function startUpload(ctx: StreamContext, msg: ClientMessageOf<'upload'>):
   let uploadId: string | undefined;
   let sub: Subscription | undefined;
   let cancelled = false;
+  let discarded = false;
 
   const inbox = new Inbox(gauge, (bytes) => {
     credit += bytes;
@@ -62,7 +63,14 @@ export function startUpload(ctx: StreamContext, msg: ClientMessageOf<'upload'>):
 
   if (msg.uploadId) claim(msg.uploadId);
   sub = store
-    .upload(() => inbox, { name: msg.name, uploadId: msg.uploadId, expectedSize: msg.size, expectedSha256: msg.sha256, meter: ctx.meter })
+    .upload(() => inbox, {
+      name: msg.name,
+      uploadId: msg.uploadId,
+      expectedSize: msg.size,
+      expectedSha256: msg.sha256,
+      meter: ctx.meter,
+      resumable: () => !discarded, // asked when the upload ends
+    })
     .subscribe({
       next: (e) => {
         if (e.type === 'started') {
@@ -92,6 +100,7 @@ export function startUpload(ctx: StreamContext, msg: ClientMessageOf<'upload'>):
   return {
     kind: 'upload',
     cancel,
+    discard: () => void (discarded = true),
     data(frame: Frame) {
       const n = frame.payload.byteLength;
       if (ended) return ctx.fail(new MalformedMessageError('frame', `data frame after end on stream ${stream}`));

@@ -39,6 +39,7 @@ export const WIRE_ERROR_CODES = [
   'storage',
   'busy',
   'timeout',
+  'expired',
   'internal',
 ] as const satisfies readonly ErrorCode[];
 export type WireErrorCode = (typeof WIRE_ERROR_CODES)[number];

@@ -46,7 +46,8 @@ const download = z.strictObject({
   digests: z.optional(z.boolean()),
 });
 const credit = z.strictObject({ type: z.literal('credit'), stream, chunks: count });
-const cancel = z.strictObject({ type: z.literal('cancel'), stream });
+/** `discard`: an upload the client gives up for good (a person cancelled it): its session goes too. */
+const cancel = z.strictObject({ type: z.literal('cancel'), stream, discard: z.optional(z.boolean()) });
 const list = z.strictObject({ type: z.literal('list'), stream });
 const stat = z.strictObject({ type: z.literal('stat'), stream, id: fileId });
 const remove = z.strictObject({ type: z.literal('remove'), stream, id: fileId });

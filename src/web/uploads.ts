@@ -95,7 +95,8 @@ export class Uploads {
     if (job.cancelled) return;
     const uploadId = recall(file);
     row.note(uploadId ? 'Looking for the earlier upload…' : 'Starting…');
-    job.sub = client.upload(file, { name: file.name, uploadId }).subscribe({
+    // A cancel here is for good (the page forgets the upload): the server drops it too.
+    job.sub = client.upload(file, { name: file.name, uploadId, discardOnCancel: true }).subscribe({
       next: (e: UploadEvent) => {
         if (e.type === 'started') {
           remember(file, e.uploadId);
@@ -115,7 +116,7 @@ export class Uploads {
       error: (err: unknown) => {
         job.sub = undefined;
         // The remembered upload expired or was never there: start a fresh one.
-        if (uploadId && errorCode(err) === 'not_found') {
+        if (uploadId && (errorCode(err) === 'not_found' || errorCode(err) === 'expired')) {
           forget(file);
           return void this.run(job);
         }

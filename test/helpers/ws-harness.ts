@@ -24,6 +24,9 @@ export interface HarnessOptions {
   downloadConcurrency?: number;
   /** Wraps the fs chunk store (to gate or slow its calls). */
   wrap?: (inner: ChunkStore) => ChunkStore;
+  /** The store's clock (fakeClock().now) and upload TTL: expiry tests advance time instead of waiting. */
+  now?: () => number;
+  uploadTtlMs?: number;
 }
 
 /** A real http server on 127.0.0.1:0 with the gateway, over a real store in a temp dir. */
@@ -37,6 +40,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     fsync: false, // durability is the core tests' business; these test the protocol
     uploadConcurrency: options.uploadConcurrency,
     downloadConcurrency: options.downloadConcurrency,
+    now: options.now,
+    uploadTtlMs: options.uploadTtlMs,
   });
   const server = http.createServer((_req, res) => res.writeHead(404).end());
   const gateway = attachWsGateway(server, {

@@ -103,6 +103,13 @@ describe('shutdown drains', () => {
     const { code, stderr } = await child.stop(); // exits although the reader never read
     expect(code).toBe(0);
     expect(stderr).toMatch(/"msg":"drain timeout: aborting the transfers still running"/);
+    // The cut download has its access log line, aborted like the metrics count it.
+    const line = stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((r) => r.kind === 'http' && r.url === `/v1/files/${file.id}`);
+    expect(line).toMatchObject({ method: 'GET', status: 200, end: 'aborted', complete: false, remote: '127.0.0.1' });
     const got = await download.finish();
     expect(got.complete).toBe(false);
     expect(got.bytes).toBeLessThan(file.size);
