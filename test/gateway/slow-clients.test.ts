@@ -106,8 +106,9 @@ describe('no progress for sendTimeoutMs ends a transfer', () => {
     for (let i = 0; i < 5; i++) gets.push(await stalledGet(id));
     expect(gets.every((g) => g.status === 200)).toBe(true);
     expect(s.budget.reserved).toBe(5 * GET);
+    // The server ends them: each socket closes (read what is left so that 'close' can come).
     await Promise.all(
-      gets.map((g) => new Promise((resolve) => (g.socket.destroyed ? resolve(null) : g.socket.once('close', resolve)).resume())),
+      gets.map((g) => new Promise((resolve) => (g.socket.closed ? resolve(null) : g.socket.once('close', resolve).resume()))),
     );
     await eventually(() => s.budget.reserved === 0, 'the stalled downloads released the budget');
     const again = await request(`${s.url}/v1/files/${id}`);
