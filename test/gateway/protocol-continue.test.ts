@@ -86,13 +86,14 @@ describe('9. Expect: 100-continue', () => {
   });
 
   it('busy is decided before 100 too: a second upload while the budget is held gets 503 and no invitation', async () => {
-    const held = await expecting('PUT /v1/files?name=held.txt HTTP/1.1', [auth, ['Content-Length', 10]]);
+    // Of unknown size (chunked), so each reserves the full upload bound: a declared 10 bytes would reserve one chunk.
+    const held = await expecting('PUT /v1/files?name=held.txt HTTP/1.1', [auth, ['Transfer-Encoding', 'chunked']]);
     expect(held.first.status).toBe(100); // it holds its reservation while its body is awaited
-    const { c, first } = await expecting('PUT /v1/files?name=refused.txt HTTP/1.1', [auth, ['Content-Length', 10]]);
+    const { c, first } = await expecting('PUT /v1/files?name=refused.txt HTTP/1.1', [auth, ['Transfer-Encoding', 'chunked']]);
     expect(first.status).toBe(503);
     expect(first.json().error.code).toBe('busy');
     c.close();
-    held.c.write('0123456789');
+    held.c.write('a\r\n0123456789\r\n0\r\n\r\n');
     const [, done] = await held.c.waitFor(2);
     expect(done!.status).toBe(201);
     held.c.close();
