@@ -128,7 +128,9 @@ export async function openLocal(o: LocalLocation): Promise<Backend> {
     // Under the store's gc lease, like a server's runs: never two at once on one store.
     async gc(opts) {
       const holder = `${hostname()}:${process.pid}:cli`;
-      const r = await underGcLease(chunkStore, { holder, ttlMs: DEFAULT_GC_LEASE_MS }, (signal) => store.gc({ ...opts, signal }));
+      const r = await underGcLease(chunkStore, { holder, ttlMs: DEFAULT_GC_LEASE_MS, holderGone: deadHere }, (signal) =>
+        store.gc({ ...opts, signal }),
+      );
       if (!r.ran) throw new GcRunningError(r.holder, r.expires);
       return r.value;
     },
@@ -142,4 +144,19 @@ export async function openLocal(o: LocalLocation): Promise<Backend> {
       await chunkStore.close?.();
     },
   };
+}
+
+/**
+ * A lease holder (`host:pid:…`) of this machine whose process is gone: a gc killed with kill -9.
+ * Only a process of this host can be judged; any other holder is taken at its word.
+ */
+function deadHere(holder: string): boolean {
+  const [host, pid] = holder.split(':');
+  if (host !== hostname() || !/^\d+$/.test(pid ?? '')) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }

@@ -24,6 +24,8 @@ export interface GcLeaseOptions extends CallOptions {
   ttlMs: number;
   /** Clock (tests). */
   now?: () => number;
+  /** A holder known to be dead (a process of this machine that no longer exists) holds nothing. */
+  holderGone?: (holder: string) => boolean;
 }
 
 export interface GcLease {
@@ -60,7 +62,10 @@ export async function acquireGcLease(store: ChunkStore, o: GcLeaseOptions): Prom
   const top = before.at(-1);
   if (top !== undefined) {
     const current = await read(store, top, call);
-    if (current && held(current, now())) return { acquired: false, holder: current.holder, expires: current.expires };
+    // A holder killed with no clean-up (kill -9) would block every gc until its lease expired.
+    if (current && held(current, now()) && o.holderGone?.(current.holder) !== true) {
+      return { acquired: false, holder: current.holder, expires: current.expires };
+    }
   }
   const generation = (top ?? 0) + 1;
   const taken = now();

@@ -26,6 +26,9 @@ export const SAVE_EVERY_MS = 1000;
 
 type Opened = OpenUpload | { uploadId: string; manifest: Manifest };
 
+/** How long the session of a non-resumable upload outlives its last save (its process may have died). */
+export const CRASHED_UPLOAD_TTL_MS = 60 * 60 * 1000;
+
 /** A new session, or the one `uploadId` names (re-reading its stored prefix for the file hash), or its committed file. */
 export async function openUpload(ctx: EngineContext, options: UploadOptions, t: Transfer): Promise<Opened> {
   const { signal } = t;
@@ -37,7 +40,11 @@ export async function openUpload(ctx: EngineContext, options: UploadOptions, t: 
     );
   }
   const now = ctx.options.now();
-  const expires = new Date(now + ctx.options.uploadTtlMs).toISOString();
+  // Nobody can resume an upload that is not resumable: if its process dies (kill -9, no
+  // clean-up), its session must not keep its chunks for the whole upload TTL. It lives for
+  // CRASHED_UPLOAD_TTL_MS past its last save instead (refreshed at every save while it runs).
+  const refreshMs = options.resumable === false ? Math.min(ctx.options.uploadTtlMs, CRASHED_UPLOAD_TTL_MS) : undefined;
+  const expires = new Date(now + (refreshMs ?? ctx.options.uploadTtlMs)).toISOString();
   let session: Session;
   if (options.uploadId) {
     await settled(ctx, options.uploadId);
@@ -93,7 +100,7 @@ export async function openUpload(ctx: EngineContext, options: UploadOptions, t: 
   const allOrNothing = typeof options.segment === 'object' && options.segment.accept !== undefined;
   const { resumable = true } = options;
   const kept = typeof resumable === 'function' ? resumable : () => resumable;
-  return tracker(ctx, session, offset, hash, first, signal, { allOrNothing, kept });
+  return tracker(ctx, session, offset, hash, first, signal, { allOrNothing, kept, refreshMs });
 }
 
 /** The optional type and metadata a new upload keeps (validated here: sessions are only validated when read). */
@@ -183,7 +190,7 @@ function tracker(
   hash: StreamHash,
   first: OpenUpload['first'],
   signal: AbortSignal,
-  { allOrNothing, kept }: { allOrNothing: boolean; kept: () => boolean },
+  { allOrNothing, kept, refreshMs }: { allOrNothing: boolean; kept: () => boolean; refreshMs?: number },
 ): OpenUpload {
   const writer = chunkWriter(ctx);
   let saving: Promise<void> | undefined;
@@ -193,7 +200,11 @@ function tracker(
   let savedAt = Date.now();
   let over = false;
   let timer: NodeJS.Timeout | undefined;
-  const snapshot = (): Session => ({ ...session, chunks: [...session.chunks] });
+  const snapshot = (): Session => ({
+    ...session,
+    chunks: [...session.chunks],
+    ...(refreshMs !== undefined ? { expires: new Date(ctx.options.now() + refreshMs).toISOString() } : {}),
+  });
   const write = async (s: Session, sig?: AbortSignal) => {
     await writer.flush(sig);
     await ctx.catalog.saveSession(s, { signal: sig });
