@@ -100,9 +100,7 @@ describe('kill -9 of serve during an upload', () => {
         c.enqueue(big.subarray(at, at + MiB));
       },
     });
-    const put = fetch(`${s.url}/v1/files?name=cut.bin`, { method: 'PUT', body, duplex: 'half' } as RequestInit).catch(
-      (err: unknown) => err,
-    );
+    const put = fetch(`${s.url}/v1/files?name=cut.bin`, { method: 'PUT', body, duplex: 'half' }).catch((err: unknown) => err);
     await eventually(async () => (await chunkCount(dir)) > 32 + 64, 'the server storing the upload');
     s.child.kill('SIGKILL');
     expect(await put).toBeInstanceOf(Error); // the connection was cut: no answer
