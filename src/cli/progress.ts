@@ -55,7 +55,15 @@ export class Progress {
     if (this.enabled && Date.now() - this.drawn >= 200) this.draw(false);
   }
 
-  /** Bytes counted in this run (not the resumed prefix). */
+  /**
+   * The transfer starts again from `offset` (a dropped connection, resumed where the store
+   * stands): what was sent past it is counted again as it is re-sent, not twice.
+   */
+  restartAt(offset: number): void {
+    this.bytes = offset;
+  }
+
+  /** Bytes of the file this run moved (not the resumed prefix; re-sent bytes once). */
   get sent(): number {
     return this.bytes - this.start;
   }
