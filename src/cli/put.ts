@@ -36,15 +36,17 @@ export async function put(p: Parsed, ctx: RunContext): Promise<void> {
   const state = new ResumeState();
   await state.prune();
   const many = inputs.length > 1 || bool(p, 'recursive');
+  // --fresh starts a new upload, which is what a plain re-run then resumes: --fresh again would start over.
+  const fresh = bool(p, 'fresh');
   for (const input of inputs) {
     let r: Stored;
     try {
-      r = await putOne(b, input, state, { fresh: bool(p, 'fresh'), ctx, quiet, json });
+      r = await putOne(b, input, state, { fresh, ctx, quiet, json });
     } catch (err) {
       if (ctx.signal.aborted) {
         ctx.note(
           input.kind === 'file'
-            ? `${input.name} was not stored: run the same command again to resume it (chunkstream uploads lists unfinished uploads)`
+            ? `${input.name} was not stored: run the same command again${fresh ? ' without --fresh' : ''} to resume it (chunkstream uploads lists unfinished uploads)`
             : `${input.name} was not stored (${input.kind === 'stdin' ? 'stdin' : 'a pipe'} cannot be resumed)`,
         );
       }
@@ -79,6 +81,7 @@ async function putOne(
   const size = input.kind === 'file' ? input.size : undefined;
   let uploadId: string | undefined;
   let sha256: string | undefined;
+  if (key && o.fresh) await abandon(b, state, key);
   const entry = key && !o.fresh ? await state.get(key) : undefined;
   if (key && entry) {
     const status = await b.uploadStatus(entry.uploadId).catch((err) => {
@@ -156,6 +159,14 @@ async function putOne(
     ctx.note(`${input.name}: cannot resume the earlier upload (${err.message}): starting over`);
     return attempt(undefined, undefined);
   }
+}
+
+/** `--fresh`: an unfinished upload an earlier run left for this file will never be resumed now: drop it, not leave it in `uploads`. */
+async function abandon(b: Backend, state: ResumeState, key: StateKey): Promise<void> {
+  const earlier = await state.get(key);
+  if (!earlier || earlier.fileId) return;
+  await b.abortUpload(earlier.uploadId).catch(() => undefined); // gone already (expired, aborted): nothing to drop
+  await state.delete(key);
 }
 
 /** Counts what the store pulls; read errors still reach the store (a pipe alone would drop them). */
