@@ -3,7 +3,7 @@ import { toChunkstreamError, type ChunkstreamError } from '../errors.js';
 import { PartlyFailedError, VerifyFailedError } from './errors.js';
 import { bool, describe, noExtra, UsageError, type Parsed } from './args.js';
 import type { RunContext } from './context.js';
-import { countFlag } from './location.js';
+import { parseGrace } from './durations.js';
 import { ResumeState } from './resume-state.js';
 import { fmtBytes } from '../internal/format.js';
 import { fmtAge } from './units.js';
@@ -30,7 +30,7 @@ export async function rm(p: Parsed, ctx: RunContext): Promise<void> {
 
 export async function gc(p: Parsed, ctx: RunContext): Promise<void> {
   noExtra(p, 0);
-  const report = await (await ctx.open()).gc({ graceMs: countFlag(p, 'grace-ms'), dryRun: bool(p, 'dry-run') });
+  const report = await (await ctx.open()).gc({ graceMs: parseGrace(p), dryRun: bool(p, 'dry-run') });
   json(ctx, report);
 }
 

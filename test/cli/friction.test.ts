@@ -1,0 +1,45 @@
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/core.js';
+import { assertBuilt, cli } from '../helpers/http-cli.js';
+
+// Issue 25, "Friction": what surprised a newcomer at the CLI.
+let tmp: string;
+let store: string[];
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  assertBuilt();
+  tmp = await tempDir('friction');
+  store = ['--dir', path.join(tmp, 'store'), '--chunk-size', '64KiB'];
+  env = { CHUNKSTREAM_STATE_DIR: path.join(tmp, 'state') };
+  await writeFile(path.join(tmp, 'in.bin'), randomBytes(200_000));
+});
+
+describe('gc takes its grace period as a duration, like every other flag', () => {
+  it('--grace 1h keeps a removed file’s chunks, --grace 0 removes them; --grace-ms still takes ms (and units)', async () => {
+    const put = await cli(['put', path.join(tmp, 'in.bin'), ...store], { env });
+    expect(put.code, put.stderr).toBe(0);
+    expect((await cli(['rm', put.stdout.toString().trim(), ...store.slice(0, 2)])).code).toBe(0);
+    const gc = async (...flags: string[]) => {
+      const r = await cli(['gc', ...flags, ...store.slice(0, 2)]);
+      expect(r.code, r.stderr).toBe(0);
+      return (JSON.parse(r.stdout.toString()) as { removedChunks: number }).removedChunks;
+    };
+    expect(await gc('--grace', '1h')).toBe(0);
+    expect(await gc('--grace-ms', '1h')).toBe(0);
+    expect(await gc('--grace-ms', '3600000')).toBe(0);
+    expect(await gc('--grace', '0')).toBe(4);
+  });
+
+  it('--grace and --grace-ms together, or a bare --grace number: exit 2, naming the flag', async () => {
+    const both = await cli(['gc', '--grace', '0', '--grace-ms', '0', ...store.slice(0, 2)]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/^chunkstream: invalid_option: --grace and --grace-ms both set the grace period: give one\n$/);
+    const bare = await cli(['gc', '--grace', '90', ...store.slice(0, 2)]);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(/^chunkstream: invalid_option: --grace: must be a duration .*add a unit \(90s/);
+  });
+});
