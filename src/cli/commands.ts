@@ -1,9 +1,9 @@
-import { checkId } from '../catalog/model.js';
 import { toChunkstreamError, type ChunkstreamError } from '../errors.js';
 import { PartlyFailedError, VerifyFailedError } from './errors.js';
 import { bool, describe, noExtra, UsageError, type Parsed } from './args.js';
 import type { RunContext } from './context.js';
 import { parseGrace } from './durations.js';
+import { idArg } from './id-arg.js';
 import { ResumeState } from './resume-state.js';
 import { fmtBytes } from '../internal/format.js';
 import { fmtAge } from './units.js';
@@ -12,7 +12,7 @@ const json = (ctx: RunContext, v: unknown) => ctx.out(JSON.stringify(v, null, 2)
 
 function ids(p: Parsed, what = '<id>'): string[] {
   if (p.positionals.length === 0) throw new UsageError(`missing ${what}`);
-  return p.positionals.map((id) => checkId(id, what === '<id>' ? 'id' : 'uploadId'));
+  return p.positionals.map((id) => idArg(id, what === '<id>' ? 'id' : 'uploadId'));
 }
 
 export async function stat(p: Parsed, ctx: RunContext): Promise<void> {

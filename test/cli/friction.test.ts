@@ -43,3 +43,22 @@ describe('gc takes its grace period as a duration, like every other flag', () =>
     expect(bare.stderr).toMatch(/^chunkstream: invalid_option: --grace: must be a duration .*add a unit \(90s/);
   });
 });
+
+describe('bad usage exits 2, as the README promises', () => {
+  it('a malformed id (stat, get, rm, link, uploads abort) and a bad --name: one line, exit 2, nothing asked of the store', async () => {
+    const local = store.slice(0, 2);
+    for (const args of [
+      ['stat', 'nope', ...local],
+      ['get', 'BAD!', ...local],
+      ['rm', 'zzz', ...local],
+      ['uploads', 'abort', 'zz', ...local],
+      ['link', 'zz', '--server', 'http://127.0.0.1:9'],
+      ['put', path.join(tmp, 'in.bin'), '--name', '../x', ...local],
+      ['put', path.join(tmp, 'in.bin'), '--name', '', ...local],
+    ]) {
+      const r = await cli(args, { env });
+      expect(r.stderr, args.join(' ')).toMatch(/^chunkstream: invalid_option: (id|uploadId|--name): [^\n]+\n$/);
+      expect(r.code, args.join(' ')).toBe(2);
+    }
+  });
+});
