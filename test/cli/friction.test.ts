@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/core.js';
@@ -59,6 +60,29 @@ describe('bad usage exits 2, as the README promises', () => {
       const r = await cli(args, { env });
       expect(r.stderr, args.join(' ')).toMatch(/^chunkstream: invalid_option: (id|uploadId|--name): [^\n]+\n$/);
       expect(r.code, args.join(' ')).toBe(2);
+    }
+  });
+});
+
+describe('serve: a port in use names the flag that chose it', () => {
+  it('--metrics-port (or its variable) and --port: one line, exit 1', async () => {
+    const busy = net.createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    const { port } = busy.address() as net.AddressInfo;
+    try {
+      const dir = ['--dir', path.join(tmp, 'serve')];
+      const metrics = await cli(['serve', '--port', '0', '--metrics-port', String(port), ...dir]);
+      expect(metrics.stderr).toMatch(
+        new RegExp(`^chunkstream: eaddrinuse: --metrics-port ${port}: 127\\.0\\.0\\.1:${port} is already in use\n$`),
+      );
+      expect(metrics.code).toBe(1);
+      const fromEnv = await cli(['serve', '--port', '0', ...dir], { env: { CHUNKSTREAM_METRICS_PORT: String(port) } });
+      expect(fromEnv.stderr).toMatch(new RegExp(`^chunkstream: eaddrinuse: CHUNKSTREAM_METRICS_PORT ${port}: `));
+      const api = await cli(['serve', '--port', String(port), ...dir]);
+      expect(api.stderr).toMatch(new RegExp(`^chunkstream: eaddrinuse: --port ${port}: `));
+      expect(api.code).toBe(1);
+    } finally {
+      await new Promise((r) => busy.close(r));
     }
   });
 });
