@@ -35,7 +35,7 @@ async function openBackend(where: Where, mode: Mode, origin: Map<string, string>
   // A read command on a path holding no store says so, and creates nothing there.
   if (mode === 'read') await check.checkStoreExists(where.local);
   else await check.makeStoreDir(where.local, origin);
-  return (await import('./backend.js')).openLocal(where.local);
+  return (await import('./backend.js')).openLocal(where.local, mode);
 }
 
 /** Ctrl-C (or SIGTERM) aborts the command, which cleans up and says what it left; a second one exits at once. */
