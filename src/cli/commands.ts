@@ -65,6 +65,7 @@ export async function uploads(p: Parsed, ctx: RunContext): Promise<void> {
   if (sub !== undefined) throw new UsageError(`unknown uploads subcommand ${JSON.stringify(sub)} (uploads, or uploads abort ID…)`);
   const list = await (await ctx.open()).uploads();
   if (bool(p, 'json')) return json(ctx, list);
+  if (list.length === 0) return ctx.note('no unfinished uploads'); // stdout stays empty for scripts
   const now = Date.now();
   for (const u of list) {
     const age = fmtAge(now - Date.parse(u.created));

@@ -38,7 +38,9 @@ export async function collectInputs(args: string[], o: InputOptions): Promise<In
     });
     if (st.isDirectory()) {
       if (!o.recursive) throw new UsageError(`${arg} is a directory: put -r ${arg} stores the files in it`);
-      inputs.push(...(await walk(arg, '', o.warn)));
+      const files = await walk(arg, '', o.warn);
+      if (files.length === 0) o.warn(`${arg} holds no files: nothing of it is stored`);
+      inputs.push(...files);
     } else if (st.isFile()) {
       inputs.push({
         kind: 'file',

@@ -1,10 +1,12 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/core.js';
-import { assertBuilt, cli } from '../helpers/http-cli.js';
+import { promisify } from 'node:util';
+import { assertBuilt, cli, MAIN } from '../helpers/http-cli.js';
 
 // Issue 25, "Friction": what surprised a newcomer at the CLI.
 let tmp: string;
@@ -84,5 +86,37 @@ describe('serve: a port in use names the flag that chose it', () => {
     } finally {
       await new Promise((r) => busy.close(r));
     }
+  });
+});
+
+describe('commands that said nothing', () => {
+  it('put -r of a directory without files says so', async () => {
+    await mkdir(path.join(tmp, 'empty', 'sub'), { recursive: true });
+    const r = await cli(['put', '-r', path.join(tmp, 'empty'), ...store], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout.toString()).toBe('');
+    expect(r.stderr).toBe(`chunkstream: ${path.join(tmp, 'empty')} holds no files: nothing of it is stored\n`);
+  });
+
+  it('uploads with nothing pending says so on stderr (stdout stays empty)', async () => {
+    const r = await cli(['uploads', '--dir', path.join(tmp, 'store')]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.toString()).toBe('');
+    expect(r.stderr).toBe('chunkstream: no unfinished uploads\n');
+  });
+
+  it('ls --long at a terminal has a header line; piped, every line is a file', async () => {
+    const local = ['--dir', path.join(tmp, 'long')];
+    expect((await cli(['put', path.join(tmp, 'in.bin'), ...local], { env })).code).toBe(0);
+    const piped = (await cli(['ls', '--long', ...local])).stdout.toString().trim().split('\n');
+    expect(piped).toHaveLength(1);
+    expect(piped[0]).toMatch(/in\.bin$/);
+    // A real pseudo-terminal (util-linux `script`, as in terminal.test.ts).
+    const command = [process.execPath, MAIN, 'ls', '--long', ...local].map((a) => `'${a}'`).join(' ');
+    const { stdout } = await promisify(execFile)('script', ['-qec', command, '/dev/null']);
+    const [header, row, ...rest] = stdout.trim().split(/\r?\n/);
+    expect(header).toMatch(/^ID +BYTES +SIZE +SHA-256 +CHUNKS × OF +CREATED +NAME$/);
+    expect(row).toMatch(/ 200000 .*in\.bin$/);
+    expect(rest).toEqual([]);
   });
 });
