@@ -43,6 +43,7 @@ export async function saveFile(target: string, r: SaveRequest, resume: boolean):
   if (!resume || have > r.size) have = 0;
   const hash = createHash('sha256');
   const progress = new Progress(`get ${r.name}`, r.size, have);
+  if (have > 0) progress.say(`${target}: resuming at ${fmtBytes(have)} of ${fmtBytes(r.size)} (the partial download ${part})`);
   let sink: Writable | undefined;
   try {
     if (have > 0) for await (const piece of createReadStream(part, { end: have - 1 })) hash.update(piece as Buffer);
@@ -60,6 +61,8 @@ export async function saveFile(target: string, r: SaveRequest, resume: boolean):
     await rename(part, target);
   } catch (err) {
     sink?.destroy(); // the fetch failed before the pipeline took it: close the file
+    // The meter is redrawn 5 times a second: show where it stopped, not where it last drew.
+    if (r.signal.aborted) progress.finish();
     const written = await lstat(part).then(
       (s) => s.size,
       () => 0,

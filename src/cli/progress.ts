@@ -68,6 +68,13 @@ export class Progress {
     return this.bytes - this.start;
   }
 
+  /** A line about this transfer (where it resumed) for the reader at the terminal, like the meter: not for scripts. */
+  say(line: string): void {
+    if (!this.enabled) return;
+    endProgressLine();
+    this.stream.write(`chunkstream: ${line}\n`);
+  }
+
   finish(): void {
     if (this.enabled) this.draw(true);
   }

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -118,5 +118,21 @@ describe('commands that said nothing', () => {
     expect(header).toMatch(/^ID +BYTES +SIZE +SHA-256 +CHUNKS × OF +CREATED +NAME$/);
     expect(row).toMatch(/ 200000 .*in\.bin$/);
     expect(rest).toEqual([]);
+  });
+});
+
+describe('get --continue at a terminal', () => {
+  it('says where it resumed (with the meter: piped stderr stays clean)', async () => {
+    const local = ['--dir', path.join(tmp, 'cont')];
+    const data = await readFile(path.join(tmp, 'in.bin'));
+    const put = await cli(['put', path.join(tmp, 'in.bin'), ...local], { env });
+    const id = put.stdout.toString().trim();
+    const out = path.join(tmp, 'cont-out.bin');
+    // What a cut download leaves: the first bytes, in the partial file beside the target.
+    await writeFile(path.join(tmp, `.cont-out.bin.${id}.part`), data.subarray(0, 100_000));
+    const command = [process.execPath, MAIN, 'get', id, '-o', out, '--continue', ...local].map((a) => `'${a}'`).join(' ');
+    const { stdout } = await promisify(execFile)('script', ['-qec', command, '/dev/null']);
+    expect(stdout).toContain(`chunkstream: ${out}: resuming at 97.7 KiB of 195.3 KiB (the partial download `);
+    expect((await readFile(out)).equals(data)).toBe(true);
   });
 });
