@@ -104,7 +104,7 @@ export async function writeThrough(
 ): Promise<void> {
   const hash = dl.sha256 ? createHash('sha256') : undefined;
   const check = refuseBinary ? noBinary() : hashing(undefined);
-  const progress = new Progress(`get ${r.name}`, dl.length);
+  const progress = new Progress(`get ${r.name}`, dl.length, 0, process.stderr, sink === process.stdout && process.stdout.isTTY === true);
   // stdout stays open for the exit (and for the next file of `get A B`).
   await pipeline(dl.body, counted(r.id, dl.length), check, hashing(hash), progress.meter(), sink, {
     signal: r.signal,

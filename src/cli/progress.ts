@@ -27,8 +27,10 @@ export class Progress {
     private readonly total: number | undefined,
     private readonly start = 0,
     private readonly stream: NodeJS.WriteStream = process.stderr,
+    /** Off when the bytes themselves go to the terminal: the meter would be drawn over them (curl does the same). */
+    toTerminal = false,
   ) {
-    this.enabled = stream.isTTY === true;
+    this.enabled = stream.isTTY === true && !toTerminal;
     this.bytes = start;
     // A name from a server goes to a terminal: no escape sequences.
     // eslint-disable-next-line no-control-regex -- control characters are what this replaces

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/core.js';
 import { promisify } from 'node:util';
 import { assertBuilt, cli, MAIN } from '../helpers/http-cli.js';
+import { testServerPerSuite, upload } from '../helpers/http-server.js';
 
 // Issue 25, "Friction": what surprised a newcomer at the CLI.
 let tmp: string;
@@ -134,5 +135,34 @@ describe('get --continue at a terminal', () => {
     const { stdout } = await promisify(execFile)('script', ['-qec', command, '/dev/null']);
     expect(stdout).toContain(`chunkstream: ${out}: resuming at 97.7 KiB of 195.3 KiB (the partial download `);
     expect((await readFile(out)).equals(data)).toBe(true);
+  });
+});
+
+describe('the progress meter and the bytes at one terminal', () => {
+  const t = testServerPerSuite();
+  const atTerminal = async (...args: string[]) => {
+    const command = [process.execPath, MAIN, ...args].map((a) => `'${a}'`).join(' ');
+    return (await promisify(execFile)('script', ['-qec', command, '/dev/null'])).stdout;
+  };
+
+  it('no meter when stdout is the terminal (the bytes would be drawn over), local and --server', async () => {
+    const local = ['--dir', path.join(tmp, 'tty-text')];
+    await writeFile(path.join(tmp, 'notes.txt'), 'plain text, read at the terminal\n');
+    const id = (await cli(['put', path.join(tmp, 'notes.txt'), ...local], { env })).stdout.toString().trim();
+    const file = await upload(t.url, 'notes.txt', Buffer.from('plain text, read at the terminal\n'));
+    for (const args of [
+      ['get', id, '--range', '0-9', ...local],
+      ['get', file.id, '--range', '0-9', '--server', t.url],
+    ]) {
+      const out = await atTerminal(...args);
+      expect(out).toBe('plain text');
+    }
+  });
+
+  it('with --server the meter is labelled by the stored name, not the id', async () => {
+    const file = await upload(t.url, 'notes.md', randomBytes(50_000));
+    // Written through (a device): no stat first, the name comes with the answer.
+    const out = await atTerminal('get', file.id, '-o', '/dev/null', '--server', t.url);
+    expect(out).toMatch(/get notes\.md {2}100%/);
   });
 });
