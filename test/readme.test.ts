@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
-import { chmod, cp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { chmod, cp, mkdir, open, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -88,7 +88,7 @@ describe('README', () => {
     const block = (await shBlock('## Server')).replaceAll('8080', String(port));
     const cwd = await tempDir();
     await cp(path.join(root, 'README.md'), path.join(cwd, 'README.md'));
-    const { stdout } = await run('bash', ['-e', '-c', block], { cwd, env: await npxEnv(cwd) });
+    const stdout = await runServerBlock(block, cwd, port);
     const readme = await readFile(path.join(root, 'README.md'), 'utf8');
     expect(stdout).toContain('{"files":[{"id":');
     expect(stdout).toContain(readme.slice(0, 100));
@@ -104,7 +104,7 @@ describe('README', () => {
     const port = await freePort();
     const block = (await shBlock('### Resumable uploads: tus')).replaceAll('8080', String(port));
     const cwd = await tempDir();
-    const { stdout } = await run('bash', ['-e', '-c', block], { cwd, env: await npxEnv(cwd) });
+    const stdout = await runServerBlock(block, cwd, port);
     expect(stdout).toMatch(/^Upload-Offset: 7\r?$/im);
     const id = /^Chunkstream-File-Id: ([0-9a-z]+)\r?$/im.exec(stdout)?.[1];
     expect(id).toBeDefined();
@@ -135,7 +135,7 @@ describe('README operations', () => {
     const port = await freePort();
     const block = (await shBlock('## Operations')).replaceAll('8080', String(port));
     const cwd = await tempDir();
-    const { stdout } = await run('bash', ['-e', '-c', block], { cwd, env: await npxEnv(cwd) });
+    const stdout = await runServerBlock(block, cwd, port);
     expect(stdout).toContain('chunkstream_transfer_budget_reserved_bytes 0\n');
     expect(stdout).toContain('chunkstream_transfer_budget_limit_bytes 1073741824\n');
   });
@@ -149,16 +149,55 @@ async function shBlock(heading: string): Promise<string> {
   return block!;
 }
 
-/** PATH with an `npx` that runs this checkout's CLI for `npx chunkstream` (a temp dir has none to find). */
+/**
+ * Runs a block that starts a server in the background, as a user's shell would, and checks it
+ * stopped what it started: the block's processes are one process group (killed afterwards, so a
+ * failing block leaves nothing behind), their output goes to a file (an orphaned server holding
+ * a pipe would keep the test waiting), and the port must be free once bash has exited.
+ */
+async function runServerBlock(block: string, cwd: string, port: number): Promise<string> {
+  const [out, err] = [path.join(cwd, '.block-stdout'), path.join(cwd, '.block-stderr')];
+  const [outFd, errFd] = [await open(out, 'w'), await open(err, 'w')];
+  const stdio = ['ignore', outFd.fd, errFd.fd] as const;
+  const child = spawn('bash', ['-e', '-c', block], { cwd, env: await npxEnv(cwd), stdio: [...stdio], detached: true });
+  try {
+    const code = await new Promise<number | null>((resolve, reject) => child.once('error', reject).once('exit', resolve));
+    expect(code, await readFile(err, 'utf8')).toBe(0);
+    expect(await portIsFree(port), `port ${port} still taken after the block ended`).toBe(true);
+    return await readFile(out, 'utf8');
+  } finally {
+    await outFd.close();
+    await errFd.close();
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // ESRCH: nothing of the block is left, as it should be.
+    }
+  }
+}
+
+async function portIsFree(port: number): Promise<boolean> {
+  const s = net.createServer();
+  return new Promise((resolve) => {
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+/**
+ * PATH with an `npx` that runs this checkout's CLI for `npx chunkstream` (a temp dir has none to
+ * find), in a child process as npm's does (so `npx … & pid=$!` is not the CLI's pid, as for a
+ * user), and the `node_modules/.bin/chunkstream` that `npm ci` makes.
+ */
 async function npxEnv(cwd: string): Promise<NodeJS.ProcessEnv> {
   const bin = path.join(cwd, '.bin');
   await mkdir(bin);
   const main = path.join(root, 'dist', 'cli', 'main.js');
-  await writeFile(
-    path.join(bin, 'npx'),
-    `#!/bin/sh\n[ "$1" = chunkstream ] || exit 127\nshift\nexec "${process.execPath}" "${main}" "$@"\n`,
-  );
+  await writeFile(path.join(bin, 'npx'), `#!/bin/sh\n[ "$1" = chunkstream ] || exit 127\nshift\n"${process.execPath}" "${main}" "$@"\n`);
   await chmod(path.join(bin, 'npx'), 0o755);
+  await mkdir(path.join(cwd, 'node_modules', '.bin'), { recursive: true });
+  await writeFile(path.join(cwd, 'node_modules', '.bin', 'chunkstream'), `#!/bin/sh\nexec "${process.execPath}" "${main}" "$@"\n`);
+  await chmod(path.join(cwd, 'node_modules', '.bin', 'chunkstream'), 0o755);
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CHUNKSTREAM_')));
   return { ...env, PATH: `${bin}:${process.env.PATH}`, CHUNKSTREAM_STATE_DIR: path.join(cwd, '.state') };
 }

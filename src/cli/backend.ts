@@ -12,6 +12,7 @@ import { InternalError } from '../errors.js';
 import { parseRangeHeader } from '../protocol/http-ranges.js';
 import { openChunkStore } from '../storage/open.js';
 import type { LocalLocation } from './location.js';
+import { checkS3Store } from './s3-check.js';
 import { backendConcurrency } from '../options.js';
 
 /** One upload, as `put` asks for it. */
@@ -69,10 +70,11 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-export async function openLocal(o: LocalLocation): Promise<Backend> {
+export async function openLocal(o: LocalLocation, mode: 'read' | 'write' = 'write'): Promise<Backend> {
   const chunkStore = await openChunkStore({ ...o, concurrency: backendConcurrency(o) });
   let store: Store;
   try {
+    await checkS3Store(chunkStore, o, mode);
     store = openStore({
       chunkStore,
       chunkSize: o.chunkSize,

@@ -1,9 +1,9 @@
-import { checkId } from '../catalog/model.js';
 import { toChunkstreamError, type ChunkstreamError } from '../errors.js';
 import { PartlyFailedError, VerifyFailedError } from './errors.js';
 import { bool, describe, noExtra, UsageError, type Parsed } from './args.js';
 import type { RunContext } from './context.js';
-import { countFlag } from './location.js';
+import { parseGrace } from './durations.js';
+import { idArg } from './id-arg.js';
 import { ResumeState } from './resume-state.js';
 import { fmtBytes } from '../internal/format.js';
 import { fmtAge } from './units.js';
@@ -12,7 +12,7 @@ const json = (ctx: RunContext, v: unknown) => ctx.out(JSON.stringify(v, null, 2)
 
 function ids(p: Parsed, what = '<id>'): string[] {
   if (p.positionals.length === 0) throw new UsageError(`missing ${what}`);
-  return p.positionals.map((id) => checkId(id, what === '<id>' ? 'id' : 'uploadId'));
+  return p.positionals.map((id) => idArg(id, what === '<id>' ? 'id' : 'uploadId'));
 }
 
 export async function stat(p: Parsed, ctx: RunContext): Promise<void> {
@@ -30,7 +30,7 @@ export async function rm(p: Parsed, ctx: RunContext): Promise<void> {
 
 export async function gc(p: Parsed, ctx: RunContext): Promise<void> {
   noExtra(p, 0);
-  const report = await (await ctx.open()).gc({ graceMs: countFlag(p, 'grace-ms'), dryRun: bool(p, 'dry-run') });
+  const report = await (await ctx.open()).gc({ graceMs: parseGrace(p), dryRun: bool(p, 'dry-run') });
   json(ctx, report);
 }
 
@@ -84,6 +84,7 @@ export async function uploads(p: Parsed, ctx: RunContext): Promise<void> {
   if (sub !== undefined) throw new UsageError(`unknown uploads subcommand ${JSON.stringify(sub)} (uploads, or uploads abort ID…)`);
   const list = await (await ctx.open()).uploads();
   if (bool(p, 'json')) return json(ctx, list);
+  if (list.length === 0) return ctx.note('no unfinished uploads'); // stdout stays empty for scripts
   const now = Date.now();
   for (const u of list) {
     const age = fmtAge(now - Date.parse(u.created));

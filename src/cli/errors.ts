@@ -28,3 +28,23 @@ export class VerifyFailedError extends ChunkstreamError {
     super('integrity', `${problems} problem(s) found, first: ${first}`);
   }
 }
+
+/** `get -o` cannot create or write its output (a read-only, missing or full place). */
+export class CannotWriteError extends ChunkstreamError {
+  constructor(target: string, err: unknown) {
+    const e = err as NodeJS.ErrnoException;
+    const why =
+      e.code === 'EROFS'
+        ? 'read-only file system'
+        : e.code === 'EACCES' || e.code === 'EPERM'
+          ? 'permission denied'
+          : e.code === 'ENOENT'
+            ? 'the file system does not let a file be made there'
+            : e.code === 'ENOSPC'
+              ? 'no space left on the device'
+              : e.code === 'EISDIR'
+                ? 'it is a directory'
+                : e.message;
+    super('bad_request', `cannot write ${target}: ${why}`, { cause: err });
+  }
+}

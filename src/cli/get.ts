@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { type FileInfo } from '../catalog/schema.js';
-import { checkId } from '../catalog/model.js';
 import { toChunkstreamError, type ChunkstreamError } from '../errors.js';
 import { PartlyFailedError } from './errors.js';
 import { bool, checkRangeArg, describe, str, UsageError, type Parsed } from './args.js';
 import type { Backend } from './backend.js';
+import { idArg } from './id-arg.js';
 import type { RunContext } from './context.js';
 import { openThrough, saveFile, saveRange, writeThrough, type SaveRequest } from './output.js';
 import { pathUnder, resolveTarget, type Target } from './saveas.js';
@@ -23,7 +23,7 @@ export async function get(p: Parsed, ctx: RunContext): Promise<void> {
     throw new UsageError('several ids need -O or -o DIR/: each file is saved under its stored name');
   if (resume && (target.kind === 'stdout' || target.kind === 'through'))
     throw new UsageError('--continue needs -o FILE (a regular file), -O or -o DIR/');
-  ids.forEach((id) => checkId(id));
+  ids.forEach((id) => idArg(id));
   const b = await ctx.open();
   let failed = 0;
   let first: ChunkstreamError | undefined;

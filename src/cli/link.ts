@@ -4,6 +4,7 @@ import { InvalidOptionError } from '../errors.js';
 import { str, UsageError, type Parsed } from './args.js';
 import { parseExpires } from './durations.js';
 import { errorOf } from './remote.js';
+import { idArg } from './id-arg.js';
 
 /**
  * `chunkstream link ID [--expires 1h] --server URL [--token T]`: asks the server for a signed
@@ -15,7 +16,7 @@ export async function link(p: Parsed): Promise<void> {
     throw new UsageError(p.positionals.length ? `unexpected argument ${JSON.stringify(p.positionals[1])}` : 'missing <id>');
   const server = str(p, 'server');
   if (!server) throw new UsageError('link needs --server URL (or CHUNKSTREAM_SERVER): the server signs the link');
-  const id = p.positionals[0]!;
+  const id = idArg(p.positionals[0]!);
   const expiresIn = parseExpires(str(p, 'expires'), p.origin.get('expires'));
   let base: URL;
   try {

@@ -24,6 +24,11 @@ export async function ls(p: Parsed, ctx: RunContext): Promise<void> {
   const files = (await b.list()).filter((f) => match(f.name)).sort(SORTS[sort as keyof typeof SORTS]);
   if (bool(p, 'reverse')) files.reverse();
   if (bool(p, 'json')) return ctx.out(JSON.stringify(files, null, 2));
+  // Column names for a reader at a terminal only: piped, every line is a file (awk, xargs).
+  if (bool(p, 'long') && process.stdout.isTTY === true && files.length > 0)
+    ctx.out(
+      `${'ID'.padEnd(files[0]!.id.length)}  ${'BYTES'.padStart(13)}  ${'SIZE'.padStart(10)}  ${'SHA-256'.padEnd(16)}  ${'CHUNKS'.padStart(6)} × ${'OF'.padEnd(9)}  ${'CREATED'.padEnd(files[0]!.created.length)}  NAME`,
+    );
   for (const f of files) {
     if (bool(p, 'long')) {
       ctx.out(

@@ -2,7 +2,7 @@
 import './threadpool.js';
 import { readFileSync } from 'node:fs';
 import { ChunkstreamError, AbortError } from '../errors.js';
-import { describe, noExtra, parse, UsageError, type Parsed } from './args.js';
+import { describe, flagFor, noExtra, parse, UsageError, type Parsed } from './args.js';
 import type { Backend } from './backend.js';
 import type { RunContext } from './context.js';
 import { envFlags, specOf } from './flags.js';
@@ -35,7 +35,7 @@ async function openBackend(where: Where, mode: Mode, origin: Map<string, string>
   // A read command on a path holding no store says so, and creates nothing there.
   if (mode === 'read') await check.checkStoreExists(where.local);
   else await check.makeStoreDir(where.local, origin);
-  return (await import('./backend.js')).openLocal(where.local);
+  return (await import('./backend.js')).openLocal(where.local, mode);
 }
 
 /** Ctrl-C (or SIGTERM) aborts the command, which cleans up and says what it left; a second one exits at once. */
@@ -77,7 +77,7 @@ async function main(argv: string[]): Promise<number> {
     if (name === 'serve') {
       noExtra(p, 0);
       const options = await (await import('./serve-options.js')).serveOptions(p);
-      await (await import('./serve.js')).serve(options);
+      await (await import('./serve.js')).serve(options, (option) => flagFor(option, p.origin));
       return Number(process.exitCode ?? 0);
     }
     const where = resolveWhere(p); // conflicting or misplaced flags fail before anything is opened

@@ -1,11 +1,12 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, lstat, rename, rm } from 'node:fs/promises';
+import { chmod, lstat, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BadRequestError, IntegrityError, isChunkstreamError } from '../errors.js';
 import { UsageError } from './args.js';
+import { CannotWriteError } from './errors.js';
 import type { Download } from './backend.js';
 import { Progress } from './progress.js';
 import { fmtBytes } from '../internal/format.js';
@@ -42,13 +43,15 @@ export async function saveFile(target: string, r: SaveRequest, resume: boolean):
   if (!resume || have > r.size) have = 0;
   const hash = createHash('sha256');
   const progress = new Progress(`get ${r.name}`, r.size, have);
+  if (have > 0) progress.say(`${target}: resuming at ${fmtBytes(have)} of ${fmtBytes(r.size)} (the partial download ${part})`);
+  let sink: Writable | undefined;
   try {
     if (have > 0) for await (const piece of createReadStream(part, { end: have - 1 })) hash.update(piece as Buffer);
-    const sink = createWriteStream(part, have > 0 ? { flags: 'r+', start: have } : { flags: 'w' });
+    sink = await openOutput(part, target, have > 0 ? 'r+' : 'w', have);
     if (have < r.size) {
       const dl = await r.fetch(have > 0 ? `${have}-` : undefined);
       await pipeline(dl.body, counted(r.id, r.size - have), hashing(hash), progress.meter(), sink, { signal: r.signal });
-    } else await new Promise<void>((resolve, reject) => sink.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    } else await new Promise<void>((resolve, reject) => sink?.end((err?: Error | null) => (err ? reject(err) : resolve())));
     const got = hash.digest('hex');
     if (got !== r.sha256) throw new IntegrityError(r.id, undefined, r.sha256, `whole-file SHA-256 of the download is ${got}`);
     progress.finish();
@@ -57,6 +60,9 @@ export async function saveFile(target: string, r: SaveRequest, resume: boolean):
     if (old?.isFile()) await chmod(part, old.mode & 0o7777);
     await rename(part, target);
   } catch (err) {
+    sink?.destroy(); // the fetch failed before the pipeline took it: close the file
+    // The meter is redrawn 5 times a second: show where it stopped, not where it last drew.
+    if (r.signal.aborted) progress.finish();
     const written = await lstat(part).then(
       (s) => s.size,
       () => 0,
@@ -78,7 +84,8 @@ export async function saveRange(target: string, dl: Download, r: Pick<SaveReques
   const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     const progress = new Progress(`get ${r.name}`, dl.length);
-    await pipeline(dl.body, counted(r.id, dl.length), progress.meter(), createWriteStream(tmp, { flags: 'wx' }), { signal: r.signal });
+    const sink = await openOutput(tmp, target, 'wx');
+    await pipeline(dl.body, counted(r.id, dl.length), progress.meter(), sink, { signal: r.signal });
     progress.finish();
     await rename(tmp, target);
   } catch (err) {
@@ -97,7 +104,7 @@ export async function writeThrough(
 ): Promise<void> {
   const hash = dl.sha256 ? createHash('sha256') : undefined;
   const check = refuseBinary ? noBinary() : hashing(undefined);
-  const progress = new Progress(`get ${r.name}`, dl.length);
+  const progress = new Progress(`get ${r.name}`, dl.length, 0, process.stderr, sink === process.stdout && process.stdout.isTTY === true);
   // stdout stays open for the exit (and for the next file of `get A B`).
   await pipeline(dl.body, counted(r.id, dl.length), check, hashing(hash), progress.meter(), sink, {
     signal: r.signal,
@@ -106,6 +113,20 @@ export async function writeThrough(
   progress.finish();
   const got = hash?.digest('hex');
   if (got !== undefined && got !== dl.sha256) throw new IntegrityError(r.id, undefined, dl.sha256, `whole-file SHA-256 is ${got}`);
+}
+
+/**
+ * Opens the file bytes go to before anything is fetched: a stream opened lazily would fail
+ * while the download is being opened, with no one listening (an unhandled 'error' event and a
+ * stack trace instead of a message naming the output).
+ */
+async function openOutput(file: string, target: string, flags: 'w' | 'wx' | 'r+', start = 0): Promise<Writable> {
+  try {
+    const handle = await open(file, flags);
+    return handle.createWriteStream({ start });
+  } catch (err) {
+    throw new CannotWriteError(target, err);
+  }
 }
 
 export const openThrough = (target: string) => createWriteStream(target, { flags: 'w' });

@@ -27,8 +27,10 @@ export class Progress {
     private readonly total: number | undefined,
     private readonly start = 0,
     private readonly stream: NodeJS.WriteStream = process.stderr,
+    /** Off when the bytes themselves go to the terminal: the meter would be drawn over them (curl does the same). */
+    toTerminal = false,
   ) {
-    this.enabled = stream.isTTY === true;
+    this.enabled = stream.isTTY === true && !toTerminal;
     this.bytes = start;
     // A name from a server goes to a terminal: no escape sequences.
     // eslint-disable-next-line no-control-regex -- control characters are what this replaces
@@ -55,9 +57,24 @@ export class Progress {
     if (this.enabled && Date.now() - this.drawn >= 200) this.draw(false);
   }
 
-  /** Bytes counted in this run (not the resumed prefix). */
+  /**
+   * The transfer starts again from `offset` (a dropped connection, resumed where the store
+   * stands): what was sent past it is counted again as it is re-sent, not twice.
+   */
+  restartAt(offset: number): void {
+    this.bytes = offset;
+  }
+
+  /** Bytes of the file this run moved (not the resumed prefix; re-sent bytes once). */
   get sent(): number {
     return this.bytes - this.start;
+  }
+
+  /** A line about this transfer (where it resumed) for the reader at the terminal, like the meter: not for scripts. */
+  say(line: string): void {
+    if (!this.enabled) return;
+    endProgressLine();
+    this.stream.write(`chunkstream: ${line}\n`);
   }
 
   finish(): void {

@@ -29,7 +29,7 @@ export async function collectInputs(args: string[], o: InputOptions): Promise<In
   const inputs: Input[] = [];
   for (const arg of args) {
     if (arg === '-') {
-      inputs.push({ kind: 'stdin', name: named(o.name ?? 'stdin', 'stdin') });
+      inputs.push({ kind: 'stdin', name: named(o.name ?? 'stdin', 'stdin', o.name !== undefined) });
       continue;
     }
     const st = await stat(arg).catch((err: NodeJS.ErrnoException) => {
@@ -38,12 +38,20 @@ export async function collectInputs(args: string[], o: InputOptions): Promise<In
     });
     if (st.isDirectory()) {
       if (!o.recursive) throw new UsageError(`${arg} is a directory: put -r ${arg} stores the files in it`);
-      inputs.push(...(await walk(arg, '', o.warn)));
+      const files = await walk(arg, '', o.warn);
+      if (files.length === 0) o.warn(`${arg} holds no files: nothing of it is stored`);
+      inputs.push(...files);
     } else if (st.isFile()) {
-      inputs.push({ kind: 'file', path: arg, name: named(o.name ?? path.basename(arg), arg), size: st.size, mtimeMs: st.mtimeMs });
+      inputs.push({
+        kind: 'file',
+        path: arg,
+        name: named(o.name ?? path.basename(arg), arg, o.name !== undefined),
+        size: st.size,
+        mtimeMs: st.mtimeMs,
+      });
     } else {
       // A FIFO, /dev/stdin or <(cmd): stat says 0 bytes, and it can be read only once.
-      inputs.push({ kind: 'stream', path: arg, name: named(o.name ?? path.basename(arg), arg) });
+      inputs.push({ kind: 'stream', path: arg, name: named(o.name ?? path.basename(arg), arg, o.name !== undefined) });
     }
   }
   if (o.name !== undefined && inputs.length !== 1)
@@ -87,12 +95,14 @@ async function walk(dir: string, prefix: string, warn: (line: string) => void): 
 }
 
 /** The name the store will record, checked now (with the file it came from in the message). */
-function named(name: string, from: string): string {
+function named(name: string, from: string, flag = false): string {
   try {
     return checkName(name);
   } catch (err) {
-    if (isChunkstreamError(err))
-      throw new BadRequestError('name', `${JSON.stringify(name)} (from ${from}) ${err.message.replace(/^name: /, '')}`);
-    throw err;
+    if (!isChunkstreamError(err)) throw err;
+    const why = err.message.replace(/^name: /, '');
+    // A bad --name is bad usage (exit 2); a file's own name the store cannot take is not.
+    if (flag) throw new UsageError(`--name: ${JSON.stringify(name)} ${why}`);
+    throw new BadRequestError('name', `${JSON.stringify(name)} (from ${from}) ${why}`);
   }
 }

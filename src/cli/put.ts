@@ -10,7 +10,7 @@ import type { Backend } from './backend.js';
 import type { RunContext } from './context.js';
 import { collectInputs, type Input } from './put-inputs.js';
 import { openSource } from './put-source.js';
-import { Progress } from './progress.js';
+import { endProgressLine, Progress } from './progress.js';
 import { ResumeState, type StateKey } from './resume-state.js';
 import { fmtBytes } from '../internal/format.js';
 
@@ -23,6 +23,8 @@ interface Stored {
   sent: number;
   /** An earlier run had stored this very file: nothing was sent. */
   alreadyStored: boolean;
+  /** Times the connection dropped and the upload resumed by itself (`--server`). */
+  reconnects: number;
 }
 
 export async function put(p: Parsed, ctx: RunContext): Promise<void> {
@@ -34,15 +36,17 @@ export async function put(p: Parsed, ctx: RunContext): Promise<void> {
   const state = new ResumeState();
   await state.prune();
   const many = inputs.length > 1 || bool(p, 'recursive');
+  // --fresh starts a new upload, which is what a plain re-run then resumes: --fresh again would start over.
+  const fresh = bool(p, 'fresh');
   for (const input of inputs) {
     let r: Stored;
     try {
-      r = await putOne(b, input, state, { fresh: bool(p, 'fresh'), ctx, quiet });
+      r = await putOne(b, input, state, { fresh, ctx, quiet, json });
     } catch (err) {
       if (ctx.signal.aborted) {
         ctx.note(
           input.kind === 'file'
-            ? `${input.name} was not stored: run the same command again to resume it (chunkstream uploads lists unfinished uploads)`
+            ? `${input.name} was not stored: run the same command again${fresh ? ' without --fresh' : ''} to resume it (chunkstream uploads lists unfinished uploads)`
             : `${input.name} was not stored (${input.kind === 'stdin' ? 'stdin' : 'a pipe'} cannot be resumed)`,
         );
       }
@@ -50,7 +54,14 @@ export async function put(p: Parsed, ctx: RunContext): Promise<void> {
     }
     if (json)
       ctx.out(
-        JSON.stringify({ ...r.file, uploadId: r.uploadId, resumedFrom: r.resumedFrom, sent: r.sent, alreadyStored: r.alreadyStored }),
+        JSON.stringify({
+          ...r.file,
+          uploadId: r.uploadId,
+          resumedFrom: r.resumedFrom,
+          sent: r.sent,
+          alreadyStored: r.alreadyStored,
+          reconnects: r.reconnects,
+        }),
       );
     else if (!quiet) ctx.out(many ? `${r.file.id}  ${r.file.name}` : r.file.id);
   }
@@ -60,7 +71,7 @@ async function putOne(
   b: Backend,
   input: Input,
   state: ResumeState,
-  o: { fresh: boolean; ctx: RunContext; quiet: boolean },
+  o: { fresh: boolean; ctx: RunContext; quiet: boolean; json: boolean },
 ): Promise<Stored> {
   const { ctx } = o;
   const key: StateKey | undefined =
@@ -70,6 +81,7 @@ async function putOne(
   const size = input.kind === 'file' ? input.size : undefined;
   let uploadId: string | undefined;
   let sha256: string | undefined;
+  if (key && o.fresh) await abandon(b, state, key);
   const entry = key && !o.fresh ? await state.get(key) : undefined;
   if (key && entry) {
     const status = await b.uploadStatus(entry.uploadId).catch((err) => {
@@ -79,7 +91,8 @@ async function putOne(
     if (status?.committed) {
       if (!o.quiet)
         ctx.note(`${input.name}: already stored as ${status.committed.id} by an earlier run (unchanged since; --fresh stores it again)`);
-      return { file: status.committed, uploadId: entry.uploadId, resumedFrom: status.committed.size, sent: 0, alreadyStored: true };
+      const resumedFrom = status.committed.size;
+      return { file: status.committed, uploadId: entry.uploadId, resumedFrom, sent: 0, alreadyStored: true, reconnects: 0 };
     }
     if (status) {
       uploadId = entry.uploadId;
@@ -93,6 +106,7 @@ async function putOne(
     let resumedFrom = 0;
     let recorded: Promise<void> | undefined;
     let progress: Progress | undefined;
+    let starts = 0;
     const file = await b.put({
       name: input.name,
       size,
@@ -103,6 +117,8 @@ async function putOne(
       file: input.kind === 'file' ? input.path : undefined,
       onStored: (bytes) => (progress ??= new Progress(`put ${input.name}`, size, resumedFrom)).at(bytes),
       onStarted: (id, offset) => {
+        // Started again: the connection dropped and the SDK resumed the upload where the server stands.
+        if (++starts > 1) return reconnected(id, offset);
         resumedFrom = offset;
         uploadId = id;
         if (resume && offset > 0 && !o.quiet)
@@ -116,7 +132,18 @@ async function putOne(
     const recordedId = uploadId ?? resume;
     if (key && recordedId)
       await state.set({ version: 1, ...key, uploadId: recordedId, created: new Date().toISOString(), fileId: file.id });
-    return { file, uploadId, resumedFrom, sent: progress?.sent ?? 0, alreadyStored: false };
+    return { file, uploadId, resumedFrom, sent: progress?.sent ?? 0, alreadyStored: false, reconnects: starts - 1 };
+
+    function reconnected(id: string, offset: number): void {
+      progress?.restartAt(offset);
+      if (o.quiet) return;
+      endProgressLine();
+      if (o.json) process.stderr.write(`${JSON.stringify({ event: 'reconnected', name: input.name, uploadId: id, offset })}\n`);
+      else
+        ctx.note(
+          `${input.name}: the connection dropped; reconnected and resumed at ${fmtBytes(offset)}${size ? ` of ${fmtBytes(size)}` : ''}`,
+        );
+    }
   };
 
   const resuming = uploadId;
@@ -132,6 +159,14 @@ async function putOne(
     ctx.note(`${input.name}: cannot resume the earlier upload (${err.message}): starting over`);
     return attempt(undefined, undefined);
   }
+}
+
+/** `--fresh`: an unfinished upload an earlier run left for this file will never be resumed now: drop it, not leave it in `uploads`. */
+async function abandon(b: Backend, state: ResumeState, key: StateKey): Promise<void> {
+  const earlier = await state.get(key);
+  if (!earlier || earlier.fileId) return;
+  await b.abortUpload(earlier.uploadId).catch(() => undefined); // gone already (expired, aborted): nothing to drop
+  await state.delete(key);
 }
 
 /** Counts what the store pulls; read errors still reach the store (a pipe alone would drop them). */

@@ -132,7 +132,7 @@ export const COMMANDS: Record<string, CommandDef> = {
     shared: [...LOCAL_FLAGS],
   },
   gc: {
-    usage: 'gc [--grace-ms MS] [--dry-run] [options]',
+    usage: 'gc [--grace DURATION] [--dry-run] [options]',
     summary: 'delete chunks nothing references, expired uploads, old temp files',
     about:
       'Deletes chunks that no file or unfinished upload references and that are older than the\n' +
@@ -142,7 +142,8 @@ export const COMMANDS: Record<string, CommandDef> = {
     mode: 'read',
     shared: [...LOCAL_FLAGS],
     own: {
-      'grace-ms': d('string', "only chunks older than this (default: the store's, 1 hour)", { arg: 'MS' }),
+      grace: d('string', "only chunks older than this: 0, 90s, 15m, 1h (default: the store's, 1h)", { arg: 'DURATION' }),
+      'grace-ms': d('string', 'the same in milliseconds (older scripts)', { arg: 'MS' }),
       'dry-run': d('boolean', 'report without deleting'),
     },
   },

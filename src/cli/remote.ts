@@ -146,12 +146,18 @@ export async function errorOf(res: IncomingMessage, token?: string): Promise<Chu
   return new InternalError(`HTTP ${res.statusCode}: ${body.slice(0, 200) || res.statusMessage}`);
 }
 
-/** `filename*=UTF-8''…` of Content-Disposition, if the server sent one. */
+/**
+ * The name of Content-Disposition: `filename*=UTF-8''…` (the exact one), else `filename=…`
+ * (a token or quoted: all a plain ASCII name gets; for others, the transliterated fallback).
+ */
 function dispositionName(res: IncomingMessage): string | undefined {
-  const m = /filename\*=UTF-8''([^;\s]+)/i.exec(String(res.headers['content-disposition'] ?? ''));
+  const header = String(res.headers['content-disposition'] ?? '');
+  const extended = /filename\*=UTF-8''([^;\s]+)/i.exec(header);
   try {
-    return m ? decodeURIComponent(m[1]!) : undefined;
+    if (extended) return decodeURIComponent(extended[1]!);
   } catch {
-    return undefined;
+    // malformed: try the plain one
   }
+  const plain = /(?:^|;)\s*filename=(?:"((?:[^"\\]|\\.)*)"|([^;\s]+))/i.exec(header);
+  return (plain?.[1]?.replace(/\\(.)/g, '$1') ?? plain?.[2]) || undefined;
 }

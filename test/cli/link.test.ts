@@ -19,6 +19,7 @@ describe('link --expires: the same durations as serve, 1 s to 7 days', () => {
 
   it('refuses a bare number (as serve does), sub-second or out-of-bounds values, naming the flag', () => {
     expect(() => parseExpires('90')).toThrow(/--expires.*add a unit \(90s/);
+    expect(() => parseExpires('90')).not.toThrow(/90ms/); // issue 25: it suggested what it then refuses
     for (const bad of ['500ms', '1500ms', '8d', '0', 'soon', '']) expect(() => parseExpires(bad)).toThrow(/--expires/);
   });
 });
