@@ -23,6 +23,11 @@ export class BusyError extends ChunkstreamError {
 export interface Reservation {
   readonly bytes: number;
   readonly release: () => void;
+  /**
+   * Gives back what the transfer can no longer use (a download near its end holds at most its
+   * remaining chunks): the reservation becomes min(its bytes, `bytes`). Never grows.
+   */
+  readonly shrink?: (bytes: number) => void;
 }
 
 /**
@@ -62,8 +67,8 @@ export class TransferBudget {
    */
   reserve(bytes: number, client?: string): Reservation {
     const fits = !this.draining && (this.reserved + bytes <= this.limit || (this.transfers === 0 && bytes > this.limit));
-    const held = client === undefined ? 0 : (this.byClient.get(client) ?? 0);
-    const withinShare = held === 0 || held + bytes <= this.clientLimit;
+    const clientHeld = client === undefined ? 0 : (this.byClient.get(client) ?? 0);
+    const withinShare = clientHeld === 0 || clientHeld + bytes <= this.clientLimit;
     if (!fits || !withinShare) {
       const err = this.draining
         ? this.drainingError(bytes)
@@ -71,7 +76,7 @@ export class TransferBudget {
           ? new BusyError(
               bytes,
               this.limit,
-              `the server is busy for this client: it holds ${held} bytes of its ${this.clientLimit}-byte share of the transfer budget (maxClientShare ${this.clientShare}), retry when one of its transfers ended`,
+              `the server is busy for this client: it holds ${clientHeld} bytes of its ${this.clientLimit}-byte share of the transfer budget (maxClientShare ${this.clientShare}), retry when one of its transfers ended`,
             )
           : new BusyError(bytes, this.limit);
       this.onRefused?.(err);
@@ -79,22 +84,31 @@ export class TransferBudget {
     }
     this.reserved += bytes;
     this.transfers++;
-    if (client !== undefined) this.byClient.set(client, held + bytes);
+    if (client !== undefined) this.byClient.set(client, clientHeld + bytes);
     if (this.reserved > this.peak) this.peak = this.reserved;
     let released = false;
+    let held = bytes;
+    const giveBack = (n: number) => {
+      held -= n;
+      this.reserved -= n;
+      if (client === undefined) return;
+      const left = (this.byClient.get(client) ?? n) - n;
+      if (left > 0) this.byClient.set(client, left);
+      else this.byClient.delete(client);
+    };
     return {
-      bytes,
+      get bytes() {
+        return held;
+      },
       release: () => {
         if (released) return;
         released = true;
-        this.reserved -= bytes;
+        giveBack(held);
         this.transfers--;
-        if (client !== undefined) {
-          const left = (this.byClient.get(client) ?? bytes) - bytes;
-          if (left > 0) this.byClient.set(client, left);
-          else this.byClient.delete(client);
-        }
         if (this.transfers === 0) this.draining?.resolve();
+      },
+      shrink: (to: number) => {
+        if (!released && to >= 0 && to < held) giveBack(held - to);
       },
     };
   }

@@ -1,3 +1,4 @@
+import { tap } from 'rxjs';
 import { planDownload } from '../engine/plan.js';
 import { planFileResponse } from './http-file-response.js';
 import { bodyReads, sendBody, type SpanSource } from './http-body.js';
@@ -29,6 +30,7 @@ export async function serveFile(
   const parts = bodyReads(answer.segments, manifest.chunkSize);
   // Planned once: for the reservation here and for the reads sendBody streams (keyed by the read's span).
   const plans = new Map(parts.flatMap((p) => ('items' in p ? [[p.span, planDownload(manifest, p.span)] as const] : [])));
+  let shrink: ((delivered: number) => void) | undefined;
   if (plans.size > 0) {
     // Reads run one after the other: the largest one's bound is the transfer's.
     const reservation = budget.reserve(
@@ -40,6 +42,10 @@ export async function serveFile(
     // A reader that takes nothing for sendTimeoutMs (no write completes, nothing read) would hold
     // its reservation for as long as it likes: end it (nginx's send_timeout). After the answer,
     // the server's keep-alive timeout takes the socket over again.
+    const only = plans.size === 1 ? [...plans.values()][0]! : undefined;
+    // One read: near its end it holds at most the chunk being written and those not yet delivered.
+    if (only)
+      shrink = (k) => reservation.shrink?.(Math.min(store.options.downloadConcurrency + 1, only.chunks - k + 1) * manifest.chunkSize);
     res.setTimeout(sendTimeoutMs, () =>
       res.destroy(new TimeoutError(`response: the client took nothing for ${sendTimeoutMs} ms (sendTimeoutMs)`)),
     );
@@ -47,6 +53,8 @@ export async function serveFile(
   // Lent buffers go straight to a kernel socket; an in-process one gets copies (it may keep references).
   const lend = copiesOnWrite(res.socket);
   const meter = requestMeter(req); // the protocol label and the access log's bytes
-  const source: SpanSource = (span, demand) => store.read(plans.get(span) ?? planDownload(manifest, span), { demand, signal, lend, meter });
+  let delivered = 0;
+  const source: SpanSource = (span, demand) =>
+    store.read(plans.get(span) ?? planDownload(manifest, span), { demand, signal, lend, meter }).pipe(tap(() => shrink?.(++delivered)));
   await sendBody(res, answer.status, answer.headers, parts, source);
 }

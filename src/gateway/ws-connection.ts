@@ -220,6 +220,7 @@ export class WsConnection {
             this.reservations.delete(r);
             r.release();
           },
+          shrink: r.shrink,
         };
       },
       fail: (err) => {

@@ -62,8 +62,14 @@ export function startDownload(ctx: StreamContext, msg: ClientMessageOf<'download
     demand.request(1); // acknowledges the flushed chunk (its slab is reused) and lets the store deliver one more
   };
 
+  let flushed = 0; // chunks the socket took
   const sent = () => {
     touch();
+    // Near the end fewer chunks are left than the window: give back what cannot be used (the
+    // flushed chunk's slab is held until the next request, hence + 1).
+    if (current && ++flushed < current.chunks) {
+      reservation?.shrink?.(Math.min(window + 1, current.chunks - flushed + 1) * current.manifest.chunkSize);
+    }
     if (wire.held !== 0) wire.release(wire.held);
     sending = 0;
     state = 'idle';
@@ -71,7 +77,9 @@ export function startDownload(ctx: StreamContext, msg: ClientMessageOf<'download
     pump();
   };
 
+  let current: DownloadPlan | undefined;
   const begin = (plan: DownloadPlan) => {
+    current = plan;
     reservation = ctx.reserve(plan.bound(window)); // BusyError → `error` busy on this stream
     const { manifest: m } = plan;
     ctx.send({ type: 'header', stream, file: plan.file, range: plan.range ?? null, length: plan.length, chunks: plan.chunks });

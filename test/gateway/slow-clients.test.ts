@@ -168,4 +168,37 @@ describe('uploads reserve what their size can use', () => {
     });
     expect(fast.status).toBe(201);
   });
+
+  it('a download near its end holds only what is left: its reservation shrinks (WebSocket and HTTP)', async () => {
+    const id = await start();
+    const c = await RawClient.open(`${s.url.replace('http', 'ws')}/v1/ws`);
+    clients.push(c);
+    c.send({ type: 'download', stream: 1, id, credit: 0 });
+    await c.onStream(1, 'header');
+    const window = 4; // the gateway's default
+    expect(s.budget.reserved).toBe((window + 1) * CHUNK);
+    const frames = () => c.events.filter((e) => e.kind === 'frame' && e.frame.stream === 1).length;
+    for (let k = 1; k <= 31; k++) {
+      c.send({ type: 'credit', stream: 1, chunks: 1 });
+      await eventually(() => frames() === k, `chunk ${k}`);
+    }
+    // 31 of 32 sent: the last one read ahead and the flushed one not yet acknowledged.
+    await eventually(() => s.budget.reserved === 2 * CHUNK, 'the reservation down to the chunks left');
+    c.send({ type: 'credit', stream: 1, chunks: 1 });
+    await c.onStream(1, 'end');
+    await eventually(() => s.budget.reserved === 0, 'released');
+
+    // HTTP: a stalled GET of the last 3 chunks' worth after reading most of the body.
+    const socket = net.connect({ port: s.port, host: '127.0.0.1' });
+    sockets.push(socket);
+    let got = 0;
+    const total = 32 * CHUNK;
+    socket.on('data', (d: Buffer) => {
+      got += d.length;
+      if (got >= total - CHUNK) socket.pause(); // the last chunk (and headers' worth) left unread
+    });
+    socket.write(`GET /v1/files/${id} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+    await eventually(() => got >= total - CHUNK, 'most of the body read');
+    await eventually(() => s.budget.reserved <= 2 * CHUNK, 'the GET holds at most the chunks left');
+  });
 });
