@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readdir, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnCli } from '../helpers/cli-child.js';
@@ -123,5 +123,38 @@ describe('kill -9 of serve during an upload', () => {
     const gc = await cli(['gc', '--dir', dir, '--grace-ms', '0']);
     expect(gc.code, gc.stderr).toBe(0);
     expect(sha((await cli(['get', doneId, '--dir', dir])).stdout)).toBe(sha(done));
+  });
+});
+
+describe('kill -9 during verify --repair', () => {
+  it('the damage notes it had not yet dropped are redone by the next run; every file ends whole', async () => {
+    const dir = path.join(tmp, 'repair-store');
+    const src = path.join(tmp, 'repair-src');
+    await mkdir(src, { recursive: true });
+    const files = Array.from({ length: 24 }, (_, i) => randomBytes(MiB + i));
+    for (const [i, f] of files.entries()) await writeFile(path.join(src, `f${i}.bin`), f);
+    expect((await cli(['put', '-r', src, '--dir', dir, '--chunk-size', '64KiB'])).code).toBe(0);
+    // A flipped byte in every chunk file: verify moves each aside (24 files × 17 chunks).
+    for (const a of await readdir(path.join(dir, 'chunks'))) {
+      for (const b of await readdir(path.join(dir, 'chunks', a))) {
+        for (const c of await readdir(path.join(dir, 'chunks', a, b))) {
+          const h = await open(path.join(dir, 'chunks', a, b, c), 'r+');
+          await h.write(Buffer.from([0x5a]), 0, 1, 100);
+          await h.close();
+        }
+      }
+    }
+    expect((await cli(['verify', '--dir', dir])).code).toBe(1);
+    const notes = async () => (await readdir(path.join(dir, 'quarantine')).catch(() => [])).length;
+    const damaged = await notes();
+    expect(damaged).toBeGreaterThan(24 * 16);
+    expect((await cli(['put', '-r', src, '--dir', dir, '--chunk-size', '64KiB', '--fresh'])).code).toBe(0); // stores the chunks again
+
+    const run = spawnCli(['verify', '--repair', '--dir', dir]);
+    await killWhen(run, async () => ((await notes()) < damaged ? true : undefined), 'repair dropping its notes');
+    const again = await cli(['verify', '--repair', '--dir', dir]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(await notes()).toBe(0);
+    expect((await cli(['verify', '--dir', dir])).code).toBe(0);
   });
 });
