@@ -71,10 +71,15 @@ export async function bindName(
     if (cur?.info.id === file.id) return { file, created: false }; // bound already (a resumed commit)
     if (target) checkConditions(manifest.name, cur, target);
     if (!(await ctx.names.swap(manifest.name, value, cur?.version, options))) continue;
-    if (target?.replace && cur?.info.id) await ctx.catalog.removeManifest(cur.info.id).catch(() => undefined); // gc-able now; a crash here leaves it reachable by id
+    if (target?.replace && cur?.info.id) await retire(ctx, cur.info.id); // gc-able after the grace; a crash here leaves it reachable by id
     return { file, created: !cur, ...(cur?.info.id ? { replaced: cur.info } : {}) };
   }
   throw new ConflictError(`name ${JSON.stringify(manifest.name)} kept changing under ${MAX_SWAPS} attempts to store it`);
+}
+
+/** The displaced file leaves, its chunks kept for the grace (best effort: a failure leaves it reachable by id). */
+async function retire(ctx: EngineContext, id: string): Promise<void> {
+  await ctx.catalog.retireManifest(id, new Date(ctx.options.now())).catch(() => undefined);
 }
 
 export async function lookup(ctx: EngineContext, name: string, options: CallOptions = {}): Promise<FileInfo> {
@@ -177,7 +182,7 @@ export async function removeName(
     if (!cur) throw new NotFoundError(`name ${JSON.stringify(name)}`);
     checkConditions(name, cur, cond);
     if (!(await ctx.names.swap(name, undefined, cur.version, options))) continue;
-    if (cur.info.id) await ctx.catalog.removeManifest(cur.info.id, options);
+    if (cur.info.id) await retire(ctx, cur.info.id);
     return cur.info;
   }
   throw new ConflictError(`name ${JSON.stringify(name)} kept changing under ${MAX_SWAPS} attempts to remove it`);

@@ -48,13 +48,13 @@ describe('s3 name index: requests', () => {
     const large = await pageCost();
     expect(small).toEqual({ folders: 10, folderCost: 1, files: 1, fileCost: ['GET LIST', 'GET object'] });
     expect(large).toEqual(small);
-    await store.close();
+    await store.close?.();
     await counted.close();
   });
 
   it('a name longer than the bucket prefix leaves room for is too_large, naming name', async () => {
     const store = server.store({ endpoint: proxy.endpoint, prefix: 'long' });
     await expect(store.names!.get('x'.repeat(1024))).rejects.toMatchObject({ code: 'too_large', field: 'name' });
-    await store.close();
+    await store.close?.();
   });
 });
