@@ -77,7 +77,11 @@ export function resolveListQuery(query: ListQuery = {}): ResolvedQuery {
   const r = querySchema.safeParse(query);
   if (!r.success) {
     const issue = r.error.issues[0];
-    throw new BadRequestError(String(issue?.path[0] ?? 'query'), issue?.message ?? 'invalid');
+    const unknown = issue?.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
+    throw new BadRequestError(
+      unknown ?? String(issue?.path[0] ?? 'query'),
+      unknown ? 'is not a listing option' : (issue?.message ?? 'invalid'),
+    );
   }
   const { prefix = '', delimiter, limit = MAX_PAGE, cursor } = r.data;
   const out: ResolvedQuery = { prefix, limit, ...(delimiter !== undefined ? { delimiter } : {}) };
