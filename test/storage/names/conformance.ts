@@ -1,6 +1,6 @@
 import { lastValueFrom } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import type { ChunkStore, FileInfo, Store } from '../../../src/index.js';
+import type { CallOptions, ChunkStore, FileInfo, NameQuery, Store } from '../../../src/index.js';
 import { openStore } from '../../../src/index.js';
 import { CHUNK, bytes, collect } from '../../helpers/core.js';
 
@@ -204,10 +204,18 @@ export function describeNameSpaceConformance(backend: string, subject: NamesSubj
     });
 
     it('listAll pulls pages as it is consumed', async () => {
-      const s = await store(subject);
+      const inner = await subject.chunkStore();
+      let pages = 0;
+      const index = inner.names!;
+      const counting = { ...index, list: (q: NameQuery, o?: CallOptions) => (pages++, index.list(q, o)) };
+      const s = openStore({ chunkStore: Object.assign(Object.create(inner) as ChunkStore, { names: counting }), chunkSize: CHUNK });
       for (let i = 0; i < 5; i++) await storeTo(s, `p${i}`);
       const it = s.listAll({ limit: 2 })[Symbol.asyncIterator]();
       expect((await it.next()).value).toMatchObject({ file: { name: 'p0' } });
+      expect((await it.next()).value).toMatchObject({ file: { name: 'p1' } });
+      expect(pages).toBe(1); // the second page is read only when the first is used up
+      expect((await it.next()).value).toMatchObject({ file: { name: 'p2' } });
+      expect(pages).toBe(2);
       await it.return?.(undefined);
       expect(await names(s, { limit: 2 })).toEqual(['p0', 'p1', 'p2', 'p3', 'p4']);
     });
