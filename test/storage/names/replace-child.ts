@@ -5,13 +5,17 @@ import { lastValueFrom } from 'rxjs';
 import { createFsStore, openStore, type ChunkStore } from '../../../src/index.js';
 import { CRASH_CHUNK, content } from './replace-data.js';
 
-/** Calls `hook` before every put and delete of `inner` (what the store's operations of a replace are). */
+/** Calls `hook` before every put and delete of `inner` and every swap of its name index (the operations of a replace). */
 function hooked(inner: ChunkStore, hook: (op: string, key: string) => Promise<void>): ChunkStore {
   return {
     ...inner,
     name: inner.name,
     capabilities: inner.capabilities,
-    names: inner.names,
+    // The name's swap is an operation of the replace too: a kill can land just before it.
+    names: inner.names && {
+      ...inner.names,
+      swap: async (name, value, expected, o) => (await hook('swap', name), inner.names!.swap(name, value, expected, o)),
+    },
     put: async (k, d, o) => (await hook('put', k), inner.put(k, d, o)),
     delete: async (k, o) => (await hook('delete', k), inner.delete(k, o)),
     get: (k, o) => inner.get(k, o),
