@@ -102,7 +102,7 @@ export function createFsStore(dir: string, options: FsStoreOptions = {}): ChunkS
     dirs.synced(unique);
   };
 
-  const names = createLmdbNameIndex(root);
+  const names = createLmdbNameIndex(root, { durable });
   const store: ChunkStore = {
     name: 'fs',
     capabilities: { conditionalPut: true, rangeGet: true, lateInto: true },

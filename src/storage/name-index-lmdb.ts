@@ -13,9 +13,10 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
  * in exactly the byte order listings need; a page is a seek per folder and a step per entry.
  * Several processes may open one directory (a CLI beside a server): LMDB serializes writers with
  * its lock file and readers see committed snapshots. Each swap is one write transaction, durable
- * when it resolves (LMDB syncs the commit), so a crash leaves the old value or the new one.
+ * when it resolves (its commit flushed), so a crash leaves the old value or the new one.
  */
-export function createLmdbNameIndex(root: string): NameIndex {
+export function createLmdbNameIndex(root: string, options: { durable?: boolean } = {}): NameIndex {
+  const durable = options.durable ?? true;
   let db: RootDatabase<string, Buffer> | undefined;
   const env = (): Database<string, Buffer> => {
     if (!db) {
@@ -41,12 +42,16 @@ export function createLmdbNameIndex(root: string): NameIndex {
       const d = env();
       const k = key(name);
       // The read and the write in one write transaction: no other process can change the name between them.
-      return d.transaction(() => {
+      const swapped = await d.transaction(() => {
         if (d.get(k) !== expected) return false;
         if (value === undefined) void d.remove(k);
         else void d.put(k, value);
         return true;
       });
+      // lmdb-js resolves at commit (visible) and syncs after it (overlappingSync): a swap is
+      // reported only once durable, since what follows it (retiring the old file) assumes so.
+      if (swapped && durable) await d.flushed;
+      return swapped;
     },
     async list(query, options = {}) {
       throwIfAborted(options.signal);
