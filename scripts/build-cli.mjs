@@ -24,7 +24,8 @@ await esbuild.build({
   // found none, and ws unmasked every uploaded frame in a JS loop (~250 MB/s instead of >10 GB/s).
   // Left outside, ws requires it from node_modules (it is an optional dependency: if it did not
   // install, ws falls back to that loop by itself).
-  external: ['@aws-sdk/*', 'bufferutil'],
+  // lmdb (the fs store's name index) loads its prebuilt binary from its own package directory, as bufferutil does.
+  external: ['@aws-sdk/*', 'bufferutil', 'lmdb'],
   // Bundled CommonJS dependencies (fs-extra) call require() for Node's own modules.
   banner: {
     js: "import { createRequire as __chunkstreamRequire } from 'node:module'; const require = __chunkstreamRequire(import.meta.url);",

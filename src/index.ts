@@ -3,6 +3,16 @@ export { openStore, type Store, type UploadStatus } from './engine/store.js';
 export type { UploadOptions, UploadEvent, UploadSource } from './engine/upload.js';
 export type { SegmentOptions } from './engine/upload-types.js';
 export type { UploadInfo } from './engine/uploads.js';
+export type { ListPage, ListItem, NameBinding, NameConditions, MigrationReport } from './engine/names-types.js';
+export { checkObjectName, decodeObjectName, resolveListQuery, MAX_NAME_BYTES, type ListQuery } from './catalog/names.js';
+export {
+  compareNames,
+  createMemoryNameIndex,
+  type NameIndex,
+  type NameRecord,
+  type NameQuery,
+  type NamePage,
+} from './storage/name-index.js';
 export type { DownloadOptions } from './engine/download.js';
 export { resolveRange, planDownload, type ByteRange, type DownloadPlan } from './engine/plan.js';
 export { TransferBudget, BusyError, type Reservation } from './engine/admission.js';
@@ -60,6 +70,7 @@ export {
   SourceOverflowError,
   StorageError,
   ChecksumMismatchError,
+  PreconditionFailedError,
   isChunkstreamError,
   toChunkstreamError,
   type ErrorCode,

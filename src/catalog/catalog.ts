@@ -17,6 +17,8 @@ const UPLOADS = 'uploads/';
 /** Committed-upload markers: a prefix of their own, so `uploads/` lists only unfinished uploads. */
 const COMMITTED = 'committed/';
 const CHUNKS = 'chunks/';
+/** Files a store to their name displaced: their manifest and when, until gc's grace has passed. */
+const RETIRED = 'retired/';
 
 /** Chunk keys fan out by prefix so no directory (or S3 partition) grows too large. */
 export function chunkKey(sha256: string): string {
@@ -71,6 +73,32 @@ export class Catalog {
 
   async removeManifest(id: string, options: CallOptions = {}): Promise<void> {
     await this.store.delete(`${FILES}${checkId(id)}.json`, options);
+  }
+
+  /**
+   * Takes a file out of the store but keeps its chunks for gc's grace: its manifest goes to
+   * `retired/` with the time (gc marks from it until the grace has passed), then the manifest
+   * goes. A crash between the two leaves the file reachable by id, never a file without chunks.
+   */
+  async retireManifest(id: string, retired: Date, options: CallOptions = {}): Promise<void> {
+    const m = await this.findManifest(id, options).catch(() => undefined);
+    if (m) await this.putJson(RETIRED, id, { version: 1, retired: retired.toISOString(), manifest: m }, options);
+    await this.removeManifest(id, options);
+  }
+
+  /** Retired files (unreadable records are skipped: a corrupt one protects nothing it cannot name). */
+  async *retired(options: CallOptions = {}): AsyncGenerator<{ retired: string; manifest: Manifest }> {
+    for await (const id of this.idsUnder(RETIRED, options)) {
+      const raw = await this.store.get(`${RETIRED}${id}.json`, options).catch(() => undefined);
+      const r = raw ? (parseJson(raw) as { retired?: unknown; manifest?: unknown } | undefined) : undefined;
+      if (!r || typeof r.retired !== 'string') continue;
+      const m = manifestSchema.safeParse(r.manifest);
+      if (m.success) yield { retired: r.retired, manifest: m.data };
+    }
+  }
+
+  dropRetired(id: string, options: CallOptions = {}): Promise<void> {
+    return this.store.delete(`${RETIRED}${checkId(id)}.json`, options);
   }
 
   /** Every file id with a manifest object (valid or not). */

@@ -1,5 +1,6 @@
 import * as z from '../internal/zod.js';
-import { ID, mediaTypeSchema, nameSchema } from './model.js';
+import { ID, mediaTypeSchema } from './model.js';
+import { objectNameSchema } from './names.js';
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
@@ -13,7 +14,7 @@ export const manifestSchema = z
   .strictObject({
     version: z.literal(1),
     id,
-    name: nameSchema,
+    name: objectNameSchema,
     size: count,
     sha256: z.string().check(z.regex(SHA256)),
     chunkSize: positive,
@@ -79,7 +80,7 @@ export function fileInfo(m: Manifest): FileInfo {
 export const sessionSchema = z.strictObject({
   version: z.literal(1),
   uploadId: id,
-  name: nameSchema,
+  name: objectNameSchema,
   chunkSize: positive,
   /** Bytes durably stored as the contiguous chunk prefix below. */
   size: count,
@@ -102,6 +103,18 @@ export const sessionSchema = z.strictObject({
   type: z.optional(mediaTypeSchema),
   /** Opaque client metadata kept with the upload and returned by its status (a tus Upload-Metadata header). */
   metadata: z.optional(z.string().check(z.maxLength(4096))),
+  /**
+   * A store to the name (`uploadTo`): at commit the file replaces the name's file (which is
+   * removed), under these conditions. Absent: an upload that only names its file (the name then
+   * means it, and earlier files of that name stay reachable by id).
+   */
+  target: z.optional(
+    z.strictObject({
+      replace: z.literal(true),
+      ifNoneMatch: z.optional(z.literal('*')),
+      ifMatch: z.optional(z.string().check(z.maxLength(256))),
+    }),
+  ),
 });
 
 export type Session = z.infer<typeof sessionSchema>;

@@ -5,6 +5,7 @@ import { fileInfo, manifestSchema, type CommittedUpload, type Manifest } from '.
 import type { CallOptions } from '../storage/types.js';
 import { park, settle, type EngineContext } from './context.js';
 import type { Transfer } from './transfer.js';
+import { bindName } from './names.js';
 import type { OpenUpload, UploadEvent, UploadOptions } from './upload-types.js';
 
 /**
@@ -111,19 +112,34 @@ export function finish(ctx: EngineContext, up: OpenUpload, options: UploadOption
       const created = await ctx.catalog.commitManifest(manifest, { signal: t.signal });
       up.settle();
       const file = created ? manifest : ((await ctx.catalog.findManifest(manifest.id)) ?? manifest);
+      // The name after the manifest: a crash between the two leaves the name on its old file.
+      const bound = await bindName(ctx, file, s.target, { signal: t.signal }).catch(async (err: unknown) => {
+        if (isChunkstreamError(err) && err.code === 'precondition_failed') {
+          // Refused by its conditions: no file, no upload to resume (its chunks go to gc).
+          if (created) await ctx.catalog.removeManifest(file.id).catch(() => undefined);
+          await ctx.catalog.deleteSession(s.uploadId).catch(() => undefined);
+        }
+        throw err;
+      });
       await markCommitted(ctx, s.uploadId, file.id);
-      return file;
+      return bound;
     })();
     // If this upload is interrupted now, status and resume still wait for the commit's outcome.
     void settle(
       ctx,
       s.uploadId,
       committing.then(
-        () => undefined,
+        (): undefined => undefined,
         () => undefined,
       ),
     );
-    return { type: 'committed', file: fileInfo(await committing) };
+    const bound = await committing;
+    return {
+      type: 'committed',
+      file: bound.file,
+      ...(s.target ? { created: bound.created } : {}),
+      ...(s.target && bound.replaced ? { replaced: bound.replaced } : {}),
+    };
   });
 }
 

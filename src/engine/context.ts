@@ -4,11 +4,17 @@ import type { StreamHash } from '../internal/hashing.js';
 import type { StoreObserver } from './observer.js';
 import type { ResolvedStoreOptions } from '../options.js';
 import type { ChunkStore } from '../storage/types.js';
+import type { NameIndex } from '../storage/name-index.js';
+import type { MigrationReport } from './names-types.js';
 
 /** What the engine's parts share for one open store. */
 export interface EngineContext {
   store: ChunkStore;
   catalog: Catalog;
+  /** The name space: the store's own index, or objects under `names/` for a store without one. */
+  names: NameIndex;
+  /** The migration of a store written before the index (ensureMigrated), once per open store. */
+  migration?: Promise<MigrationReport>;
   options: ResolvedStoreOptions;
   /** Bytes held by all transfers of this store. */
   gauge: HeldBytes;

@@ -9,6 +9,7 @@ import { gcNotes } from './gc-notes.js';
 import { chunkFailed, chunkSpan } from './damage.js';
 import { readVerified } from './readChunk.js';
 import { isExpired } from './uploads.js';
+import { MarkSet } from '../internal/mark-set.js';
 
 const SHA = /[0-9a-f]{64}/g;
 /** Temp files younger than this may belong to a write in flight, whatever the grace period. */
@@ -16,9 +17,9 @@ export const TEMP_MIN_AGE_MS = 3600_000;
 const decoder = new TextDecoder();
 
 /**
- * Mark and sweep. Marked: every chunk a manifest or an unexpired upload session names, and
- * every chunk an upload in this process is writing (committed-upload markers name none).
- * Swept: unmarked chunks older than the grace period. The grace period covers uploads in other
+ * Mark and sweep. Marked: every chunk a manifest, an unexpired upload session or a file retired
+ * less than the grace period ago names, and every chunk an upload in this process is writing
+ * (committed-upload markers name none). Swept: unmarked chunks older than the grace period. The grace period covers uploads in other
  * processes between storing a chunk and recording it in their session (a deduplicated put
  * refreshes the chunk's time). Expired sessions and markers are deleted.
  */
@@ -43,18 +44,9 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
     dryRun,
     notes: [],
   };
-  // 1. Candidates: chunks older than the grace period. Listing them before marking means that
-  //    a manifest or session recorded while we list is still read by the mark phase.
-  const candidates: { objectKey: string; key: string; size: number }[] = [];
-  const recent: { key: string; size: number }[] = [];
-  for await (const o of ctx.store.list('chunks/', { signal })) {
-    const key = isChunkObjectKey(o.key);
-    if (!key) continue;
-    if (o.modified > cutoff) recent.push({ key, size: o.size });
-    else candidates.push({ objectKey: o.key, key, size: o.size });
-  }
-  // 2. Mark what sessions, manifests and this process's uploads reference.
-  const marked = new Set<string>(ctx.live.keys());
+  // 1. Mark what sessions, manifests, retired files in their grace and this process's uploads
+  //    reference, into a compact set (8 bytes a key): nothing else is held for the whole run.
+  const marked = new MarkSet();
   for await (const id of ctx.catalog.sessionIds({ signal })) {
     try {
       const s = await ctx.catalog.loadSession(id, { signal });
@@ -98,22 +90,27 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
       for (const k of decoder.decode(raw).match(SHA) ?? []) marked.add(k);
     }
   }
-  // 3. Sweep the unmarked candidates.
-  const isMarked = (key: string) => marked.has(key) || ctx.live.has(key);
-  for (const c of candidates) {
-    if (isMarked(c.key)) {
-      report.keptReferencedChunks++;
-      continue;
-    }
-    if (!dryRun) await ctx.store.delete(c.objectKey, { signal });
-    report.removedChunks++;
-    report.removedBytes += c.size;
+  // Files a store to their name replaced (or removed by name): kept for the grace, so readers
+  // streaming them finish; then their record goes and their chunks with it.
+  for await (const r of ctx.catalog.retired({ signal })) {
+    if (Date.parse(r.retired) > cutoff.getTime()) for (const c of r.manifest.chunks) marked.add(c.key);
+    else if (!dryRun) await ctx.catalog.dropRetired(r.manifest.id, { signal });
   }
-  for (const c of recent) {
-    if (isMarked(c.key)) report.keptReferencedChunks++;
-    else {
+  // 2. Sweep chunks as they are listed. Listing after marking is safe: a chunk an upload stored or
+  //    deduplicated since the cutoff is younger than it (a deduplicated put refreshes the time), and
+  //    one stored earlier is in the session or manifest read above.
+  const isMarked = (key: string) => marked.has(key) || ctx.live.has(key);
+  for await (const o of ctx.store.list('chunks/', { signal })) {
+    const key = isChunkObjectKey(o.key);
+    if (!key) continue;
+    if (isMarked(key)) report.keptReferencedChunks++;
+    else if (o.modified > cutoff) {
       report.keptRecentChunks++;
-      report.keptRecentBytes += c.size;
+      report.keptRecentBytes += o.size;
+    } else {
+      if (!dryRun) await ctx.store.delete(o.key, { signal });
+      report.removedChunks++;
+      report.removedBytes += o.size;
     }
   }
   report.keptChunks = report.keptReferencedChunks + report.keptRecentChunks;

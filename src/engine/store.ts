@@ -22,6 +22,11 @@ import { planDownload, type ByteRange, type DownloadPlan } from './plan.js';
 import { upload, type UploadEvent, type UploadOptions, type UploadSource } from './upload.js';
 import { listUploads, type UploadInfo } from './uploads.js';
 import { notify, type StoreObserver } from './observer.js';
+import type { ListQuery } from '../catalog/names.js';
+import { createObjectNameIndex } from '../storage/name-index-objects.js';
+import { ensureMigrated } from './migrate.js';
+import { copyName, listAll, listPage, lookup, moveName, removeName, unbindFile } from './names.js';
+import type { ListItem, ListPage, MigrationReport, NameBinding, NameConditions } from './names-types.js';
 
 export interface UploadStatus {
   uploadId: string;
@@ -61,7 +66,27 @@ export interface Store {
   readable(id: string, options?: Omit<DownloadOptions, 'demand'>): Readable;
   stat(id: string, options?: CallOptions): Promise<FileInfo>;
   manifest(id: string, options?: CallOptions): Promise<Manifest>;
+  /** Every file (all manifests, named or not), oldest first: reads every manifest. */
   list(options?: CallOptions): Promise<FileInfo[]>;
+  /**
+   * One page of the name space (a query with any of prefix, delimiter, limit, cursor): names in
+   * ascending UTF-8 byte order, folders derived at the delimiter; `next` continues it. O(page).
+   */
+  list(query: ListQuery & CallOptions): Promise<ListPage>;
+  /** Every file and folder of a listing, lazily: a page is read only when the previous one is consumed. */
+  listAll(query?: Omit<ListQuery, 'cursor'> & CallOptions): AsyncIterable<ListItem>;
+  /** The file a name holds (`not_found` if none). */
+  lookup(name: string, options?: CallOptions): Promise<FileInfo>;
+  /** Stores to a name (S3 key rules): replaces the name's file atomically, under `ifNoneMatch: '*'` / `ifMatch: etag`. */
+  uploadTo(name: string, source: UploadSource, options?: Omit<UploadOptions, 'name' | 'replace' | 'uploadId'>): Observable<UploadEvent>;
+  /** A new file at `to` naming the same chunks (no byte moves); `to`'s old file, if any, is replaced. */
+  copy(from: string, to: string, options?: NameConditions & CallOptions): Promise<NameBinding>;
+  /** Copy, then `from` goes: the file gets a new id under its new name. */
+  move(from: string, to: string, options?: NameConditions & CallOptions): Promise<NameBinding>;
+  /** Removes a name and its file (`ifMatch`: only if it still holds that one). */
+  removeName(name: string, options?: Pick<NameConditions, 'ifMatch'> & CallOptions): Promise<FileInfo>;
+  /** Fills the name index from the manifests of a store written before it (once; later calls return the first report). */
+  migrateNames(options?: CallOptions): Promise<MigrationReport>;
   remove(id: string, options?: CallOptions): Promise<FileInfo>;
   gc(options?: GcOptions): Promise<GcReport>;
   verify(id?: string, options?: CallOptions): Promise<VerifyReport>;
@@ -79,6 +104,15 @@ export interface Store {
 
 const LIST_CONCURRENCY = 16;
 
+const isPageQuery = (o: object): o is ListQuery => ['prefix', 'delimiter', 'limit', 'cursor'].some((k) => k in o);
+
+function conditions(o: NameConditions): NameConditions {
+  return {
+    ...(o.ifNoneMatch !== undefined ? { ifNoneMatch: o.ifNoneMatch } : {}),
+    ...(o.ifMatch !== undefined ? { ifMatch: o.ifMatch } : {}),
+  };
+}
+
 function committedStatus(found: UploadRecord, m: Manifest): UploadStatus {
   return { uploadId: found.uploadId, name: m.name, offset: m.size, chunkSize: m.chunkSize, expires: found.expires, committed: fileInfo(m) };
 }
@@ -90,6 +124,7 @@ export function openStore(options: StoreOptions = {}): Store {
   const ctx: EngineContext = {
     store: chunkStore,
     catalog: new Catalog(chunkStore),
+    names: chunkStore.names ?? createObjectNameIndex(chunkStore),
     options: resolved,
     gauge: new HeldBytes(),
     live: new Map(),
@@ -153,8 +188,9 @@ export function openStore(options: StoreOptions = {}): Store {
       open();
       return ctx.catalog.readManifest(id, o);
     },
-    async list(o = {}) {
+    async list(o: CallOptions & ListQuery = {}): Promise<never> {
       open();
+      if (isPageQuery(o)) return listPage(ctx, o) as Promise<never>;
       // Manifests are read LIST_CONCURRENCY at a time (round trips add up on S3).
       const ids = fromPull(ctx.catalog.fileIds(o));
       const files = await lastValueFrom(
@@ -175,10 +211,18 @@ export function openStore(options: StoreOptions = {}): Store {
           toArray(),
         ),
       ).then((lists) => lists.flat());
-      return files.sort((a, b) => a.created.localeCompare(b.created) || a.id.localeCompare(b.id));
+      return files.sort((a, b) => a.created.localeCompare(b.created) || a.id.localeCompare(b.id)) as never;
     },
+    listAll: (q = {}) => (open(), listAll(ctx, q)),
+    lookup: (name, o = {}) => (open(), lookup(ctx, name, o)),
+    uploadTo: (name, source, o = {}) => store.upload(source, { ...o, name, replace: true }),
+    copy: (from, to, o = {}) => (open(), copyName(ctx, from, to, conditions(o), { signal: o.signal })),
+    move: (from, to, o = {}) => (open(), moveName(ctx, from, to, conditions(o), { signal: o.signal })),
+    removeName: (name, o = {}) => (open(), removeName(ctx, name, conditions(o), { signal: o.signal })),
+    migrateNames: (o = {}) => (open(), ensureMigrated(ctx, o)),
     async remove(id, o = {}) {
       const info = await store.stat(id, o);
+      await unbindFile(ctx, info, o); // the name first: a crash between leaves the file by id, never a name on nothing
       await ctx.catalog.removeManifest(id, o);
       return info;
     },

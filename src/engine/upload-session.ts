@@ -3,6 +3,8 @@ import { BadRequestError, TooLargeError, toChunkstreamError, ConflictError } fro
 import { newId } from '../catalog/catalog.js';
 import { isCommittedUpload, type ChunkRef, type Manifest, type Session } from '../catalog/schema.js';
 import { checkName, mediaTypeSchema } from '../catalog/model.js';
+import { checkObjectName } from '../catalog/names.js';
+import { bindName, precheck } from './names.js';
 import { streamHash, type StreamHash } from '../internal/hashing.js';
 import { SlabPool, type Slab } from '../internal/slabs.js';
 import { concatMapEager } from '../operators/concatMapEager.js';
@@ -54,6 +56,7 @@ export async function openUpload(ctx: EngineContext, options: UploadOptions, t: 
     if (isCommittedUpload(found)) return done(await markedManifest(ctx, found, { signal }));
     const manifest = found.fileId ? await ctx.catalog.findManifest(found.fileId, { signal }) : undefined;
     if (manifest) {
+      await bindName(ctx, manifest, found.target, { signal }); // a commit cut off before its name
       await settle(ctx, found.uploadId, markCommitted(ctx, found.uploadId, manifest.id)); // finish a commit cut off before its marker
       return done(manifest);
     }
@@ -65,7 +68,12 @@ export async function openUpload(ctx: EngineContext, options: UploadOptions, t: 
     // Older sessions reserve their file id now (saved below with the new expiry).
     session = { ...found, fileId: found.fileId ?? newId(), expires, ...(length !== undefined ? { length } : {}) };
   } else {
-    const name = checkName(options.name);
+    const name = options.replace ? checkObjectName(options.name) : checkName(options.name);
+    const cond = {
+      ...(options.ifNoneMatch !== undefined ? { ifNoneMatch: options.ifNoneMatch } : {}),
+      ...(options.ifMatch !== undefined ? { ifMatch: options.ifMatch } : {}),
+    };
+    if (options.replace) await precheck(ctx, name, cond, { signal }); // refused before any byte is read
     const created = new Date(now).toISOString();
     session = {
       version: 1,
@@ -77,6 +85,7 @@ export async function openUpload(ctx: EngineContext, options: UploadOptions, t: 
       created,
       expires,
       fileId: newId(),
+      ...(options.replace ? { target: { replace: true as const, ...cond } } : {}),
     };
     if (options.expectedSize !== undefined) session.length = options.expectedSize;
     Object.assign(session, describing(options));

@@ -12,6 +12,17 @@ import type { PutOptions, PutResult } from '../storage/types.js';
 export interface UploadOptions {
   /** File name (metadata only). Required unless resuming. */
   name?: string;
+  /**
+   * Store to the name (what `store.uploadTo` sets): the name follows S3's key rules (1–1024 bytes
+   * of UTF-8), and at commit the file atomically replaces the name's file, which is removed (its
+   * chunks go to gc after the grace). Without it, `name` is an upload's file name (path-safe
+   * rules): the new file becomes the name's file and earlier ones stay reachable by id.
+   */
+  replace?: boolean;
+  /** With `replace`: create only; the upload fails with `precondition_failed` (412) if the name holds a file. */
+  ifNoneMatch?: '*';
+  /** With `replace`: replace only the file with this ETag (its SHA-256, quoted or not; `*`: any file), else `precondition_failed`. */
+  ifMatch?: string;
   /** Resume this unfinished upload: the source must start at the offset it reports. */
   uploadId?: string;
   signal?: AbortSignal;
@@ -67,7 +78,8 @@ export type UploadEvent =
   | { type: 'progress'; uploadId: string; bytes: number; chunks: number; held: number; peakHeld: number }
   /** A segment ended before the file did: `offset` bytes are durable; resume with the same uploadId before `expires`. */
   | { type: 'paused'; uploadId: string; offset: number; expires: string; interrupted?: true }
-  | { type: 'committed'; file: FileInfo };
+  /** `created` and `replaced` only for a store to a name (`replace`): whether the name was new, and the file it held. */
+  | { type: 'committed'; file: FileInfo; created?: boolean; replaced?: FileInfo };
 
 /** A source, or a function of the offset to start from (for resumed uploads). A FileHandle is read from that offset. */
 export type UploadSource = ByteSource | FileHandle | ((offset: number) => ByteSource | FileHandle);

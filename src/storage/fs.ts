@@ -18,6 +18,7 @@ import {
   type EarlySync,
 } from './fs-io.js';
 import { checkKey } from './util.js';
+import { createLmdbNameIndex } from './name-index-lmdb.js';
 import type { CallOptions, ChunkStore, GetOptions, PutOptions, PutResult, StoredObject, SweepOptions } from './types.js';
 
 export interface FsStoreOptions {
@@ -101,9 +102,11 @@ export function createFsStore(dir: string, options: FsStoreOptions = {}): ChunkS
     dirs.synced(unique);
   };
 
+  const names = createLmdbNameIndex(root, { durable });
   const store: ChunkStore = {
     name: 'fs',
     capabilities: { conditionalPut: true, rangeGet: true, lateInto: true },
+    names,
 
     async put(key: string, data: Uint8Array, opts: PutOptions = {}): Promise<PutResult> {
       const file = fileOf(key);
@@ -222,6 +225,8 @@ export function createFsStore(dir: string, options: FsStoreOptions = {}): ChunkS
       }
       return removed;
     },
+
+    close: () => names.close?.() ?? Promise.resolve(),
   };
   return store;
 }

@@ -86,6 +86,7 @@ export function instrumentChunkStore(store: ChunkStore, hooks: ChunkStoreHooks):
       }
     };
   }
+  if (store.names) Object.assign(wrapped, { names: store.names });
   if (store.move) wrapped.move = store.move.bind(store);
   if (store.sweep) wrapped.sweep = store.sweep.bind(store);
   if (store.close) wrapped.close = store.close.bind(store);

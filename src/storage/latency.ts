@@ -54,6 +54,7 @@ export function withLatency(store: ChunkStore, options: LatencyOptions = {}): Ch
     list: (prefix: string, opts?: CallOptions): AsyncIterable<StoredObject> => store.list(prefix, opts),
   };
   if (store.flush) wrapped.flush = store.flush.bind(store);
+  if (store.names) Object.assign(wrapped, { names: store.names });
   if (store.move) wrapped.move = store.move.bind(store);
   if (store.sweep) wrapped.sweep = store.sweep.bind(store);
   if (store.close) wrapped.close = store.close.bind(store);

@@ -1,6 +1,7 @@
 import { InvalidOptionError, NotFoundError } from '../errors.js';
 import { throwIfAborted } from '../internal/abort.js';
 import { checkKey, sliceRange } from './util.js';
+import { createMemoryNameIndex } from './name-index.js';
 import type { CallOptions, ChunkStore, GetOptions, PutOptions, PutResult, StoredObject } from './types.js';
 
 /**
@@ -24,6 +25,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): ChunkStore 
   return {
     name: 'memory',
     capabilities: { conditionalPut: true, rangeGet: true, lateInto: true },
+    names: createMemoryNameIndex(),
     async put(key: string, data: Uint8Array, options: PutOptions = {}): Promise<PutResult> {
       checkKey('memory', key);
       throwIfAborted(options.signal);

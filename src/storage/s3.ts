@@ -15,6 +15,7 @@ import { resolveOptions } from '../internal/options.js';
 import { conditionalPuts, PROBE_PREFIX } from './s3-conditional.js';
 import { BodyError, isMissing, readBody, readBodyInto, statusOf, toStoreError } from './s3-support.js';
 import { checkKey } from './util.js';
+import { createS3NameIndex } from './name-index-s3.js';
 import type { CallOptions, ChunkStore, GetOptions, LateBuffer, PutOptions, PutResult, StoredObject } from './types.js';
 
 const s3OptionsSchema = z
@@ -192,6 +193,7 @@ export function createS3Store(options: S3StoreOptions): S3Store {
       return { conditionalPut: conditional.enforced(), rangeGet: true, lateInto: true };
     },
     conditionalWrites: (opts = {}) => conditional.probe(opts.signal),
+    names: createS3NameIndex({ client, bucket: Bucket, base, conditional: (signal) => conditional.probe(signal) }),
 
     async put(key: string, data: Uint8Array, opts: PutOptions = {}): Promise<PutResult> {
       full(key);

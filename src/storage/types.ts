@@ -21,6 +21,8 @@
  * does not stays correct: `get(key, { into })` may read into the caller's buffer, and
  * `put(key, data, { defer })` may be staged until `flush`.
  */
+import type { NameIndex } from './name-index.js';
+
 export interface ChunkStore {
   /** Short name used in error messages, e.g. `fs`, `memory`, `s3`. */
   readonly name: string;
@@ -45,6 +47,12 @@ export interface ChunkStore {
   move?(from: string, to: string, options?: CallOptions): Promise<void>;
   /** Removes the backend's own leftovers (temp files of crashed writes) older than `before`; resolves how many (would) go. */
   sweep?(before: Date, options?: SweepOptions): Promise<number>;
+  /**
+   * Optional: the store's name index (src/storage/name-index.ts), sorted in byte order and
+   * race-free across processes: memory, fs (LMDB) and s3 (the bucket's own listing) bring one;
+   * the engine falls back to objects under `names/` for a store without. Wrappers forward it.
+   */
+  readonly names?: NameIndex;
   /** Releases connections and handles. Optional. */
   close?(): Promise<void>;
 }

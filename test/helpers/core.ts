@@ -129,6 +129,7 @@ export function wrapStore(inner: ChunkStore, hook: (op: Op, key: string) => void
     has: (k, o) => track('has', k, () => inner.has(k, o)),
     delete: (k, o) => track('delete', k, () => inner.delete(k, o)),
     list: (p, o) => inner.list(p, o),
+    ...(inner.names ? { names: inner.names } : {}),
     idle: () => (inFlight === 0 ? Promise.resolve() : new Promise<void>((r) => waiters.push(r))),
   };
 }

@@ -56,6 +56,7 @@ function logged(inner: ChunkStore, log: ReadLog): ChunkStore {
     move: inner.move?.bind(inner),
     sweep: inner.sweep?.bind(inner),
     close: inner.close?.bind(inner),
+    ...(inner.names ? { names: inner.names } : {}),
   };
 }
 

@@ -39,6 +39,13 @@ export interface S3ProxyOptions {
    * or a short body); real S3 never shows that, and the tests are about our code, not s3rver's.
    */
   atomic?: boolean;
+  /**
+   * Answer ListObjectsV2 as S3 does, from s3rver's full listing: keys in UTF-8 byte order (s3rver
+   * walks its directories, so `foo/a` comes before `foo+1/b`), CommonPrefixes merged with the keys
+   * and counted against MaxKeys, StartAfter compared by bytes. Stands in for AWS's listing as
+   * `conditional` does for its conditional writes.
+   */
+  sortedListing?: boolean;
 }
 
 export interface S3ProxyHandle {
@@ -96,25 +103,82 @@ export async function startS3Proxy(target: string, options: S3ProxyOptions = {})
   };
   const keyOf = (req: http.IncomingMessage) => req.url!.split('?')[0]!;
 
+  /** An unsigned request to s3rver (the client's signature covers the method and path it signed). */
+  const plain = (method: string, path: string) =>
+    new Promise<{ status: number | undefined; etag: string | undefined; body: Buffer }>((resolve, reject) => {
+      const h = http.request({ host: upstream.hostname, port: upstream.port, method, path, agent }, (r) => {
+        const parts: Buffer[] = [];
+        r.on('data', (d: Buffer) => parts.push(d));
+        r.on('end', () => resolve({ status: r.statusCode, etag: r.headers.etag, body: Buffer.concat(parts) }));
+      });
+      h.on('error', reject);
+      h.end();
+    });
+
+  // If-None-Match: * (create only) and If-Match: ETag (replace or delete only that object), on PUT and DELETE.
   const conditionalPut = (req: http.IncomingMessage, body: Buffer, res: http.ServerResponse) =>
     withLock(keyOf(req), async () => {
       const key = keyOf(req);
-      // A signed HEAD of the same path: the client's signature covers method, so ask unsigned.
-      const status = await new Promise<number | undefined>((resolve, reject) => {
-        const h = http.request({ host: upstream.hostname, port: upstream.port, method: 'HEAD', path: key, agent }, (r) => {
-          r.resume();
-          r.on('end', () => resolve(r.statusCode));
-        });
-        h.on('error', reject);
-        h.end();
-      });
-      if (status === 200) return fail(res, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
+      const { status, etag } = await plain('HEAD', key);
       // s3rver answers 500 while another writer rewrites the object's metadata: undecided, retry.
-      if (status !== 404) return fail(res, 503, 'SlowDown', `existence check answered ${status}`);
+      if (status !== 200 && status !== 404) return fail(res, 503, 'SlowDown', `existence check answered ${status}`);
+      const ifMatch = req.headers['if-match'];
+      const refused = ifMatch !== undefined ? status !== 200 || ifMatch !== etag : status === 200;
+      if (refused) return fail(res, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
       const out = await forward(req, body);
       res.writeHead(out.status, out.headers);
       res.end(out.body);
     });
+
+  const sortedList = async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const url = new URL(req.url!, 'http://x');
+    const q = (k: string) => url.searchParams.get(k) ?? undefined;
+    const prefix = q('prefix') ?? '';
+    const delimiter = q('delimiter');
+    const startAfter = q('start-after');
+    const maxKeys = Number(q('max-keys') ?? 1000);
+    const keys: { key: string; size: string; modified: string; etag: string }[] = [];
+    let token: string | undefined;
+    do {
+      const page = await plain(
+        'GET',
+        `${url.pathname}?list-type=2&prefix=${encodeURIComponent(prefix)}${token ? `&continuation-token=${encodeURIComponent(token)}` : ''}`,
+      );
+      const xml = page.body.toString('utf8');
+      for (const m of xml.matchAll(/<Contents>([\s\S]*?)<\/Contents>/g)) {
+        const field = (f: string) => new RegExp(`<${f}>([\\s\\S]*?)</${f}>`).exec(m[1]!)?.[1] ?? '';
+        keys.push({ key: unxml(field('Key')), size: field('Size'), modified: field('LastModified'), etag: field('ETag') });
+      }
+      token = /<IsTruncated>true<\/IsTruncated>/.test(xml) ? /<NextContinuationToken>([^<]*)</.exec(xml)?.[1] : undefined;
+    } while (token);
+    const bytes = (s: string) => Buffer.from(s, 'utf8');
+    keys.sort((a, b) => Buffer.compare(bytes(a.key), bytes(b.key)));
+    const items: { key: string; folder?: true; o?: (typeof keys)[number] }[] = [];
+    for (const o of keys) {
+      if (!o.key.startsWith(prefix) || (startAfter !== undefined && Buffer.compare(bytes(o.key), bytes(startAfter)) <= 0)) continue;
+      const at = delimiter ? o.key.indexOf(delimiter, prefix.length) : -1;
+      if (at < 0) items.push({ key: o.key, o });
+      else {
+        const folder = o.key.slice(0, at + delimiter!.length);
+        if (items.at(-1)?.key !== folder) items.push({ key: folder, folder: true });
+      }
+    }
+    const page = items.slice(0, maxKeys);
+    const x = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    const body =
+      `<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${x(url.pathname.split('/')[1] ?? '')}</Name>` +
+      `<Prefix>${x(prefix)}</Prefix><KeyCount>${page.length}</KeyCount><MaxKeys>${maxKeys}</MaxKeys><IsTruncated>${items.length > maxKeys}</IsTruncated>` +
+      page
+        .map((i) =>
+          i.folder
+            ? `<CommonPrefixes><Prefix>${x(i.key)}</Prefix></CommonPrefixes>`
+            : `<Contents><Key>${x(i.key)}</Key><LastModified>${i.o!.modified}</LastModified><ETag>${i.o!.etag}</ETag><Size>${i.o!.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`,
+        )
+        .join('') +
+      `</ListBucketResult>`;
+    res.writeHead(200, { 'content-type': 'application/xml' });
+    res.end(body);
+  };
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const parts: Buffer[] = [];
@@ -143,7 +207,11 @@ export async function startS3Proxy(target: string, options: S3ProxyOptions = {})
       if (action === 503) return fail(res, 503, 'SlowDown', 'injected fault');
       if (action === 'drop-request') return void req.socket.destroy();
       const isConditional =
-        options.conditional && req.method === 'PUT' && req.headers['if-none-match'] === '*' && !req.headers['x-amz-copy-source'];
+        options.conditional &&
+        ((req.method === 'PUT' && req.headers['if-none-match'] === '*') ||
+          (['PUT', 'DELETE'].includes(req.method!) && req.headers['if-match'])) &&
+        !req.headers['x-amz-copy-source'];
+      if (options.sortedListing && req.method === 'GET' && /[?&]list-type=2(&|$)/.test(req.url!)) return await sortedList(req, res);
       if (isConditional && action === 'pass') return await conditionalPut(req, body, res);
       const out = options.atomic ? await withLock(keyOf(req), () => forward(req, body)) : await forward(req, body);
       if (action === 'drop-response') {
@@ -177,4 +245,14 @@ export async function startS3Proxy(target: string, options: S3ProxyOptions = {})
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+function unxml(s: string): string {
+  return s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&#(\d+);/g, (_, n: string) => String.fromCodePoint(Number(n)))
+    .replace(/&amp;/g, '&');
 }
