@@ -11,6 +11,7 @@ import { concatMapEager } from '../operators/concatMapEager.js';
 import { createDemand } from '../operators/demand.js';
 import { checkExpected, markCommitted, markedManifest } from './committed.js';
 import { dropLive, settle, settled, unpark, type EngineContext } from './context.js';
+import { ensureMigrated } from './migrate.js';
 import { chunkFailed } from './damage.js';
 import { readVerified } from './readChunk.js';
 import type { Transfer } from './transfer.js';
@@ -68,6 +69,9 @@ export async function openUpload(ctx: EngineContext, options: UploadOptions, t: 
     // Older sessions reserve their file id now (saved below with the new expiry).
     session = { ...found, fileId: found.fileId ?? newId(), expires, ...(length !== undefined ? { length } : {}) };
   } else {
+    // Migrated before this upload can commit: else the first listing of a fresh store would judge
+    // its file against the name's earlier ones by `created` alone (one millisecond apart, or none).
+    await ensureMigrated(ctx, { signal });
     const name = options.replace ? checkObjectName(options.name) : checkName(options.name);
     const cond = {
       ...(options.ifNoneMatch !== undefined ? { ifNoneMatch: options.ifNoneMatch } : {}),
