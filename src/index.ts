@@ -16,9 +16,9 @@ export { configureHashing, type HashingOptions } from './internal/hashing.js';
 export type { ByteSource } from './internal/source.js';
 export { toReadable, type ByteStreamSource } from './node.js';
 export { startServer, type RunningServer, type ServerOptions } from './gateway/server.js';
-export { createServerMetrics, type ServerMetrics } from './gateway/metrics.js';
-export { createLogger, type LoggerOptions } from './gateway/log.js';
-export type { GcEvent, GcRunner } from './gateway/gc-schedule.js';
+export { createServerMetrics, type ServerMetrics } from './gateway/ops/metrics.js';
+export { createLogger, type LoggerOptions } from './gateway/ops/log.js';
+export type { GcEvent, GcRunner } from './gateway/ops/gc-schedule.js';
 export {
   withMeter,
   type StoreObserver,

@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { DEFAULT_GC_LEASE_MS } from '../engine/gc-lease.js';
 import type { Store } from '../engine/store.js';
-import type { Logger } from './log.js';
-import type { ServerMetrics } from './metrics.js';
+import type { Logger } from './ops/log.js';
+import type { ServerMetrics } from './ops/metrics.js';
 import { InvalidOptionError } from '../errors.js';
 import { resolveOptions } from '../internal/options.js';
-import { isLoopback } from './http-guard.js';
+import { isLoopback } from './guard.js';
 import { DEFAULT_MAX_CLIENT_SHARE } from '../engine/admission.js';
-import { HTTP_DEFAULTS } from './http-options.js';
+import { HTTP_DEFAULTS } from './handler-options.js';
 
 // Server options apart from the server itself: the CLI validates them before loading it.
 export const SERVER_DEFAULTS = {

@@ -4,20 +4,20 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Store } from '../engine/store.js';
 import { createTokenChecker } from './auth.js';
 import { resolveBudgetLimit, TransferBudget } from '../engine/admission.js';
-import { accessLogged, refusalLogged, wsLog } from './access-log.js';
-import { createGcRunner, type GcRunner } from './gc-schedule.js';
-import { createHttpHandler } from './http.js';
-import { attachProtocolEdges } from './http-edges.js';
-import { createRequestGuard } from './http-guard.js';
-import { sendError } from './http-util.js';
+import { accessLogged, refusalLogged, wsLog } from './ops/access-log.js';
+import { createGcRunner, type GcRunner } from './ops/gc-schedule.js';
+import { createHttpHandler } from './handler.js';
+import { attachProtocolEdges } from './http/edges.js';
+import { createRequestGuard } from './guard.js';
+import { sendError } from './http/respond.js';
 import { linkSecretProvider } from './link-secret.js';
-import { closeLogger, createLogger, type Logger } from './log.js';
-import { createServerMetrics, type ServerMetrics } from './metrics.js';
-import { createOps, limitConnections, metricsPortHandler, writeStoreMarker } from './ops.js';
+import { closeLogger, createLogger, type Logger } from './ops/log.js';
+import { createServerMetrics, type ServerMetrics } from './ops/metrics.js';
+import { createOps, limitConnections, metricsPortHandler, writeStoreMarker } from './ops/probes.js';
 import { resolveServerOptions, type ServerOptions } from './server-options.js';
 import { closeOwned, serverStore } from './server-store.js';
 import { loadWebAssets } from './web.js';
-import { attachWsGateway, WS_DEFAULTS } from './ws-gateway.js';
+import { attachWsGateway, WS_DEFAULTS } from './ws/gateway.js';
 
 /**
  * Idle keep-alive sockets: the server announces KEEP_ALIVE_ANNOUNCED_S (`Keep-Alive: timeout=5`)
@@ -32,7 +32,7 @@ export const KEEP_ALIVE_ANNOUNCED_S = 5;
 export const KEEP_ALIVE_MARGIN_MS = 900;
 
 export { resolveServerOptions, serverOptionsSchema, SERVER_DEFAULTS, type ServerOptions } from './server-options.js';
-export { isLoopback } from './http-guard.js';
+export { isLoopback } from './guard.js';
 
 export interface RunningServer {
   /** `http://HOST:PORT` (IPv6 hosts bracketed). */
@@ -122,8 +122,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   // legitimate, and it is paced by storage anyway. headersTimeout must be explicit: Node
   // defaults it to min(60 s, requestTimeout), i.e. 0 (off) here, which let a client hold a
   // socket forever by trickling header bytes. Node checks it every connectionsCheckingInterval.
-  // A stalled upload body is cut by bodyIdleTimeoutMs (http-upload.ts), a download whose reader
-  // takes nothing by sendTimeoutMs (http-download.ts, ws-download.ts): either would hold its
+  // A stalled upload body is cut by bodyIdleTimeoutMs (api/upload.ts), a download whose reader
+  // takes nothing by sendTimeoutMs (api/download.ts, ws/download.ts): either would hold its
   // share of the budget for as long as the client likes.
   const server = createServer({
     requestTimeout: 0,
@@ -139,7 +139,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   };
   server.on('request', accessLogged(admitted, { logger, metrics }));
   const refused = refusalLogged({ logger, metrics });
-  attachProtocolEdges(server, { refused }); // half-close, CONNECT, Expect: 100-continue (http-edges.ts)
+  attachProtocolEdges(server, { refused }); // half-close, CONNECT, Expect: 100-continue (http/edges.ts)
   const ws = attachWsGateway(server, {
     store,
     tokens: auth,

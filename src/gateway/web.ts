@@ -5,8 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { MethodNotAllowedError, NotFoundError } from '../errors.js';
-import { etagMatches } from './http-conditional.js';
-import { sendError, sendJson } from './http-util.js';
+import { etagMatches } from './http/conditional.js';
+import { sendError, sendJson } from './http/respond.js';
 
 /** What the page needs to know before it connects (GET /config.json). */
 export interface WebConfig {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../../src/client/index.js';
-import { prettyLine, redactTarget } from '../../src/gateway/log.js';
+import { prettyLine, redactTarget } from '../../src/gateway/ops/log.js';
 import { startServer } from '../../src/gateway/server.js';
 import { bytes, closeAfterEach, tempDir, CHUNK } from '../helpers/core.js';
 import { assertBuilt, serve } from '../helpers/http-cli.js';

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
-import { publicMessage } from './public-error.js';
-import { RangeNotSatisfiableError, toChunkstreamError, type ChunkstreamError } from '../errors.js';
+import { publicMessage } from '../public-error.js';
+import { RangeNotSatisfiableError, toChunkstreamError, type ChunkstreamError } from '../../errors.js';
 
 /** The error each failed response was answered (or cut) with: the access log's `code`. */
 export const responseErrors = new WeakMap<ServerResponse, ChunkstreamError>();
@@ -46,8 +46,8 @@ export function sendError(res: ServerResponse, err: unknown, headers: Record<str
 }
 
 // Moved to their own modules; re-exported for the CLI's local backend and older imports.
-export { parseRangeHeader } from '../protocol/http-ranges.js';
-export { contentDisposition } from './http-representation.js';
+export { parseRangeHeader } from '../../protocol/http-ranges.js';
+export { contentDisposition } from './representation.js';
 
 /**
  * Whether a write to `socket` has copied the bytes by the time its callback runs — a kernel

@@ -1,4 +1,4 @@
-import type { HeldBytes } from '../internal/gauge.js';
+import type { HeldBytes } from '../../internal/gauge.js';
 
 /**
  * The pull-based source an upload reads from: data frames are pushed in as they arrive, the

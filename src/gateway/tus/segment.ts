@@ -1,13 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import { lastValueFrom, tap } from 'rxjs';
-import type { FileInfo } from '../catalog/schema.js';
-import { uploadBound, type TransferBudget } from '../engine/admission.js';
-import type { Store } from '../engine/store.js';
-import type { UploadOptions } from '../engine/upload-types.js';
-import { AbortError, ChecksumMismatchError, ChunkstreamError, toChunkstreamError, InternalError } from '../errors.js';
-import { bodyOf } from './http-upload.js';
-import type { Checksum } from './tus-headers.js';
-import { clientKey } from './client-key.js';
+import type { FileInfo } from '../../catalog/schema.js';
+import { uploadBound, type TransferBudget } from '../../engine/admission.js';
+import type { Store } from '../../engine/store.js';
+import type { UploadOptions } from '../../engine/upload-types.js';
+import { AbortError, ChecksumMismatchError, ChunkstreamError, toChunkstreamError, InternalError } from '../../errors.js';
+import { bodyOf } from '../api/upload.js';
+import type { Checksum } from './headers.js';
+import { clientKey } from '../client-key.js';
 
 export type SegmentResult =
   | { type: 'paused'; uploadId: string; offset: number; expires: string; interrupted?: true; cause?: unknown }

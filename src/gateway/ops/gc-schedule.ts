@@ -1,10 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { GcRunningError, underGcLease, type GcLease } from '../engine/gc-lease.js';
-import type { GcOptions, GcReport } from '../engine/gc-types.js';
-import type { Store } from '../engine/store.js';
-import { AbortError, toChunkstreamError } from '../errors.js';
+import { GcRunningError, underGcLease, type GcLease } from '../../engine/gc-lease.js';
+import type { GcOptions, GcReport } from '../../engine/gc-types.js';
+import type { Store } from '../../engine/store.js';
+import { AbortError, toChunkstreamError } from '../../errors.js';
 import type { Logger } from './log.js';
 import type { GcOutcome, ServerMetrics } from './metrics.js';
 

@@ -1,12 +1,12 @@
 import type { Subscription } from 'rxjs';
-import type { DownloadPlan } from '../engine/plan.js';
-import type { Reservation } from '../engine/admission.js';
-import { TimeoutError } from '../errors.js';
-import { HeldBytes } from '../internal/gauge.js';
-import { createDemand } from '../operators/demand.js';
-import { FrameType, encodeFrame, frameHeaderBytes, writeFrameHeader } from '../protocol/frames.js';
-import type { ClientMessageOf } from '../protocol/messages.js';
-import type { StreamContext, StreamHandle } from './ws-types.js';
+import type { DownloadPlan } from '../../engine/plan.js';
+import type { Reservation } from '../../engine/admission.js';
+import { TimeoutError } from '../../errors.js';
+import { HeldBytes } from '../../internal/gauge.js';
+import { createDemand } from '../../operators/demand.js';
+import { FrameType, encodeFrame, frameHeaderBytes, writeFrameHeader } from '../../protocol/frames.js';
+import type { ClientMessageOf } from '../../protocol/messages.js';
+import type { StreamContext, StreamHandle } from './types.js';
 
 /**
  * A download on one stream: header, chunk frames strictly in order, end.

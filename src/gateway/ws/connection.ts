@@ -1,6 +1,6 @@
 import type { RawData, WebSocket } from 'ws';
-import { toChunkstreamError } from '../errors.js';
-import { publicMessage } from './public-error.js';
+import { toChunkstreamError } from '../../errors.js';
+import { publicMessage } from '../public-error.js';
 import {
   AuthTimeoutError,
   CloseCode,
@@ -10,17 +10,17 @@ import {
   UnauthorizedError,
   toWireCode,
   type ProtocolError,
-} from '../protocol/errors.js';
-import { FrameType, decodeFrame, type Frame } from '../protocol/frames.js';
-import { MessageRejection, PROTOCOL_VERSION, parseClientMessage, type ClientMessage, type ServerMessage } from '../protocol/messages.js';
-import type { Reservation } from '../engine/admission.js';
-import { copiesOnWrite } from './http-util.js';
-import { startDownload } from './ws-download.js';
-import type { WsPeer } from './access-log.js';
-import type { GatewayShared, StreamContext, StreamHandle } from './ws-types.js';
-import { startRequest } from './ws-requests.js';
-import { Outbox } from './ws-outbox.js';
-import { startUpload } from './ws-upload.js';
+} from '../../protocol/errors.js';
+import { FrameType, decodeFrame, type Frame } from '../../protocol/frames.js';
+import { MessageRejection, PROTOCOL_VERSION, parseClientMessage, type ClientMessage, type ServerMessage } from '../../protocol/messages.js';
+import type { Reservation } from '../../engine/admission.js';
+import { copiesOnWrite } from '../http/respond.js';
+import { startDownload } from './download.js';
+import type { WsPeer } from '../ops/access-log.js';
+import type { GatewayShared, StreamContext, StreamHandle } from './types.js';
+import { startRequest } from './requests.js';
+import { Outbox } from './outbox.js';
+import { startUpload } from './upload.js';
 
 /** Default bound on what one client can make the server track (docs/protocol.md § Streams; --max-ws-streams). */
 export const MAX_STREAMS = 256;

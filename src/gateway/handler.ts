@@ -4,19 +4,19 @@ import { BadRequestError, NotFoundError, AbortError, MethodNotAllowedError, Prec
 import { bearerToken, createTokenChecker } from './auth.js';
 import { resolveOptions } from '../internal/options.js';
 import { resolveBudgetLimit, TransferBudget } from '../engine/admission.js';
-import { evaluatePreconditions } from './http-conditional.js';
-import { applyCors } from './http-cors.js';
-import { serveFile } from './http-download.js';
-import { authorizeLink, createLink, type LinkContext } from './http-links.js';
-import { validators } from './http-representation.js';
-import { HTTP_DEFAULTS, httpHandlerOptionsSchema, type HttpHandlerOptions, type RequestContext } from './http-options.js';
-import { receiveFile } from './http-upload.js';
-import { uploadsRoute } from './http-uploads.js';
-import { sendError, sendJson } from './http-util.js';
+import { evaluatePreconditions } from './http/conditional.js';
+import { applyCors } from './http/cors.js';
+import { serveFile } from './api/download.js';
+import { authorizeLink, createLink, type LinkContext } from './api/links.js';
+import { validators } from './http/representation.js';
+import { HTTP_DEFAULTS, httpHandlerOptionsSchema, type HttpHandlerOptions, type RequestContext } from './handler-options.js';
+import { receiveFile } from './api/upload.js';
+import { uploadsRoute } from './api/uploads.js';
+import { sendError, sendJson } from './http/respond.js';
 import { linkSecretProvider } from './link-secret.js';
-import { createTusHandler } from './tus.js';
-import { TUS_VERSION } from './tus-headers.js';
-import { checkTransferCoding } from './http-edges.js';
+import { createTusHandler } from './tus/handler.js';
+import { TUS_VERSION } from './tus/headers.js';
+import { checkTransferCoding } from './http/edges.js';
 import { UnauthorizedError } from '../protocol/errors.js';
 
 export type { HttpHandlerOptions };
@@ -38,7 +38,7 @@ const noBody = ({ res }: RequestContext): void => void res.writeHead(204).end();
 
 /**
  * The HTTP API (v1). Routes:
- *   GET  /healthz, /readyz        open even with auth on (load balancers); /readyz checks the store (ops.ts)
+ *   GET  /healthz, /readyz        open even with auth on (load balancers); /readyz checks the store (ops/probes.ts)
  *   GET  /metrics                 Prometheus text (with ops; behind auth unless metricsPublic)
  *   GET  /v1/files                { files: FileInfo[] }
  *   PUT  /v1/files?name=NAME      streamed body → 201 FileInfo
@@ -48,7 +48,7 @@ const noBody = ({ res }: RequestContext): void => void res.writeHead(204).end();
  *   GET  /v1/files/:id/meta       FileInfo
  *   POST /v1/files/:id/verify     VerifyReport of one file
  *   POST /v1/verify, POST /v1/gc  whole-store maintenance (for `chunkstream --server`)
- *   GET /v1/uploads, GET|DELETE /v1/uploads/:id   unfinished uploads (http-uploads.ts)
+ *   GET /v1/uploads, GET|DELETE /v1/uploads/:id   unfinished uploads (api/uploads.ts)
  */
 export function createHttpHandler(input: HttpHandlerOptions): HttpHandler {
   const options = resolveOptions(httpHandlerOptionsSchema, HTTP_DEFAULTS, input);
@@ -64,7 +64,7 @@ export function createHttpHandler(input: HttpHandlerOptions): HttpHandler {
     publicUrl: options.publicUrl,
     serverUrl: options.serverUrl,
   };
-  const tus = createTusHandler({ store, budget, bodyIdleTimeoutMs, publicUrl: options.publicUrl }); // /v1/tus/ (tus.ts)
+  const tus = createTusHandler({ store, budget, bodyIdleTimeoutMs, publicUrl: options.publicUrl }); // /v1/tus/ (tus/handler.ts)
 
   const route = (path: string): { route: Route; id?: string } | undefined => {
     const { ops } = options;

@@ -1,11 +1,11 @@
-import { planDownload } from '../engine/plan.js';
-import { planFileResponse } from './http-file-response.js';
-import { bodyReads, sendBody, type SpanSource } from './http-body.js';
-import { requestMeter } from './access-log.js';
-import type { RequestContext } from './http-options.js';
-import { copiesOnWrite, sendError } from './http-util.js';
-import { clientKey } from './client-key.js';
-import { TimeoutError } from '../errors.js';
+import { planDownload } from '../../engine/plan.js';
+import { planFileResponse } from '../http/file-response.js';
+import { bodyReads, sendBody, type SpanSource } from '../http/body.js';
+import { requestMeter } from '../ops/access-log.js';
+import type { RequestContext } from '../handler-options.js';
+import { copiesOnWrite, sendError } from '../http/respond.js';
+import { clientKey } from '../client-key.js';
+import { TimeoutError } from '../../errors.js';
 
 export interface ServeFileOptions {
   /** Cache lifetime of the response (a signed link's remaining validity); default a year. */

@@ -1,10 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Manifest } from '../catalog/schema.js';
-import { ChunkstreamError, PreconditionFailedError } from '../errors.js';
-import { evaluatePreconditions, ifRangeHolds } from './http-conditional.js';
-import { multipartBody, type BodySegment } from './http-multipart.js';
-import { planRanges, type ByteSpan } from '../protocol/http-ranges.js';
-import { fileHeaders, validators } from './http-representation.js';
+import type { Manifest } from '../../catalog/schema.js';
+import { ChunkstreamError, PreconditionFailedError } from '../../errors.js';
+import { evaluatePreconditions, ifRangeHolds } from './conditional.js';
+import { multipartBody, type BodySegment } from './multipart.js';
+import { planRanges, type ByteSpan } from '../../protocol/http-ranges.js';
+import { fileHeaders, validators } from './representation.js';
 
 export type FileResponse =
   | { kind: 'not_modified'; headers: Record<string, string> }

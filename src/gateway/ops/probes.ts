@@ -1,10 +1,10 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { BusyError } from '../engine/admission.js';
-import { ChunkstreamError, MethodNotAllowedError, NotFoundError, StorageError, isChunkstreamError } from '../errors.js';
-import type { ChunkStore } from '../storage/types.js';
-import { sendError, sendJson } from './http-util.js';
-import type { RequestGuard } from './http-guard.js';
+import { BusyError } from '../../engine/admission.js';
+import { ChunkstreamError, MethodNotAllowedError, NotFoundError, StorageError, isChunkstreamError } from '../../errors.js';
+import type { ChunkStore } from '../../storage/types.js';
+import { sendError, sendJson } from '../http/respond.js';
+import type { RequestGuard } from '../guard.js';
 import type { ServerMetrics } from './metrics.js';
 
 /**

@@ -1,13 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import { lastValueFrom } from 'rxjs';
-import { type FileInfo } from '../catalog/schema.js';
-import { checkName } from '../catalog/model.js';
-import { AbortError, BadRequestError, ChunkstreamError, InternalError, TimeoutError } from '../errors.js';
-import { uploadBound } from '../engine/admission.js';
-import { requestMeter } from './access-log.js';
-import type { RequestContext } from './http-options.js';
-import { sendError, sendJson } from './http-util.js';
-import { clientKey } from './client-key.js';
+import { type FileInfo } from '../../catalog/schema.js';
+import { checkName } from '../../catalog/model.js';
+import { AbortError, BadRequestError, ChunkstreamError, InternalError, TimeoutError } from '../../errors.js';
+import { uploadBound } from '../../engine/admission.js';
+import { requestMeter } from '../ops/access-log.js';
+import type { RequestContext } from '../handler-options.js';
+import { sendError, sendJson } from '../http/respond.js';
+import { clientKey } from '../client-key.js';
 
 /**
  * PUT /v1/files?name=NAME: the request body is the upload source, pulled only as fast as

@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { checkId } from '../catalog/model.js';
-import type { Store } from '../engine/store.js';
-import { AbortError, BadRequestError, TooLargeError } from '../errors.js';
-import { sendJson } from './http-util.js';
-import { hasLinkParams, linkQuery, parseLinkRequest, verifyLink } from './links.js';
+import { checkId } from '../../catalog/model.js';
+import type { Store } from '../../engine/store.js';
+import { AbortError, BadRequestError, TooLargeError } from '../../errors.js';
+import { sendJson } from '../http/respond.js';
+import { hasLinkParams, linkQuery, parseLinkRequest, verifyLink } from '../links.js';
 
 /** A link request body is `{"expiresIn": N}`: anything longer is not one. */
 const MAX_BODY = 4096;

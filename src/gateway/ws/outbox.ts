@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import type { ServerMessage } from '../protocol/messages.js';
+import type { ServerMessage } from '../../protocol/messages.js';
 
 /** Unflushed control bytes past which a connection's socket is no longer read. */
 export const CONTROL_HIGH_WATER = 1024 * 1024;

@@ -1,6 +1,6 @@
 import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { MethodNotAllowedError, UnsupportedTransferCodingError, type ChunkstreamError } from '../errors.js';
+import { MethodNotAllowedError, UnsupportedTransferCodingError, type ChunkstreamError } from '../../errors.js';
 
 /**
  * RFC 9112 § 6.1: a server that receives a transfer coding it does not understand answers 501.

@@ -1,9 +1,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { TransferBudget } from '../engine/admission.js';
-import type { StoreObserver, TransferInfo, TransferWatch } from '../engine/observer.js';
-import type { ChunkStoreHooks } from '../storage/instrumented.js';
+import type { TransferBudget } from '../../engine/admission.js';
+import type { StoreObserver, TransferInfo, TransferWatch } from '../../engine/observer.js';
+import type { ChunkStoreHooks } from '../../storage/instrumented.js';
 
-/** What one gc attempt of this server came to (gc-schedule.ts). */
+/** What one gc attempt of this server came to (ops/gc-schedule.ts). */
 export interface GcOutcome {
   trigger: 'schedule' | 'request';
   outcome: 'ok' | 'error' | 'skipped';

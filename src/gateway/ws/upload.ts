@@ -1,11 +1,11 @@
 import type { Subscription } from 'rxjs';
-import { HeldBytes } from '../internal/gauge.js';
-import { CreditExceededError, MalformedMessageError, UploadTakenOverError } from '../protocol/errors.js';
-import type { Frame } from '../protocol/frames.js';
-import type { ClientMessageOf } from '../protocol/messages.js';
-import { uploadBound } from '../engine/admission.js';
-import type { StreamContext, StreamHandle } from './ws-types.js';
-import { Inbox } from './ws-inbox.js';
+import { HeldBytes } from '../../internal/gauge.js';
+import { CreditExceededError, MalformedMessageError, UploadTakenOverError } from '../../protocol/errors.js';
+import type { Frame } from '../../protocol/frames.js';
+import type { ClientMessageOf } from '../../protocol/messages.js';
+import { uploadBound } from '../../engine/admission.js';
+import type { StreamContext, StreamHandle } from './types.js';
+import { Inbox } from './inbox.js';
 
 /**
  * An upload on one stream:

@@ -4,8 +4,8 @@ import { TransferBudget } from '../engine/admission.js';
 import type { GcOptions, GcReport } from '../engine/gc-types.js';
 import type { Store } from '../engine/store.js';
 import type { TokenChecker } from './auth.js';
-import type { RequestGuard } from './http-guard.js';
-import type { OpsRoutes } from './ops.js';
+import type { RequestGuard } from './guard.js';
+import type { OpsRoutes } from './ops/probes.js';
 import type { WebAssets } from './web.js';
 
 export interface HttpHandlerOptions {
@@ -20,7 +20,7 @@ export interface HttpHandlerOptions {
   sendTimeoutMs?: number;
   /** The server-wide transfer budget (shared with the WebSocket gateway); default: its own, 1 GiB. */
   budget?: TransferBudget;
-  /** Host / Origin / CORS policy (http-guard.ts), shared with the WebSocket gateway; none: no checks. */
+  /** Host / Origin / CORS policy (guard.ts), shared with the WebSocket gateway; none: no checks. */
   guard?: RequestGuard;
   /** HMAC key of signed links; default: generated once and kept in the store (link-secret.ts). */
   linkSecret?: () => Promise<Uint8Array>;
@@ -30,7 +30,7 @@ export interface HttpHandlerOptions {
   serverUrl?: () => string | undefined;
   /** The web page's static files (web.ts): served before auth, since the page itself asks for the token. */
   web?: WebAssets;
-  /** /healthz (draining-aware), /readyz and /metrics (ops.ts); without it /healthz just answers ok. */
+  /** /healthz (draining-aware), /readyz and /metrics (ops/probes.ts); without it /healthz just answers ok. */
   ops?: OpsRoutes;
   /** Runs POST /v1/gc (the server's gc runner, under the store's gc lease); default store.gc. */
   runGc?: (options: GcOptions) => Promise<GcReport>;

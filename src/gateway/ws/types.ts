@@ -1,10 +1,10 @@
-import type { Store } from '../engine/store.js';
-import type { Frame } from '../protocol/frames.js';
-import type { ServerMessage } from '../protocol/messages.js';
-import type { TokenChecker } from './auth.js';
-import type { Reservation, TransferBudget } from '../engine/admission.js';
-import type { TransferMeter } from '../engine/observer.js';
-import type { WsLog } from './access-log.js';
+import type { Store } from '../../engine/store.js';
+import type { Frame } from '../../protocol/frames.js';
+import type { ServerMessage } from '../../protocol/messages.js';
+import type { TokenChecker } from '../auth.js';
+import type { Reservation, TransferBudget } from '../../engine/admission.js';
+import type { TransferMeter } from '../../engine/observer.js';
+import type { WsLog } from '../ops/access-log.js';
 
 /** What all connections of one gateway share. */
 export interface GatewayShared {

@@ -1,9 +1,9 @@
 import type { ServerResponse } from 'node:http';
 import type { Observable } from 'rxjs';
-import { createDemand } from '../operators/demand.js';
-import type { ByteSpan } from '../protocol/http-ranges.js';
-import type { BodySegment } from './http-multipart.js';
-import { sendError } from './http-util.js';
+import { createDemand } from '../../operators/demand.js';
+import type { ByteSpan } from '../../protocol/http-ranges.js';
+import type { BodySegment } from './multipart.js';
+import { sendError } from './respond.js';
 
 /** Reads one span of the file, one chunk per credit on `demand` (each chunk's bytes as delivered: the span's edges sliced). */
 export type SpanSource = (span: ByteSpan, demand: Observable<number>) => Observable<Uint8Array>;

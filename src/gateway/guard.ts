@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { ChunkstreamError, ForbiddenError, MisdirectedError } from '../errors.js';
-import { requestAuthority } from './http-authority.js';
+import { requestAuthority } from './authority.js';
 
 export interface GuardOptions {
   /** The address the server listens on. On a loopback one, Host must be a loopback name (DNS rebinding). */

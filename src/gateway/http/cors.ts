@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RequestGuard } from './http-guard.js';
+import type { RequestGuard } from '../guard.js';
 
 /** Request headers a browser app may send (beyond the CORS-safelisted ones). */
 const ALLOW_HEADERS = [
@@ -12,7 +12,7 @@ const ALLOW_HEADERS = [
   'If-Unmodified-Since',
   'If-Range',
   'X-Content-SHA256',
-  // tus (tus.ts)
+  // tus (tus/handler.ts)
   'Tus-Resumable',
   'Upload-Offset',
   'Upload-Length',
@@ -35,7 +35,7 @@ const EXPOSE_HEADERS = [
   'Location',
   'Retry-After',
   'WWW-Authenticate',
-  // tus (tus.ts)
+  // tus (tus/handler.ts)
   'Tus-Resumable',
   'Tus-Version',
   'Tus-Extension',

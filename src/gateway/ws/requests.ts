@@ -1,5 +1,5 @@
-import type { ClientMessageOf, ServerMessage } from '../protocol/messages.js';
-import type { StreamContext, StreamHandle } from './ws-types.js';
+import type { ClientMessageOf, ServerMessage } from '../../protocol/messages.js';
+import type { StreamContext, StreamHandle } from './types.js';
 
 type RequestMessage = ClientMessageOf<'list' | 'stat' | 'remove' | 'status'>;
 

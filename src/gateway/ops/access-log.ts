@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { transferOutcome, withMeter, type TransferMeter } from '../engine/observer.js';
-import { toChunkstreamError } from '../errors.js';
-import { responseErrors } from './http-util.js';
+import { transferOutcome, withMeter, type TransferMeter } from '../../engine/observer.js';
+import { toChunkstreamError } from '../../errors.js';
+import { responseErrors } from '../http/respond.js';
 import { redactTarget, type Logger } from './log.js';
 import type { ServerMetrics } from './metrics.js';
 

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { checkId } from '../catalog/model.js';
-import type { TransferBudget } from '../engine/admission.js';
-import type { Store, UploadStatus } from '../engine/store.js';
-import { checkNotExpired } from '../engine/uploads.js';
+import { checkId } from '../../catalog/model.js';
+import type { TransferBudget } from '../../engine/admission.js';
+import type { Store, UploadStatus } from '../../engine/store.js';
+import { checkNotExpired } from '../../engine/uploads.js';
 import {
   BadRequestError,
   NotFoundError,
@@ -11,11 +11,11 @@ import {
   ConflictError,
   MethodNotAllowedError,
   TimeoutError,
-} from '../errors.js';
-import { sendError } from './http-util.js';
-import * as H from './tus-headers.js';
-import { UploadLocks } from './tus-lock.js';
-import { runSegment, type SegmentResult } from './tus-segment.js';
+} from '../../errors.js';
+import { sendError } from '../http/respond.js';
+import * as H from './headers.js';
+import { UploadLocks } from './lock.js';
+import { runSegment, type SegmentResult } from './segment.js';
 
 export const TUS_PATH = '/v1/tus';
 

@@ -1,8 +1,8 @@
 import transliterate from '@sindresorhus/transliterate';
 import { create as createDisposition } from 'content-disposition';
 import { lookup } from 'mime-types';
-import type { Manifest } from '../catalog/schema.js';
-import type { Validators } from './http-conditional.js';
+import type { Manifest } from '../../catalog/schema.js';
+import type { Validators } from './conditional.js';
 
 /** A year: the longest max-age caches are told to keep (RFC 9111 advises no more). */
 const YEAR_S = 31_536_000;

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { checkId } from '../catalog/model.js';
-import type { Store } from '../engine/store.js';
-import { BadRequestError } from '../errors.js';
-import { sendJson } from './http-util.js';
+import { checkId } from '../../catalog/model.js';
+import type { Store } from '../../engine/store.js';
+import { BadRequestError } from '../../errors.js';
+import { sendJson } from '../http/respond.js';
 
 export interface UploadsRoute {
   allow: string[];

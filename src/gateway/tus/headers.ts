@@ -1,8 +1,8 @@
 import { createHash, getHashes, type Hash } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { extension } from 'mime-types';
-import { checkName, mediaTypeSchema } from '../catalog/model.js';
-import { BadRequestError, PreconditionFailedError, UnsupportedMediaTypeError } from '../errors.js';
+import { checkName, mediaTypeSchema } from '../../catalog/model.js';
+import { BadRequestError, PreconditionFailedError, UnsupportedMediaTypeError } from '../../errors.js';
 
 /** The one protocol version spoken (tus 1.0.0), and the extensions implemented (docs/tus.md). */
 export const TUS_VERSION = '1.0.0';
