@@ -5,7 +5,6 @@ import type { GcOptions, GcReport } from '../engine/gc-types.js';
 import type { Store } from '../engine/store.js';
 import type { TokenChecker } from './auth.js';
 import type { RequestGuard } from './guard.js';
-import type { OpsRoutes } from './ops/probes.js';
 import type { WebAssets } from './web.js';
 
 export interface HttpHandlerOptions {
@@ -32,8 +31,34 @@ export interface HttpHandlerOptions {
   web?: WebAssets;
   /** /healthz (draining-aware), /readyz and /metrics (ops/probes.ts); without it /healthz just answers ok. */
   ops?: OpsRoutes;
+  /** Protocols served under a path of their own (tus at /v1/tus/), mounted by the server. */
+  mounts?: readonly HttpMount[];
   /** Runs POST /v1/gc (the server's gc runner, under the store's gc lease); default store.gc. */
   runGc?: (options: GcOptions) => Promise<GcReport>;
+}
+
+/** /healthz, /readyz and /metrics, as the HTTP handler answers them (ops/probes.ts makes them). */
+export interface OpsRoutes {
+  /** Liveness: 200 `{ ok: true }`, or 503 busy while the server drains. */
+  health(res: ServerResponse): void;
+  /** Readiness: the store answered (its marker read back) within 5 s, and the server is not draining. */
+  ready(res: ServerResponse, signal: AbortSignal): Promise<void>;
+  /** The Prometheus text, when /metrics is served on the API's port. */
+  metrics?(res: ServerResponse): Promise<void>;
+  /** /metrics needs no token. */
+  readonly metricsPublic: boolean;
+}
+
+/**
+ * A protocol with a dispatch of its own under a path prefix (tus at /v1/tus/). The HTTP base
+ * answers its requests' guard, CORS and auth as for every route, then hands them over.
+ */
+export interface HttpMount {
+  handles(path: string): boolean;
+  /** Headers every answer under the mount carries, refusals included (tus clients read every answer by its Tus-Resumable). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Answers a request that passed auth; never rejects. */
+  handle(req: IncomingMessage, res: ServerResponse, path: string, signal: AbortSignal): Promise<void>;
 }
 
 /** The defaults of the HTTP endpoints, here only (the server's own options take them from here). */
@@ -57,6 +82,10 @@ export const httpHandlerOptionsSchema = z
     serverUrl: fn<() => string | undefined>('a function returning the URL'),
     web: z.custom<WebAssets>((w) => typeof (w as WebAssets | null)?.serve === 'function', 'must be WebAssets').optional(),
     ops: z.custom<OpsRoutes>((r) => typeof (r as OpsRoutes | null)?.ready === 'function', 'must be OpsRoutes').optional(),
+    mounts: z
+      .array(z.custom<HttpMount>((m) => typeof (m as HttpMount | null)?.handles === 'function', 'must be an HttpMount'))
+      .readonly()
+      .optional(),
     runGc: fn<(options: GcOptions) => Promise<GcReport>>('a function'),
   })
   .strict();

@@ -14,8 +14,6 @@ import { receiveFile } from './api/upload.js';
 import { uploadsRoute } from './api/uploads.js';
 import { sendError, sendJson } from './http/respond.js';
 import { linkSecretProvider } from './link-secret.js';
-import { createTusHandler } from './tus/handler.js';
-import { TUS_VERSION } from './tus/headers.js';
 import { checkTransferCoding } from './http/edges.js';
 import { UnauthorizedError } from '../protocol/errors.js';
 
@@ -64,7 +62,7 @@ export function createHttpHandler(input: HttpHandlerOptions): HttpHandler {
     publicUrl: options.publicUrl,
     serverUrl: options.serverUrl,
   };
-  const tus = createTusHandler({ store, budget, bodyIdleTimeoutMs, publicUrl: options.publicUrl }); // /v1/tus/ (tus/handler.ts)
+  const mounts = options.mounts ?? [];
 
   const route = (path: string): { route: Route; id?: string } | undefined => {
     const { ops } = options;
@@ -120,8 +118,10 @@ export function createHttpHandler(input: HttpHandlerOptions): HttpHandler {
   const open = (path: string) => path === '/healthz' || path === '/readyz' || (path === '/metrics' && options.ops?.metricsPublic === true);
 
   const handle = async (req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> => {
-    // tus clients read every answer of theirs by its Tus-Resumable, refusals (401, 403, 421) too.
-    if (tus.handles(pathOf(req.url))) res.setHeader('Tus-Resumable', TUS_VERSION);
+    // A mount's own headers go on every answer under it, refusals (401, 403, 421) too.
+    const path = pathOf(req.url);
+    const mount = mounts.find((m) => m.handles(path));
+    for (const [name, value] of Object.entries(mount?.headers ?? {})) res.setHeader(name, value);
     // Browser defences first, on every route: a refused request learns nothing else.
     const refused = guard?.checkRequest(req);
     if (refused) return sendError(res, refused);
@@ -143,7 +143,7 @@ export function createHttpHandler(input: HttpHandlerOptions): HttpHandler {
       });
       return;
     }
-    if (tus.handles(url.pathname)) return tus.handle(req, res, url.pathname, signal);
+    if (mount) return mount.handle(req, res, url.pathname, signal);
     const found = route(url.pathname);
     if (!found) throw new NotFoundError(`route ${url.pathname.slice(0, 200)}`);
     if (!found.route.allow.includes(method)) {

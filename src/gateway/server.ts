@@ -15,6 +15,7 @@ import { closeLogger, createLogger, type Logger } from './ops/log.js';
 import { createServerMetrics, type ServerMetrics } from './ops/metrics.js';
 import { createOps, limitConnections, metricsPortHandler, writeStoreMarker } from './ops/probes.js';
 import { resolveServerOptions, type ServerOptions } from './server-options.js';
+import { createTusHandler } from './tus/handler.js';
 import { closeOwned, serverStore } from './server-store.js';
 import { loadWebAssets } from './web.js';
 import { attachWsGateway, WS_DEFAULTS } from './ws/gateway.js';
@@ -117,6 +118,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     web,
     ops,
     runGc: (gcOptions) => gc.run('request', gcOptions),
+    mounts: [createTusHandler({ store, budget, bodyIdleTimeoutMs: o.bodyIdleTimeoutMs, publicUrl: o.publicUrl })], // /v1/tus/
   });
   // No whole-request deadline (Node's default is 5 minutes): a large upload on a slow link is
   // legitimate, and it is paced by storage anyway. headersTimeout must be explicit: Node

@@ -1,9 +1,10 @@
 import { planDownload } from '../../engine/plan.js';
 import { planFileResponse } from '../http/file-response.js';
 import { bodyReads, sendBody, type SpanSource } from '../http/body.js';
-import { requestMeter } from '../ops/access-log.js';
+import { requestMeter } from '../ops/meter.js';
 import type { RequestContext } from '../handler-options.js';
-import { copiesOnWrite, sendError } from '../http/respond.js';
+import { copiesOnWrite } from '../lending.js';
+import { sendError } from '../http/respond.js';
 import { clientKey } from '../client-key.js';
 import { TimeoutError } from '../../errors.js';
 

@@ -1,10 +1,10 @@
-import type { IncomingMessage } from 'node:http';
 import { lastValueFrom } from 'rxjs';
 import { type FileInfo } from '../../catalog/schema.js';
 import { checkName } from '../../catalog/model.js';
-import { AbortError, BadRequestError, ChunkstreamError, InternalError, TimeoutError } from '../../errors.js';
+import { BadRequestError, ChunkstreamError, InternalError } from '../../errors.js';
+import { bodyOf } from '../http/request-body.js';
 import { uploadBound } from '../../engine/admission.js';
-import { requestMeter } from '../ops/access-log.js';
+import { requestMeter } from '../ops/meter.js';
 import type { RequestContext } from '../handler-options.js';
 import { sendError, sendJson } from '../http/respond.js';
 import { clientKey } from '../client-key.js';
@@ -45,38 +45,4 @@ export async function receiveFile({ store, url, req, res, signal, bodyIdleTimeou
   }
   if (!file) throw new InternalError('upload ended without a commit');
   sendJson(res, 201, file, { Location: `/v1/files/${file.id}` });
-}
-
-/**
- * The body as a pull-based iterable. Unlike a Readable's own async iterator, stopping early
- * (the engine failed: too large, storage error) does not destroy the request: its socket is
- * also the response's, and the JSON error must still reach the client.
- */
-export async function* bodyOf(req: IncomingMessage, idleTimeoutMs: number): AsyncGenerator<Uint8Array> {
-  for (;;) {
-    const chunk = req.read() as Buffer | null;
-    if (chunk !== null) {
-      yield chunk;
-      continue;
-    }
-    if (req.readableEnded) return;
-    if (req.destroyed) throw new AbortError('the client closed the request before the body ended');
-    // Only time spent waiting for the client counts: a store that is slow to pull is not idle.
-    await new Promise<void>((resolve, reject) => {
-      const settle = (err?: Error) => {
-        clearTimeout(timer);
-        req.off('readable', done).off('end', done).off('close', done).off('error', fail);
-        if (err) reject(err);
-        else resolve();
-      };
-      const done = () => settle();
-      const fail = (err: Error) =>
-        settle(err instanceof ChunkstreamError ? err : new AbortError(`request body: ${err.message}`, { cause: err }));
-      const timer = setTimeout(
-        () => fail(new TimeoutError(`request body: no data for ${idleTimeoutMs} ms (bodyIdleTimeoutMs)`)),
-        idleTimeoutMs,
-      );
-      req.on('readable', done).on('end', done).on('close', done).on('error', fail);
-    });
-  }
 }

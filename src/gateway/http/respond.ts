@@ -1,5 +1,4 @@
 import type { ServerResponse } from 'node:http';
-import { Socket } from 'node:net';
 import { publicMessage } from '../public-error.js';
 import { RangeNotSatisfiableError, toChunkstreamError, type ChunkstreamError } from '../../errors.js';
 
@@ -43,18 +42,4 @@ export function sendError(res: ServerResponse, err: unknown, headers: Record<str
   // Messages go out without store keys or server paths (publicMessage); the access log keeps
   // the whole message for the operator, and stack traces never leave the process.
   sendJson(res, status, { error: { code: e.code, message: publicMessage(e) } }, extra);
-}
-
-// Moved to their own modules; re-exported for the CLI's local backend and older imports.
-export { parseRangeHeader } from '../../protocol/http-ranges.js';
-export { contentDisposition } from './representation.js';
-
-/**
- * Whether a write to `socket` has copied the bytes by the time its callback runs — a kernel
- * socket (net.Socket, TLSSocket): then the engine may lend its buffers to the write and reuse
- * them after the callback. An in-process Duplex may keep a reference instead (and calls back at
- * once), so it gets copies.
- */
-export function copiesOnWrite(socket: unknown): boolean {
-  return socket instanceof Socket;
 }

@@ -5,6 +5,7 @@ import { transferOutcome, withMeter, type TransferMeter } from '../../engine/obs
 import { toChunkstreamError } from '../../errors.js';
 import { responseErrors } from '../http/respond.js';
 import { redactTarget, type Logger } from './log.js';
+import { meterRequest } from './meter.js';
 import type { ServerMetrics } from './metrics.js';
 
 /** A proxy's request id is kept if it is a plain token; anything else gets a fresh one. */
@@ -28,10 +29,6 @@ export function routeOf(path: string): string {
   if (path.startsWith('/v1/tus/')) return '/v1/tus/:id';
   return 'other';
 }
-
-/** tus requests (issue 9's handler, under /v1/tus/, or any request that speaks tus) label their transfers `tus`. */
-const protocolOf = (req: IncomingMessage, path: string) =>
-  path.startsWith('/v1/tus') || req.headers['tus-resumable'] !== undefined ? 'tus' : 'http';
 
 const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
 
@@ -58,8 +55,7 @@ export function accessLogged(
     res.setHeader('X-Request-Id', id);
     const target = req.url ?? '/';
     const path = pathOf(target);
-    const meter: TransferMeter = { protocol: protocolOf(req, path), bytes: 0 };
-    meters.set(req, meter);
+    const meter = meterRequest(req, path);
     const socket = req.socket as { bytesWritten?: number; remoteAddress?: string } | undefined;
     const written = socket?.bytesWritten ?? 0;
     const remote = socket?.remoteAddress; // now: a socket that closed no longer tells
@@ -136,13 +132,6 @@ export function refusalLogged(o: {
     else if (code === 'busy') o.logger.warn(line, msg);
     else o.logger.info(line, msg);
   };
-}
-
-const meters = new WeakMap<IncomingMessage, TransferMeter>();
-
-/** The meter of a request (its protocol label and file bytes) for the transfers it starts; none outside accessLogged. */
-export function requestMeter(req: IncomingMessage): TransferMeter | undefined {
-  return meters.get(req);
 }
 
 /** One WebSocket connection, as its log lines name it. */

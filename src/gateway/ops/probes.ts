@@ -5,6 +5,7 @@ import { ChunkstreamError, MethodNotAllowedError, NotFoundError, StorageError, i
 import type { ChunkStore } from '../../storage/types.js';
 import { sendError, sendJson } from '../http/respond.js';
 import type { RequestGuard } from '../guard.js';
+import type { OpsRoutes } from '../handler-options.js';
 import type { ServerMetrics } from './metrics.js';
 
 /**
@@ -18,18 +19,6 @@ const READY_TIMEOUT_MS = 5000;
 export async function writeStoreMarker(store: ChunkStore): Promise<void> {
   const body = JSON.stringify({ version: 1, created: new Date().toISOString() });
   await store.put(STORE_MARKER_KEY, new TextEncoder().encode(body), { ifNotExists: true });
-}
-
-/** /healthz, /readyz and /metrics, as the HTTP handler answers them. */
-export interface OpsRoutes {
-  /** Liveness: 200 `{ ok: true }`, or 503 busy while the server drains. */
-  health(res: ServerResponse): void;
-  /** Readiness: the store answered (its marker read back) within 5 s, and the server is not draining. */
-  ready(res: ServerResponse, signal: AbortSignal): Promise<void>;
-  /** The Prometheus text, when /metrics is served on the API's port. */
-  metrics?(res: ServerResponse): Promise<void>;
-  /** /metrics needs no token. */
-  readonly metricsPublic: boolean;
 }
 
 const draining = () => new BusyError(0, 0, 'the server is shutting down: it finishes the transfers in flight and takes no new ones');

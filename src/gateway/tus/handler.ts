@@ -12,6 +12,7 @@ import {
   MethodNotAllowedError,
   TimeoutError,
 } from '../../errors.js';
+import type { HttpMount } from '../handler-options.js';
 import { sendError } from '../http/respond.js';
 import * as H from './headers.js';
 import { UploadLocks } from './lock.js';
@@ -27,11 +28,8 @@ export interface TusOptions {
   publicUrl?: string;
 }
 
-export interface TusHandler {
-  handles(pathname: string): boolean;
-  /** Answers a tus request (already authenticated); never rejects. */
-  handle(req: IncomingMessage, res: ServerResponse, pathname: string, signal: AbortSignal): Promise<void>;
-}
+/** tus's dispatch, mounted by the server on the HTTP base. */
+export type TusHandler = HttpMount;
 
 type Headers = Record<string, string | number>;
 
@@ -199,6 +197,7 @@ export function createTusHandler(o: TusOptions): TusHandler {
 
   return {
     handles: (p) => p === TUS_PATH || p.startsWith(`${TUS_PATH}/`),
+    headers: { 'Tus-Resumable': H.TUS_VERSION },
     async handle(req, res, pathname, signal) {
       res.setHeader('Tus-Resumable', H.TUS_VERSION);
       res.setHeader('Cache-Control', 'no-store');

@@ -5,7 +5,7 @@ import { uploadBound, type TransferBudget } from '../../engine/admission.js';
 import type { Store } from '../../engine/store.js';
 import type { UploadOptions } from '../../engine/upload-types.js';
 import { AbortError, ChecksumMismatchError, ChunkstreamError, toChunkstreamError, InternalError } from '../../errors.js';
-import { bodyOf } from '../api/upload.js';
+import { bodyOf } from '../http/request-body.js';
 import type { Checksum } from './headers.js';
 import { clientKey } from '../client-key.js';
 

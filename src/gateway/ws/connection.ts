@@ -14,7 +14,7 @@ import {
 import { FrameType, decodeFrame, type Frame } from '../../protocol/frames.js';
 import { MessageRejection, PROTOCOL_VERSION, parseClientMessage, type ClientMessage, type ServerMessage } from '../../protocol/messages.js';
 import type { Reservation } from '../../engine/admission.js';
-import { copiesOnWrite } from '../http/respond.js';
+import { copiesOnWrite } from '../lending.js';
 import { startDownload } from './download.js';
 import type { WsPeer } from '../ops/access-log.js';
 import type { GatewayShared, StreamContext, StreamHandle } from './types.js';
