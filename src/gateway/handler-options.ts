@@ -57,6 +57,8 @@ export interface HttpMount {
   handles(path: string): boolean;
   /** Headers every answer under the mount carries, refusals included (tus clients read every answer by its Tus-Resumable). */
   readonly headers?: Readonly<Record<string, string>>;
+  /** The route label of a path under the mount (access log, metrics). */
+  label?(path: string): string;
   /** Answers a request that passed auth; never rejects. */
   handle(req: IncomingMessage, res: ServerResponse, path: string, signal: AbortSignal): Promise<void>;
 }
@@ -80,7 +82,7 @@ export const httpHandlerOptionsSchema = z
     linkSecret: fn<() => Promise<Uint8Array>>('a function returning the secret'),
     publicUrl: z.string().optional(),
     serverUrl: fn<() => string | undefined>('a function returning the URL'),
-    web: z.custom<WebAssets>((w) => typeof (w as WebAssets | null)?.serve === 'function', 'must be WebAssets').optional(),
+    web: z.custom<WebAssets>((w) => Array.isArray((w as WebAssets | null)?.routes), 'must be WebAssets').optional(),
     ops: z.custom<OpsRoutes>((r) => typeof (r as OpsRoutes | null)?.ready === 'function', 'must be OpsRoutes').optional(),
     mounts: z
       .array(z.custom<HttpMount>((m) => typeof (m as HttpMount | null)?.handles === 'function', 'must be an HttpMount'))
@@ -99,8 +101,10 @@ export interface RequestContext {
   bodyIdleTimeoutMs: number;
   sendTimeoutMs: number;
   url: URL;
-  /** The file id of a `/v1/files/:id…` route. */
+  /** The checked id of a `:id` route (a file's, or an upload's under /v1/uploads/). */
   id?: string;
+  /** The signed link the request came with (`/v1/files/:id` only): its remaining lifetime sets Cache-Control. */
+  link?: { id: string; remainingS: number };
   req: IncomingMessage;
   res: ServerResponse;
   /** Aborted when the client goes away or the server shuts down. */

@@ -1,20 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { checkId } from '../catalog/model.js';
-import { BadRequestError, NotFoundError, AbortError, MethodNotAllowedError, PreconditionFailedError } from '../errors.js';
+import { BadRequestError, NotFoundError, AbortError, MethodNotAllowedError } from '../errors.js';
 import { bearerToken, createTokenChecker } from './auth.js';
 import { resolveOptions } from '../internal/options.js';
 import { resolveBudgetLimit, TransferBudget } from '../engine/admission.js';
-import { evaluatePreconditions } from './http/conditional.js';
 import { applyCors } from './http/cors.js';
-import { serveFile } from './api/download.js';
-import { authorizeLink, createLink, type LinkContext } from './api/links.js';
-import { validators } from './http/representation.js';
+import { authorizeLink, type LinkContext } from './api/links.js';
+import { apiRoutes } from './api/routes.js';
 import { HTTP_DEFAULTS, httpHandlerOptionsSchema, type HttpHandlerOptions, type RequestContext } from './handler-options.js';
-import { receiveFile } from './api/upload.js';
-import { uploadsRoute } from './api/uploads.js';
-import { sendError, sendJson } from './http/respond.js';
+import { sendError } from './http/respond.js';
 import { linkSecretProvider } from './link-secret.js';
 import { checkTransferCoding } from './http/edges.js';
+import { probeRoutes } from './ops/probes.js';
+import { routeTable } from './routes.js';
 import { UnauthorizedError } from '../protocol/errors.js';
 
 export type { HttpHandlerOptions };
@@ -28,25 +25,14 @@ export type HttpHandler = ((req: IncomingMessage, res: ServerResponse) => void) 
   idle(): Promise<void>;
   /** Whether some route here answers `method` on `path` (the web page's feature detection). */
   answers(method: string, path: string): boolean;
+  /** The route label of a path (access log, metrics): a route's template, a mount's label, else `other`. */
+  routeOf(path: string): string;
 };
 
-type Route = { allow: string[]; run: (ctx: RequestContext) => Promise<void> };
-
-const noBody = ({ res }: RequestContext): void => void res.writeHead(204).end();
-
 /**
- * The HTTP API (v1). Routes:
- *   GET  /healthz, /readyz        open even with auth on (load balancers); /readyz checks the store (ops/probes.ts)
- *   GET  /metrics                 Prometheus text (with ops; behind auth unless metricsPublic)
- *   GET  /v1/files                { files: FileInfo[] }
- *   PUT  /v1/files?name=NAME      streamed body → 201 FileInfo
- *   GET|HEAD /v1/files/:id        bytes (conditional, Range, multipart); a signed link needs no token
- *   DELETE /v1/files/:id          204 (If-Match, If-Unmodified-Since)
- *   POST /v1/files/:id/links      { expiresIn } → { url, expires }: a signed link
- *   GET  /v1/files/:id/meta       FileInfo
- *   POST /v1/files/:id/verify     VerifyReport of one file
- *   POST /v1/verify, POST /v1/gc  whole-store maintenance (for `chunkstream --server`)
- *   GET /v1/uploads, GET|DELETE /v1/uploads/:id   unfinished uploads (api/uploads.ts)
+ * The HTTP base every protocol shares: each request passes the browser guard, the transfer-coding
+ * check and CORS, then the route table (probes, the web page, the /v1 API: ops/probes.ts, web.ts,
+ * api/routes.ts) or a mount (tus) decides; auth is the route's `access`.
  */
 export function createHttpHandler(input: HttpHandlerOptions): HttpHandler {
   const options = resolveOptions(httpHandlerOptionsSchema, HTTP_DEFAULTS, input);
@@ -63,44 +49,11 @@ export function createHttpHandler(input: HttpHandlerOptions): HttpHandler {
     serverUrl: options.serverUrl,
   };
   const mounts = options.mounts ?? [];
-
-  const route = (path: string): { route: Route; id?: string } | undefined => {
-    const { ops } = options;
-    if (path === '/healthz')
-      return { route: { allow: ['GET', 'HEAD'], run: async ({ res }) => (ops ? ops.health(res) : sendJson(res, 200, { ok: true })) } };
-    if (path === '/readyz' && ops) return { route: { allow: ['GET', 'HEAD'], run: async ({ res, signal }) => ops.ready(res, signal) } };
-    if (path === '/metrics' && ops?.metrics) return { route: { allow: ['GET', 'HEAD'], run: async ({ res }) => ops.metrics!(res) } };
-    if (path === '/v1/files') {
-      return {
-        route: {
-          allow: ['GET', 'HEAD', 'PUT'],
-          run: async (c) => (c.req.method === 'PUT' ? receiveFile(c) : list(c)),
-        },
-      };
-    }
-    if (path === '/v1/gc') return { route: { allow: ['POST'], run: gc } };
-    const uploads = uploadsRoute(path);
-    if (uploads) return { route: uploads };
-    if (path === '/v1/verify') return { route: { allow: ['POST'], run: (c) => verify(c) } };
-    const m = /^\/v1\/files\/([^/]*)(\/meta|\/verify|\/links)?$/.exec(path);
-    if (!m) return undefined;
-    // Split before decoding: an encoded "/" (`..%2F..%2Fetc`) stays inside the id and fails checkId.
-    const id = checkId(decode(m[1]!));
-    if (m[2] === '/meta')
-      return {
-        id,
-        route: { allow: ['GET', 'HEAD'], run: async (c) => sendJson(c.res, 200, await c.store.stat(id, { signal: c.signal })) },
-      };
-    if (m[2] === '/verify') return { id, route: { allow: ['POST'], run: (c) => verify(c, id) } };
-    if (m[2] === '/links') return { id, route: { allow: ['POST'], run: async (c) => createLink(links, id, c.req, c.res, c.signal) } };
-    return {
-      id,
-      route: {
-        allow: ['GET', 'HEAD', 'DELETE'],
-        run: async (c) => (c.req.method === 'DELETE' ? remove(c, id) : serveFile(c, id)),
-      },
-    };
-  };
+  const table = routeTable<RequestContext>([
+    ...probeRoutes(options.ops),
+    ...(options.web?.routes ?? []),
+    ...apiRoutes({ links, runGc: options.runGc }),
+  ]);
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const controller = new AbortController();
@@ -113,9 +66,6 @@ export function createHttpHandler(input: HttpHandlerOptions): HttpHandler {
     });
     void handle(req, res, controller.signal).catch((err) => sendError(res, err));
   };
-
-  // Probes are open even with auth on (load balancers, orchestrators); /metrics only with metricsPublic.
-  const open = (path: string) => path === '/healthz' || path === '/readyz' || (path === '/metrics' && options.ops?.metricsPublic === true);
 
   const handle = async (req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> => {
     // A mount's own headers go on every answer under it, refusals (401, 403, 421) too.
@@ -130,12 +80,12 @@ export function createHttpHandler(input: HttpHandlerOptions): HttpHandler {
     if (coding) return sendError(res, coding, { Connection: 'close' });
     if (guard && applyCors(guard, req, res)) return; // a preflight, answered
     const url = parseUrl(req.url ?? '/');
-    if (options.web?.serve(req, res, url)) return;
     const method = req.method ?? 'GET';
     const c: RequestContext = { store, budget, bodyIdleTimeoutMs, sendTimeoutMs, url, req, res, signal };
-    const link = await authorizeLink(links, url, method); // 403 for an expired or forged link
-    if (link) return serveFile(c, link.id, { maxAgeS: link.remainingS });
-    if (!open(url.pathname) && !auth.check(bearerToken(req.headers.authorization))) {
+    const route = table.find(url.pathname);
+    // A signed link stands in for the token; a forged or expired one is 403.
+    if (route?.access === 'link') c.link = await authorizeLink(links, url, method);
+    if (route?.access !== 'open' && !c.link && !auth.check(bearerToken(req.headers.authorization))) {
       const error = req.headers.authorization ? 'invalid_token' : undefined;
       const message = error ? 'the bearer token is not valid' : 'an Authorization: Bearer <token> header is required';
       sendError(res, new UnauthorizedError(message), {
@@ -144,44 +94,16 @@ export function createHttpHandler(input: HttpHandlerOptions): HttpHandler {
       return;
     }
     if (mount) return mount.handle(req, res, url.pathname, signal);
-    const found = route(url.pathname);
-    if (!found) throw new NotFoundError(`route ${url.pathname.slice(0, 200)}`);
-    if (!found.route.allow.includes(method)) {
+    if (!route) throw new NotFoundError(`route ${url.pathname.slice(0, 200)}`);
+    c.id = table.idOf(route, url.pathname);
+    if (!route.methods.includes(method)) {
       sendError(res, new MethodNotAllowedError(`${method} is not allowed on ${url.pathname.slice(0, 200)}`), {
-        Allow: found.route.allow.join(', '),
+        Allow: route.methods.join(', '),
       });
       return;
     }
-    await found.route.run({ ...c, id: found.id });
+    await route.run(c);
   };
-
-  // If-Match / If-Unmodified-Since / If-None-Match hold or the file stays (412).
-  const remove = async (c: RequestContext, id: string) => {
-    const m = await c.store.manifest(id, { signal: c.signal });
-    if (evaluatePreconditions('DELETE', c.req.headers, validators(m)) !== 'proceed') {
-      throw new PreconditionFailedError('the file has another ETag or changed after the date: it was not deleted');
-    }
-    await c.store.remove(id, { signal: c.signal });
-    noBody(c);
-  };
-
-  // ?graceMs=N&dryRun=1 mirror `chunkstream gc --grace-ms N --dry-run`.
-  const gc = async ({ store, url, res, signal }: RequestContext) => {
-    const grace = url.searchParams.get('graceMs');
-    const graceMs = grace === null ? undefined : Number(grace);
-    if (graceMs !== undefined && !(Number.isSafeInteger(graceMs) && graceMs >= 0))
-      throw new BadRequestError('graceMs', 'must be a non-negative integer');
-    const dryRun = ['1', 'true'].includes(url.searchParams.get('dryRun') ?? '');
-    sendJson(res, 200, await (options.runGc ?? store.gc)({ graceMs, dryRun, signal }));
-  };
-
-  // ?repair=1 mirrors `chunkstream verify --repair`: the files that named a damaged chunk, whole or not.
-  const verify = async ({ store, url, res, signal }: RequestContext, id?: string) => {
-    const repair = ['1', 'true'].includes(url.searchParams.get('repair') ?? '');
-    sendJson(res, 200, repair ? await store.repair(id, { signal }) : await store.verify(id, { signal }));
-  };
-
-  const list = async ({ store, res, signal }: RequestContext) => sendJson(res, 200, { files: await store.list({ signal }) });
 
   return Object.assign(handler, {
     abortAll(reason?: unknown) {
@@ -191,12 +113,11 @@ export function createHttpHandler(input: HttpHandlerOptions): HttpHandler {
       return inFlight.size;
     },
     idle: () => (inFlight.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve))),
-    answers(method: string, path: string) {
-      try {
-        return route(path)?.route.allow.includes(method) ?? false;
-      } catch {
-        return false;
-      }
+    answers: (method: string, path: string) => table.find(path)?.methods.includes(method) ?? false,
+    routeOf(path: string) {
+      const route = table.find(path);
+      if (route) return route.label ?? route.template;
+      return mounts.find((m) => m.handles(path))?.label?.(path) ?? 'other';
     },
   });
 }
@@ -215,13 +136,5 @@ function parseUrl(target: string): URL {
     return new URL(target, 'http://localhost');
   } catch {
     throw new BadRequestError('url', 'malformed request target');
-  }
-}
-
-function decode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    throw new BadRequestError('id', 'malformed percent-encoding');
   }
 }

@@ -32,6 +32,8 @@ import { attachWsGateway, WS_DEFAULTS } from './ws/gateway.js';
 export const KEEP_ALIVE_ANNOUNCED_S = 5;
 export const KEEP_ALIVE_MARGIN_MS = 900;
 
+const WS_PATH = '/v1/ws';
+
 export { resolveServerOptions, serverOptionsSchema, SERVER_DEFAULTS, type ServerOptions } from './server-options.js';
 export { isLoopback } from './guard.js';
 
@@ -139,13 +141,15 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     if (refused) return sendError(res, refused, { Connection: 'close' });
     handler(req, res);
   };
-  server.on('request', accessLogged(admitted, { logger, metrics }));
-  const refused = refusalLogged({ logger, metrics });
+  // Labels come from the route table; the WebSocket gateway's one path is not an HTTP route.
+  const routeOf = (path: string) => (path === WS_PATH ? WS_PATH : handler.routeOf(path));
+  server.on('request', accessLogged(admitted, { logger, metrics, routeOf }));
+  const refused = refusalLogged({ logger, metrics, routeOf });
   attachProtocolEdges(server, { refused }); // half-close, CONNECT, Expect: 100-continue (http/edges.ts)
   const ws = attachWsGateway(server, {
     store,
     tokens: auth,
-    path: '/v1/ws',
+    path: WS_PATH,
     budget,
     guard,
     maxStreams: o.maxWsStreams,
@@ -161,7 +165,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     if (o.metricsPort !== undefined) {
       // The same Host and Origin guard as the API's: a rebinding page must not read /metrics either.
       const metricsGuard = createRequestGuard({ ...guardOptions, listenHost: o.metricsHost ?? o.host });
-      metricsServer = createServer(accessLogged(metricsPortHandler(metrics, metricsGuard), { logger }));
+      metricsServer = createServer(
+        accessLogged(metricsPortHandler(metrics, metricsGuard), {
+          logger,
+          routeOf: (path) => (path === '/metrics' ? path : routeOf(path)),
+        }),
+      );
       attachProtocolEdges(metricsServer);
       await listen(metricsServer, o.metricsPort, o.metricsHost ?? o.host);
     }

@@ -171,3 +171,34 @@ describe('serve log flags', () => {
     expect(stderr).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z DEBUG GET \/healthz 200 reqId=\S+ route=\/healthz /m);
   });
 });
+
+describe('route labels', () => {
+  it('come from the route table: every file of the web page is `web` (hash-worker.js too), tus and probes by template, the rest `other`', async () => {
+    const { s, log } = await start();
+    const paths = [
+      '/',
+      '/hash-worker.js',
+      '/client.js',
+      '/config.json',
+      '/healthz',
+      '/v1/tus/',
+      '/v1/tus/abc',
+      '/v1/uploads/x',
+      '/nowhere',
+    ];
+    for (const p of paths) await request(`${s.url}${p}`, { headers: auth });
+    await eventually(() => log.records().filter((r) => r.kind === 'http').length === paths.length, 'a line per request');
+    const labels = Object.fromEntries(log.records().map((r) => [r.url, r.route]));
+    expect(labels).toEqual({
+      '/': 'web',
+      '/hash-worker.js': 'web',
+      '/client.js': 'web',
+      '/config.json': 'web',
+      '/healthz': '/healthz',
+      '/v1/tus/': '/v1/tus/',
+      '/v1/tus/abc': '/v1/tus/:id',
+      '/v1/uploads/x': '/v1/uploads/:id',
+      '/nowhere': 'other',
+    });
+  });
+});

@@ -16,19 +16,10 @@ export function requestIdOf(header: string | string[] | undefined): string {
   return given !== undefined && SAFE_ID.test(given) ? given : randomUUID();
 }
 
-const WEB_FILES = new Set(['/', '/index.html', '/app.js', '/app.css', '/client.js', '/favicon.svg', '/favicon.ico', '/config.json']);
+/** The route label of a request path (a fixed set: metric label, log field, never an id); the server's route table gives it. */
+export type RouteLabel = (path: string) => string;
 
-/** The route template of a path: a fixed set (metric label, log field), never an id. */
-export function routeOf(path: string): string {
-  if (['/healthz', '/readyz', '/metrics', '/v1/files', '/v1/uploads', '/v1/gc', '/v1/verify', '/v1/ws'].includes(path)) return path;
-  if (WEB_FILES.has(path)) return 'web';
-  const file = /^\/v1\/files\/[^/]+(\/meta|\/verify|\/links)?$/.exec(path);
-  if (file) return `/v1/files/:id${file[1] ?? ''}`;
-  if (/^\/v1\/uploads\/[^/]+$/.test(path)) return '/v1/uploads/:id';
-  if (path === '/v1/tus' || path === '/v1/tus/') return '/v1/tus/';
-  if (path.startsWith('/v1/tus/')) return '/v1/tus/:id';
-  return 'other';
-}
+const unlabelled: RouteLabel = () => 'other';
 
 const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
 
@@ -47,8 +38,9 @@ const pathOf = (target: string) => {
  */
 export function accessLogged(
   handler: (req: IncomingMessage, res: ServerResponse) => void,
-  o: { logger: Logger; metrics?: ServerMetrics },
+  o: { logger: Logger; metrics?: ServerMetrics; routeOf?: RouteLabel },
 ): (req: IncomingMessage, res: ServerResponse) => void {
+  const routeOf = o.routeOf ?? unlabelled;
   return (req, res) => {
     const t0 = performance.now();
     const id = requestIdOf(req.headers['x-request-id']);
@@ -109,7 +101,9 @@ export function accessLogged(
 export function refusalLogged(o: {
   logger: Logger;
   metrics?: ServerMetrics;
+  routeOf?: RouteLabel;
 }): (req: IncomingMessage, status: number, code?: string) => void {
+  const routeOf = o.routeOf ?? unlabelled;
   return (req, status, code) => {
     const method = req.method ?? 'GET';
     const target = req.url ?? '/';

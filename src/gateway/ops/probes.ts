@@ -5,7 +5,8 @@ import { ChunkstreamError, MethodNotAllowedError, NotFoundError, StorageError, i
 import type { ChunkStore } from '../../storage/types.js';
 import { sendError, sendJson } from '../http/respond.js';
 import type { RequestGuard } from '../guard.js';
-import type { OpsRoutes } from '../handler-options.js';
+import type { OpsRoutes, RequestContext } from '../handler-options.js';
+import type { Route } from '../routes.js';
 import type { ServerMetrics } from './metrics.js';
 
 /**
@@ -54,6 +55,35 @@ export function createOps(o: {
     },
     ...(o.metrics ? { metrics: (res: ServerResponse) => sendMetrics(o.metrics!, res) } : {}),
   };
+}
+
+/**
+ * GET /healthz, /readyz and /metrics as routes: the probes are open even with auth on (load
+ * balancers, orchestrators), /metrics only with metricsPublic. Without ops, /healthz just answers ok.
+ */
+export function probeRoutes(ops: OpsRoutes | undefined): Route<RequestContext>[] {
+  const methods = ['GET', 'HEAD'];
+  const health: Route<RequestContext> = {
+    template: '/healthz',
+    methods,
+    access: 'open',
+    run: async ({ res }) => (ops ? ops.health(res) : sendJson(res, 200, { ok: true })),
+  };
+  if (!ops) return [health];
+  const ready: Route<RequestContext> = {
+    template: '/readyz',
+    methods,
+    access: 'open',
+    run: async ({ res, signal }) => ops.ready(res, signal),
+  };
+  if (!ops.metrics) return [health, ready];
+  const metrics: Route<RequestContext> = {
+    template: '/metrics',
+    methods,
+    access: ops.metricsPublic ? 'open' : 'token',
+    run: async ({ res }) => ops.metrics!(res),
+  };
+  return [health, ready, metrics];
 }
 
 export async function sendMetrics(metrics: ServerMetrics, res: ServerResponse): Promise<void> {

@@ -198,6 +198,7 @@ export function createTusHandler(o: TusOptions): TusHandler {
   return {
     handles: (p) => p === TUS_PATH || p.startsWith(`${TUS_PATH}/`),
     headers: { 'Tus-Resumable': H.TUS_VERSION },
+    label: (p) => (p === TUS_PATH || p === `${TUS_PATH}/` ? `${TUS_PATH}/` : `${TUS_PATH}/:id`),
     async handle(req, res, pathname, signal) {
       res.setHeader('Tus-Resumable', H.TUS_VERSION);
       res.setHeader('Cache-Control', 'no-store');

@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { extension } from 'mime-types';
 import { checkName, mediaTypeSchema } from '../../catalog/model.js';
 import { BadRequestError, PreconditionFailedError, UnsupportedMediaTypeError } from '../../errors.js';
+import { decodeSegment } from '../routes.js';
 
 /** The one protocol version spoken (tus 1.0.0), and the extensions implemented (docs/tus.md). */
 export const TUS_VERSION = '1.0.0';
@@ -152,13 +153,7 @@ export function methodOf(req: IncomingMessage): string {
   return (typeof o === 'string' && o.trim() !== '' ? o.trim() : (req.method ?? 'GET')).toUpperCase();
 }
 
-export function decodeId(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    throw new BadRequestError('uploadId', 'malformed percent-encoding');
-  }
-}
+export const decodeId = (segment: string): string => decodeSegment(segment, 'uploadId');
 
 export function strings(h: Record<string, string | number>): Record<string, string> {
   return Object.fromEntries(Object.entries(h).map(([k, v]) => [k, String(v)]));
