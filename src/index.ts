@@ -5,7 +5,7 @@ export type { SegmentOptions } from './engine/upload-types.js';
 export type { UploadInfo } from './engine/uploads.js';
 export type { DownloadOptions } from './engine/download.js';
 export { resolveRange, planDownload, type ByteRange, type DownloadPlan } from './engine/plan.js';
-export { TransferBudget, BusyError, type Reservation } from './engine/admission.js';
+export { TransferBudget, BusyError, type Reservation } from './engine/budget.js';
 export type { FileInfo, Manifest, ChunkRef } from './catalog/schema.js';
 export type { GcOptions, GcReport, VerifyReport, VerifyProblem, RepairReport, DamagedChunk, ChunkFault } from './engine/gc-types.js';
 export { DEFAULTS, KiB, MiB, resolveStoreOptions, type StoreOptions, type ResolvedStoreOptions } from './options.js';

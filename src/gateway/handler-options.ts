@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { TransferBudget } from '../engine/admission.js';
+import { TransferBudget } from '../engine/budget.js';
 import type { GcOptions, GcReport } from '../engine/gc-types.js';
 import type { Store } from '../engine/store.js';
 import type { TokenChecker } from './auth.js';

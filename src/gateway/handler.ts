@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BadRequestError, NotFoundError, AbortError, MethodNotAllowedError } from '../errors.js';
 import { bearerToken, createTokenChecker } from './auth.js';
 import { resolveOptions } from '../internal/options.js';
-import { resolveBudgetLimit, TransferBudget } from '../engine/admission.js';
+import { resolveBudgetLimit, TransferBudget } from '../engine/budget.js';
 import { applyCors } from './http/cors.js';
 import { authorizeLink, type LinkContext } from './api/links.js';
 import { apiRoutes } from './api/routes.js';

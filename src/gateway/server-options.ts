@@ -6,7 +6,7 @@ import type { ServerMetrics } from './ops/metrics.js';
 import { InvalidOptionError } from '../errors.js';
 import { resolveOptions } from '../internal/options.js';
 import { isLoopback } from './guard.js';
-import { DEFAULT_MAX_CLIENT_SHARE } from '../engine/admission.js';
+import { DEFAULT_MAX_CLIENT_SHARE } from '../engine/budget.js';
 import { HTTP_DEFAULTS } from './handler-options.js';
 
 // Server options apart from the server itself: the CLI validates them before loading it.

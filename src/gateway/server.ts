@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Store } from '../engine/store.js';
 import { createTokenChecker } from './auth.js';
-import { resolveBudgetLimit, TransferBudget } from '../engine/admission.js';
+import { resolveBudgetLimit, TransferBudget } from '../engine/budget.js';
 import { accessLogged, refusalLogged, wsLog } from './ops/access-log.js';
 import { createGcRunner, type GcRunner } from './ops/gc-schedule.js';
 import { createHttpHandler } from './handler.js';

@@ -3,7 +3,7 @@ import { type FileInfo } from '../../catalog/schema.js';
 import { checkName } from '../../catalog/model.js';
 import { BadRequestError, ChunkstreamError, InternalError } from '../../errors.js';
 import { bodyOf } from '../http/request-body.js';
-import { uploadBound } from '../../engine/admission.js';
+import { uploadBound } from '../../engine/budget.js';
 import { requestMeter } from '../ops/meter.js';
 import type { RequestContext } from '../handler-options.js';
 import { sendError, sendJson } from '../http/respond.js';

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { TransferBudget } from '../../engine/admission.js';
+import type { TransferBudget } from '../../engine/budget.js';
 import type { StoreObserver, TransferInfo, TransferWatch } from '../../engine/observer.js';
 import type { ChunkStoreHooks } from '../../storage/instrumented.js';
 

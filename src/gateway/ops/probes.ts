@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { BusyError } from '../../engine/admission.js';
+import { BusyError } from '../../engine/budget.js';
 import { ChunkstreamError, MethodNotAllowedError, NotFoundError, StorageError, isChunkstreamError } from '../../errors.js';
 import type { ChunkStore } from '../../storage/types.js';
 import { sendError, sendJson } from '../http/respond.js';

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkId } from '../../catalog/model.js';
-import type { TransferBudget } from '../../engine/admission.js';
+import type { TransferBudget } from '../../engine/budget.js';
 import type { Store, UploadStatus } from '../../engine/store.js';
 import { checkNotExpired } from '../../engine/uploads.js';
 import {

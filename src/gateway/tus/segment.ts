@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { lastValueFrom, tap } from 'rxjs';
 import type { FileInfo } from '../../catalog/schema.js';
-import { uploadBound, type TransferBudget } from '../../engine/admission.js';
+import { uploadBound, type TransferBudget } from '../../engine/budget.js';
 import type { Store } from '../../engine/store.js';
 import type { UploadOptions } from '../../engine/upload-types.js';
 import { AbortError, ChecksumMismatchError, ChunkstreamError, toChunkstreamError, InternalError } from '../../errors.js';

@@ -13,7 +13,7 @@ import {
 } from '../../protocol/errors.js';
 import { FrameType, decodeFrame, type Frame } from '../../protocol/frames.js';
 import { MessageRejection, PROTOCOL_VERSION, parseClientMessage, type ClientMessage, type ServerMessage } from '../../protocol/messages.js';
-import type { Reservation } from '../../engine/admission.js';
+import type { Reservation } from '../../engine/budget.js';
 import { copiesOnWrite } from '../lending.js';
 import { startDownload } from './download.js';
 import type { WsPeer } from '../ops/access-log.js';

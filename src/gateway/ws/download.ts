@@ -1,6 +1,6 @@
 import type { Subscription } from 'rxjs';
 import type { DownloadPlan } from '../../engine/plan.js';
-import type { Reservation } from '../../engine/admission.js';
+import type { Reservation } from '../../engine/budget.js';
 import { TimeoutError } from '../../errors.js';
 import { HeldBytes } from '../../internal/gauge.js';
 import { createDemand } from '../../operators/demand.js';

@@ -13,7 +13,7 @@ import { DEFAULT_WINDOW } from '../../protocol/messages.js';
 import { bearerToken, type TokenChecker } from '../auth.js';
 import { clientKey } from '../client-key.js';
 import { HTTP_DEFAULTS } from '../handler-options.js';
-import { resolveBudgetLimit, TransferBudget } from '../../engine/admission.js';
+import { resolveBudgetLimit, TransferBudget } from '../../engine/budget.js';
 import type { RequestGuard } from '../guard.js';
 import { requestAuthority } from '../authority.js';
 import { MAX_STREAMS, WsConnection } from './connection.js';

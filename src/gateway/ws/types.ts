@@ -2,7 +2,7 @@ import type { Store } from '../../engine/store.js';
 import type { Frame } from '../../protocol/frames.js';
 import type { ServerMessage } from '../../protocol/messages.js';
 import type { TokenChecker } from '../auth.js';
-import type { Reservation, TransferBudget } from '../../engine/admission.js';
+import type { Reservation, TransferBudget } from '../../engine/budget.js';
 import type { TransferMeter } from '../../engine/observer.js';
 import type { WsLog } from '../ops/access-log.js';
 
@@ -12,7 +12,7 @@ export interface GatewayShared {
   tokens: TokenChecker;
   maxFrameBytes: number;
   window: number;
-  /** Server-wide admission control: transfers reserve their bound here (budget.ts). */
+  /** Server-wide admission control: transfers reserve their bound here (engine/budget.ts). */
   budget: TransferBudget;
   /** Upload id → takes the upload away from the stream writing it (a resume elsewhere wins). */
   uploads: Map<string, (uploadId: string) => void>;

@@ -3,7 +3,7 @@ import { HeldBytes } from '../../internal/gauge.js';
 import { CreditExceededError, MalformedMessageError, UploadTakenOverError } from '../../protocol/errors.js';
 import type { Frame } from '../../protocol/frames.js';
 import type { ClientMessageOf } from '../../protocol/messages.js';
-import { uploadBound } from '../../engine/admission.js';
+import { uploadBound } from '../../engine/budget.js';
 import type { StreamContext, StreamHandle } from './types.js';
 import { Inbox } from './inbox.js';
 
