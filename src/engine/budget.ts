@@ -3,8 +3,8 @@ import { ChunkstreamError, InvalidOptionError } from '../errors.js';
 /** Default server-wide budget; raised to fit one transfer if the chunk size needs more. */
 export const DEFAULT_MAX_TRANSFER_BYTES = 1024 ** 3;
 /**
- * Default share of the budget one client (a token, else an address) may hold: 51 stalled
- * clients from one address used to hold all of it, and every other upload got 503.
+ * Default share of the budget one client (a token, else an address) may hold: without a share, 51 stalled
+ * clients from one address could hold all of it, and every other upload would get 503.
  */
 export const DEFAULT_MAX_CLIENT_SHARE = 0.25;
 

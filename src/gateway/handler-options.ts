@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { TransferBudget } from '../engine/budget.js';
 import type { GcOptions, GcReport } from '../engine/gc-types.js';
+import type { TransferMeter } from '../engine/observer.js';
 import type { Store } from '../engine/store.js';
 import type { TokenChecker } from './auth.js';
 import type { RequestGuard } from './guard.js';
@@ -109,4 +110,8 @@ export interface RequestContext {
   res: ServerResponse;
   /** Aborted when the client goes away or the server shuts down. */
   signal: AbortSignal;
+  /** The request's id (`X-Request-Id`), from the access log; none when the handler runs without it. */
+  requestId?: string;
+  /** The protocol label and byte count of the transfers the request starts (the access log line reads it). */
+  meter?: TransferMeter;
 }

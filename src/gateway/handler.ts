@@ -10,13 +10,14 @@ import { HTTP_DEFAULTS, httpHandlerOptionsSchema, type HttpHandlerOptions, type 
 import { sendError } from './http/respond.js';
 import { linkSecretProvider } from './link-secret.js';
 import { checkTransferCoding } from './http/edges.js';
+import type { RequestRecord } from './ops/meter.js';
 import { probeRoutes } from './ops/probes.js';
 import { routeTable } from './routes.js';
 import { UnauthorizedError } from '../protocol/errors.js';
 
 export type { HttpHandlerOptions };
 
-export type HttpHandler = ((req: IncomingMessage, res: ServerResponse) => void) & {
+export type HttpHandler = ((req: IncomingMessage, res: ServerResponse, record?: RequestRecord) => void) & {
   /** Aborts every request in flight (server shutdown). Uploads are then never committed. */
   abortAll(reason?: unknown): void;
   /** Requests in flight. */
@@ -55,7 +56,7 @@ export function createHttpHandler(input: HttpHandlerOptions): HttpHandler {
     ...apiRoutes({ links, runGc: options.runGc }),
   ]);
 
-  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+  const handler = (req: IncomingMessage, res: ServerResponse, record?: RequestRecord): void => {
     const controller = new AbortController();
     inFlight.add(controller);
     // 'close' before the response finished = the client went away: abort reads and uploads.
@@ -64,10 +65,10 @@ export function createHttpHandler(input: HttpHandlerOptions): HttpHandler {
       if (inFlight.size === 0) for (const wake of idleWaiters.splice(0)) wake();
       if (!res.writableFinished) controller.abort(new AbortError('the client closed the connection'));
     });
-    void handle(req, res, controller.signal).catch((err) => sendError(res, err));
+    void handle(req, res, controller.signal, record).catch((err) => sendError(res, err));
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> => {
+  const handle = async (req: IncomingMessage, res: ServerResponse, signal: AbortSignal, record?: RequestRecord): Promise<void> => {
     // A mount's own headers go on every answer under it, refusals (401, 403, 421) too.
     const path = pathOf(req.url);
     const mount = mounts.find((m) => m.handles(path));
@@ -81,7 +82,18 @@ export function createHttpHandler(input: HttpHandlerOptions): HttpHandler {
     if (guard && applyCors(guard, req, res)) return; // a preflight, answered
     const url = parseUrl(req.url ?? '/');
     const method = req.method ?? 'GET';
-    const c: RequestContext = { store, budget, bodyIdleTimeoutMs, sendTimeoutMs, url, req, res, signal };
+    const c: RequestContext = {
+      store,
+      budget,
+      bodyIdleTimeoutMs,
+      sendTimeoutMs,
+      url,
+      req,
+      res,
+      signal,
+      requestId: record?.id,
+      meter: record?.meter,
+    };
     const route = table.find(url.pathname);
     // A signed link stands in for the token; a forged or expired one is 403.
     if (route?.access === 'link') c.link = await authorizeLink(links, url, method);

@@ -12,6 +12,7 @@ import { createRequestGuard } from './guard.js';
 import { sendError } from './http/respond.js';
 import { linkSecretProvider } from './link-secret.js';
 import { closeLogger, createLogger, type Logger } from './ops/log.js';
+import type { RequestRecord } from './ops/meter.js';
 import { createServerMetrics, type ServerMetrics } from './ops/metrics.js';
 import { createOps, limitConnections, metricsPortHandler, writeStoreMarker } from './ops/probes.js';
 import { resolveServerOptions, type ServerOptions } from './server-options.js';
@@ -136,10 +137,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     keepAliveTimeout: KEEP_ALIVE_ANNOUNCED_S * 1000 + KEEP_ALIVE_MARGIN_MS,
   });
   const connections = limitConnections(server, o.maxConnections);
-  const admitted = (req: IncomingMessage, res: ServerResponse) => {
+  const admitted = (req: IncomingMessage, res: ServerResponse, record: RequestRecord) => {
     const refused = connections.refused(req.socket);
     if (refused) return sendError(res, refused, { Connection: 'close' });
-    handler(req, res);
+    handler(req, res, record);
   };
   // Labels come from the route table; the WebSocket gateway's one path is not an HTTP route.
   const routeOf = (path: string) => (path === WS_PATH ? WS_PATH : handler.routeOf(path));

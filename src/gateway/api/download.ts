@@ -1,7 +1,6 @@
 import { planDownload } from '../../engine/plan.js';
 import { planFileResponse } from '../http/file-response.js';
 import { bodyReads, sendBody, type SpanSource } from '../http/body.js';
-import { requestMeter } from '../ops/meter.js';
 import type { RequestContext } from '../handler-options.js';
 import { copiesOnWrite } from '../lending.js';
 import { sendError } from '../http/respond.js';
@@ -19,7 +18,7 @@ export interface ServeFileOptions {
  * `busy` if it does not fit, released when the response closes) and streams the body.
  */
 export async function serveFile(
-  { store, req, res, signal, budget, sendTimeoutMs }: RequestContext,
+  { store, req, res, signal, budget, sendTimeoutMs, meter }: RequestContext,
   id: string,
   o: ServeFileOptions = {},
 ): Promise<void> {
@@ -47,7 +46,6 @@ export async function serveFile(
   }
   // Lent buffers go straight to a kernel socket; an in-process one gets copies (it may keep references).
   const lend = copiesOnWrite(res.socket);
-  const meter = requestMeter(req); // the protocol label and the access log's bytes
   const source: SpanSource = (span, demand) => store.read(plans.get(span) ?? planDownload(manifest, span), { demand, signal, lend, meter });
   await sendBody(res, answer.status, answer.headers, parts, source);
 }

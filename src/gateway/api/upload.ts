@@ -4,7 +4,6 @@ import { checkName } from '../../catalog/model.js';
 import { BadRequestError, ChunkstreamError, InternalError } from '../../errors.js';
 import { bodyOf } from '../http/request-body.js';
 import { uploadBound } from '../../engine/budget.js';
-import { requestMeter } from '../ops/meter.js';
 import type { RequestContext } from '../handler-options.js';
 import { sendError, sendJson } from '../http/respond.js';
 import { clientKey } from '../client-key.js';
@@ -14,7 +13,7 @@ import { clientKey } from '../client-key.js';
  * chunks are stored (never buffered whole). `Content-Length` becomes expectedSize and
  * `X-Content-SHA256` expectedSha256, so a short or altered body is never committed.
  */
-export async function receiveFile({ store, url, req, res, signal, bodyIdleTimeoutMs, budget }: RequestContext): Promise<void> {
+export async function receiveFile({ store, url, req, res, signal, bodyIdleTimeoutMs, budget, meter }: RequestContext): Promise<void> {
   const rawName = url.searchParams.get('name');
   if (rawName === null) throw new BadRequestError('name', 'required (PUT /v1/files?name=NAME)');
   const name = checkName(rawName); // before reading any body: a bad name costs no upload
@@ -29,7 +28,6 @@ export async function receiveFile({ store, url, req, res, signal, bodyIdleTimeou
   // The body is pulled, not queued: the engine's (uploadConcurrency + 1) chunks are the bound.
   // Reserved before any byte is read, so a refused upload (503 busy) stores nothing.
   const reservation = budget.reserve(uploadBound(store.options, 0, expectedSize), clientKey(req));
-  const meter = requestMeter(req); // the protocol label and the access log's bytes
   // Its upload id is never told to the client: a PUT that fails or is cut leaves nothing to resume, so nothing stays.
   const events = store.upload(bodyOf(req, bodyIdleTimeoutMs), { name, expectedSize, expectedSha256: sha, signal, meter, resumable: false });
   try {

@@ -5,7 +5,7 @@ import { transferOutcome, withMeter, type TransferMeter } from '../../engine/obs
 import { toChunkstreamError } from '../../errors.js';
 import { responseErrors } from '../http/respond.js';
 import { redactTarget, type Logger } from './log.js';
-import { meterRequest } from './meter.js';
+import { meterRequest, type RequestRecord } from './meter.js';
 import type { ServerMetrics } from './metrics.js';
 
 /** A proxy's request id is kept if it is a plain token; anything else gets a fresh one. */
@@ -30,14 +30,14 @@ const pathOf = (target: string) => {
 
 /**
  * Wraps the HTTP handler: every request gets an id (sent back as `X-Request-Id`), its transfers
- * a meter (protocol label, bytes) — requestMeter(req), or the ambient one under /v1/tus/ — and one
+ * a meter (protocol label, bytes), handed to the handler with the id — or the ambient one under /v1/tus/ — and one
  * access log line when its response closes: method, route, redacted target, status, the error
  * code if it failed, file bytes moved, bytes sent, duration, remote address. Headers are never
  * logged (no Authorization), and the query's `sig` (signed links) is redacted. Successful probes
  * and scrapes (/healthz, /readyz, /metrics) are logged at debug: they come every few seconds.
  */
 export function accessLogged(
-  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  handler: (req: IncomingMessage, res: ServerResponse, record: RequestRecord) => void,
   o: { logger: Logger; metrics?: ServerMetrics; routeOf?: RouteLabel },
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const routeOf = o.routeOf ?? unlabelled;
@@ -86,11 +86,12 @@ export function accessLogged(
         o.logger.debug(line, msg); // every few seconds from a balancer or Prometheus
       else o.logger.info(line, msg);
     });
-    // Our own routes pass the request's meter (requestMeter); a handler that does not know of
-    // meters (tus) gets it as the ambient one. Only there: AsyncLocalStorage costs a little on
+    // Our own routes pass the request's meter (record.meter) to their transfers; a handler that
+    // does not know of meters (tus) gets it as the ambient one. Only there: AsyncLocalStorage costs a little on
     // every promise of the process once it is used.
-    if (meter.protocol === 'tus') withMeter(meter, () => handler(req, res));
-    else handler(req, res);
+    const record: RequestRecord = { id, meter };
+    if (meter.protocol === 'tus') withMeter(meter, () => handler(req, res, record));
+    else handler(req, res, record);
   };
 }
 

@@ -5,19 +5,18 @@ import type { TransferMeter } from '../../engine/observer.js';
 const protocolOf = (req: IncomingMessage, path: string) =>
   path.startsWith('/v1/tus') || req.headers['tus-resumable'] !== undefined ? 'tus' : 'http';
 
-const meters = new WeakMap<IncomingMessage, TransferMeter>();
-
 /**
  * The meter of one request (its protocol label and the file bytes its transfers move), made when
  * it arrives: the access log line and the transfer metrics read the same one.
  */
 export function meterRequest(req: IncomingMessage, path: string): TransferMeter {
-  const meter: TransferMeter = { protocol: protocolOf(req, path), bytes: 0 };
-  meters.set(req, meter);
-  return meter;
+  return { protocol: protocolOf(req, path), bytes: 0 };
 }
 
-/** The meter of a request for the transfers it starts; none for a request that was never metered. */
-export function requestMeter(req: IncomingMessage): TransferMeter | undefined {
-  return meters.get(req);
+/** What the access log knows of a request and hands to the handler with it. */
+export interface RequestRecord {
+  /** The request id (sent back as `X-Request-Id`). */
+  readonly id: string;
+  /** For the transfers it starts. */
+  readonly meter: TransferMeter;
 }
