@@ -1,5 +1,5 @@
 import * as z from '../internal/zod.js';
-import { ID, mediaTypeSchema, nameSchema } from './model.js';
+import { ID, MAX_METADATA_CHARS, mediaTypeSchema, nameSchema } from './model.js';
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
@@ -101,7 +101,7 @@ export const sessionSchema = z.strictObject({
   /** The file's media type, carried into its manifest at commit. */
   type: z.optional(mediaTypeSchema),
   /** Opaque client metadata kept with the upload and returned by its status (a tus Upload-Metadata header). */
-  metadata: z.optional(z.string().check(z.maxLength(4096))),
+  metadata: z.optional(z.string().check(z.maxLength(MAX_METADATA_CHARS))),
 });
 
 export type Session = z.infer<typeof sessionSchema>;

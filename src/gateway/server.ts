@@ -33,8 +33,6 @@ import { attachWsGateway, WS_DEFAULTS } from './ws/gateway.js';
 export const KEEP_ALIVE_ANNOUNCED_S = 5;
 export const KEEP_ALIVE_MARGIN_MS = 900;
 
-const WS_PATH = '/v1/ws';
-
 export { resolveServerOptions, serverOptionsSchema, SERVER_DEFAULTS, type ServerOptions } from './server-options.js';
 export { isLoopback } from './guard.js';
 
@@ -143,14 +141,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     handler(req, res, record);
   };
   // Labels come from the route table; the WebSocket gateway's one path is not an HTTP route.
-  const routeOf = (path: string) => (path === WS_PATH ? WS_PATH : handler.routeOf(path));
+  const routeOf = (path: string) => (path === WS_DEFAULTS.path ? WS_DEFAULTS.path : handler.routeOf(path));
   server.on('request', accessLogged(admitted, { logger, metrics, routeOf }));
   const refused = refusalLogged({ logger, metrics, routeOf });
   attachProtocolEdges(server, { refused }); // half-close, CONNECT, Expect: 100-continue (http/edges.ts)
   const ws = attachWsGateway(server, {
     store,
     tokens: auth,
-    path: WS_PATH,
+    path: WS_DEFAULTS.path,
     budget,
     guard,
     maxStreams: o.maxWsStreams,

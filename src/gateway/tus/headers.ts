@@ -1,7 +1,7 @@
 import { createHash, getHashes, type Hash } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { extension } from 'mime-types';
-import { checkName, mediaTypeSchema } from '../../catalog/model.js';
+import { checkName, MAX_METADATA_CHARS, mediaTypeSchema } from '../../catalog/model.js';
 import { BadRequestError, PreconditionFailedError, UnsupportedMediaTypeError } from '../../errors.js';
 import { decodeSegment } from '../routes.js';
 
@@ -13,9 +13,6 @@ export const TUS_CONTENT_TYPE = 'application/offset+octet-stream';
 export const CHECKSUM_ALGORITHMS = ['sha256', 'sha1', 'sha512', 'md5'].filter((a) => getHashes().includes(a));
 /** The response header that names the committed file (its id, for /v1/files/ID). */
 export const FILE_ID_HEADER = 'Chunkstream-File-Id';
-/** Upload-Metadata is kept with the upload and echoed by HEAD: bounded like the session field. */
-export const MAX_METADATA_CHARS = 4096;
-
 const header = (h: IncomingHttpHeaders, name: string): string | undefined => {
   const v = h[name];
   return Array.isArray(v) ? v.join(',') : v;
@@ -77,6 +74,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 export function parseMetadata(raw: string | undefined): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
   if (raw === undefined || raw.trim() === '') return out;
+  // Kept with the upload and echoed by HEAD: bounded like the session field.
   if (raw.length > MAX_METADATA_CHARS) throw new BadRequestError('Upload-Metadata', `longer than ${MAX_METADATA_CHARS} characters`);
   for (const pair of raw.split(',')) {
     const m = /^([^\s,]+)(?: ([^\s,]*))?$/.exec(pair.trim());
