@@ -1,7 +1,7 @@
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type Client, type UploadEvent } from '../../src/client/index.js';
-import { CHUNK, bytes, collect, startHarness, type Harness } from '../helpers/ws-harness.js';
+import { connect, type Client, type UploadEvent } from '../../../src/client/index.js';
+import { CHUNK, bytes, collect, startHarness, type Harness } from '../../helpers/ws-harness.js';
 
 let h: Harness;
 let client: Client;

@@ -1,12 +1,12 @@
 import type { Socket } from 'node:net';
 import { Subject, lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { connect } from '../../src/client/index.js';
-import type { ServerMessageOf } from '../../src/protocol/messages.js';
-import { eventually } from '../helpers/eventually.js';
-import { CHUNK, bytes, gate, gateChunkPuts, startHarness, type Harness } from '../helpers/ws-harness.js';
-import { RawClient } from '../helpers/ws-raw.js';
-import { closeAfterEach } from '../helpers/core.js';
+import { connect } from '../../../src/client/index.js';
+import type { ServerMessageOf } from '../../../src/protocol/messages.js';
+import { eventually } from '../../helpers/eventually.js';
+import { CHUNK, bytes, gate, gateChunkPuts, startHarness, type Harness } from '../../helpers/ws-harness.js';
+import { RawClient } from '../../helpers/ws-raw.js';
+import { closeAfterEach } from '../../helpers/core.js';
 
 const open = closeAfterEach();
 async function harness(o: Parameters<typeof startHarness>[0]): Promise<Harness> {

@@ -1,12 +1,12 @@
 import WebSocket from 'ws';
 import { lastValueFrom } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { connect, type WebSocketConstructor } from '../../src/client/index.js';
-import type { ServerMessageOf } from '../../src/protocol/messages.js';
-import { fakeClock } from '../helpers/clock.js';
-import { closeAfterEach, uploadCutAfter } from '../helpers/core.js';
-import { CHUNK, bytes, startHarness } from '../helpers/ws-harness.js';
-import { RawClient } from '../helpers/ws-raw.js';
+import { connect, type WebSocketConstructor } from '../../../src/client/index.js';
+import type { ServerMessageOf } from '../../../src/protocol/messages.js';
+import { fakeClock } from '../../helpers/clock.js';
+import { closeAfterEach, uploadCutAfter } from '../../helpers/core.js';
+import { CHUNK, bytes, startHarness } from '../../helpers/ws-harness.js';
+import { RawClient } from '../../helpers/ws-raw.js';
 
 const open = closeAfterEach();
 const TTL = 60_000;

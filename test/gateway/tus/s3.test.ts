@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore, type Store } from '../../src/index.js';
-import { startServer, type RunningServer } from '../../src/gateway/server.js';
-import { bytes, CHUNK } from '../helpers/core.js';
-import { request } from '../helpers/http-server.js';
-import { startS3rver, type S3rverHandle } from '../helpers/s3rver.js';
-import { tus, tusUpload } from '../helpers/tus.js';
+import { openStore, type Store } from '../../../src/index.js';
+import { startServer, type RunningServer } from '../../../src/gateway/server.js';
+import { bytes, CHUNK } from '../../helpers/core.js';
+import { request } from '../../helpers/http-server.js';
+import { startS3rver, type S3rverHandle } from '../../helpers/s3rver.js';
+import { tus, tusUpload } from '../../helpers/tus.js';
 
 let s3: S3rverHandle;
 const gateways: { running: RunningServer; store: Store }[] = [];

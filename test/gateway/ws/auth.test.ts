@@ -1,8 +1,8 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect } from '../../src/client/index.js';
-import { CHUNK, bytes, collect, startHarness, type Harness } from '../helpers/ws-harness.js';
-import { RawClient } from '../helpers/ws-raw.js';
+import { connect } from '../../../src/client/index.js';
+import { CHUNK, bytes, collect, startHarness, type Harness } from '../../helpers/ws-harness.js';
+import { RawClient } from '../../helpers/ws-raw.js';
 
 let h: Harness;
 const TOKEN = 'tok-7f3a9c';

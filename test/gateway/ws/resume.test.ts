@@ -1,13 +1,13 @@
 import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
-import { connect, type UploadEvent, type WebSocketConstructor } from '../../src/client/index.js';
-import type { ChunkStore } from '../../src/index.js';
-import type { ServerMessageOf } from '../../src/protocol/messages.js';
-import { CHUNK, bytes, collect, gate, startHarness } from '../helpers/ws-harness.js';
-import { RawClient } from '../helpers/ws-raw.js';
-import { rawGet } from '../helpers/ws-rawops.js';
-import { closeAfterEach } from '../helpers/core.js';
-import { eventually } from '../helpers/eventually.js';
+import { connect, type UploadEvent, type WebSocketConstructor } from '../../../src/client/index.js';
+import type { ChunkStore } from '../../../src/index.js';
+import type { ServerMessageOf } from '../../../src/protocol/messages.js';
+import { CHUNK, bytes, collect, gate, startHarness } from '../../helpers/ws-harness.js';
+import { RawClient } from '../../helpers/ws-raw.js';
+import { rawGet } from '../../helpers/ws-rawops.js';
+import { closeAfterEach } from '../../helpers/core.js';
+import { eventually } from '../../helpers/eventually.js';
 
 const open = closeAfterEach();
 async function raw(url: string): Promise<RawClient> {

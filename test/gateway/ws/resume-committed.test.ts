@@ -1,12 +1,12 @@
 import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
-import { connect, type UploadEvent, type WebSocketConstructor } from '../../src/client/index.js';
-import type { ChunkStore } from '../../src/index.js';
-import type { ServerMessageOf } from '../../src/protocol/messages.js';
-import { CHUNK, bytes, collect, startHarness } from '../helpers/ws-harness.js';
-import { RawClient } from '../helpers/ws-raw.js';
-import { rawPut } from '../helpers/ws-rawops.js';
-import { closeAfterEach } from '../helpers/core.js';
+import { connect, type UploadEvent, type WebSocketConstructor } from '../../../src/client/index.js';
+import type { ChunkStore } from '../../../src/index.js';
+import type { ServerMessageOf } from '../../../src/protocol/messages.js';
+import { CHUNK, bytes, collect, startHarness } from '../../helpers/ws-harness.js';
+import { RawClient } from '../../helpers/ws-raw.js';
+import { rawPut } from '../../helpers/ws-rawops.js';
+import { closeAfterEach } from '../../helpers/core.js';
 
 const open = closeAfterEach();
 

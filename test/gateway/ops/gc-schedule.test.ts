@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { acquireGcLease, GC_LEASE_PREFIX, type GcLease, type LeaseAttempt } from '../../src/engine/gc-lease.js';
-import type { GcEvent, GcRunner } from '../../src/gateway/ops/gc-schedule.js';
-import { startServer, type RunningServer } from '../../src/gateway/server.js';
-import { createFsStore, createMemoryStore, openStore, type ChunkStore, type Store } from '../../src/index.js';
-import { bytes, put, tempDir, CHUNK, closeAfterEach } from '../helpers/core.js';
-import { assertBuilt, cli } from '../helpers/http-cli.js';
-import { request } from '../helpers/http-server.js';
-import { memoryLog, parseMetrics, sample } from '../helpers/ops.js';
+import { acquireGcLease, GC_LEASE_PREFIX, type GcLease, type LeaseAttempt } from '../../../src/engine/gc-lease.js';
+import type { GcEvent, GcRunner } from '../../../src/gateway/ops/gc-schedule.js';
+import { startServer, type RunningServer } from '../../../src/gateway/server.js';
+import { createFsStore, createMemoryStore, openStore, type ChunkStore, type Store } from '../../../src/index.js';
+import { bytes, put, tempDir, CHUNK, closeAfterEach } from '../../helpers/core.js';
+import { assertBuilt, cli } from '../../helpers/http-cli.js';
+import { request } from '../../helpers/http-server.js';
+import { memoryLog, parseMetrics, sample } from '../../helpers/ops.js';
 
 const open = closeAfterEach();
 

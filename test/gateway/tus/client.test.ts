@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { startServer } from '../../src/gateway/server.js';
-import { createFsStore, openStore, withLatency } from '../../src/index.js';
-import { bytes, closeAfterEach } from '../helpers/core.js';
-import { CHUNK, request, startTestServer } from '../helpers/http-server.js';
-import { tus, tusUpload } from '../helpers/tus.js';
-import { tempDir } from '../helpers/core.js';
+import { startServer } from '../../../src/gateway/server.js';
+import { createFsStore, openStore, withLatency } from '../../../src/index.js';
+import { bytes, closeAfterEach } from '../../helpers/core.js';
+import { CHUNK, request, startTestServer } from '../../helpers/http-server.js';
+import { tus, tusUpload } from '../../helpers/tus.js';
+import { tempDir } from '../../helpers/core.js';
 
 const TOKEN = 'tus-s3cret';
 const auth = { Authorization: `Bearer ${TOKEN}` };

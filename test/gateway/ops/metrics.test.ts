@@ -4,17 +4,17 @@ import type { AddressInfo } from 'node:net';
 import { lastValueFrom } from 'rxjs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect } from '../../src/client/index.js';
-import { accessLogged } from '../../src/gateway/ops/access-log.js';
-import { createServerMetrics } from '../../src/gateway/ops/metrics.js';
-import { startServer, type RunningServer } from '../../src/gateway/server.js';
-import { createMemoryStore, instrumentChunkStore, openStore } from '../../src/index.js';
-import { bytes, tempDir, CHUNK } from '../helpers/core.js';
-import { request, upload } from '../helpers/http-server.js';
-import { memoryLog, parseMetrics, sample, type Samples } from '../helpers/ops.js';
-import { eventually } from '../helpers/eventually.js';
-import { collect } from '../helpers/ws-harness.js';
-import { RawClient } from '../helpers/ws-raw.js';
+import { connect } from '../../../src/client/index.js';
+import { accessLogged } from '../../../src/gateway/ops/access-log.js';
+import { createServerMetrics } from '../../../src/gateway/ops/metrics.js';
+import { startServer, type RunningServer } from '../../../src/gateway/server.js';
+import { createMemoryStore, instrumentChunkStore, openStore } from '../../../src/index.js';
+import { bytes, tempDir, CHUNK } from '../../helpers/core.js';
+import { request, upload } from '../../helpers/http-server.js';
+import { memoryLog, parseMetrics, sample, type Samples } from '../../helpers/ops.js';
+import { eventually } from '../../helpers/eventually.js';
+import { collect } from '../../helpers/ws-harness.js';
+import { RawClient } from '../../helpers/ws-raw.js';
 
 const TOKEN = 'metrics-token';
 const auth = { Authorization: `Bearer ${TOKEN}` };
@@ -200,7 +200,7 @@ describe('protocol label', () => {
     const metrics = createServerMetrics();
     const store = openStore({ chunkStore: createMemoryStore(), chunkSize: CHUNK });
     const unobserve = store.observe(metrics.observer);
-    // A stand-in for issue 9's tus handler: it starts the upload itself, passing no label.
+    // A stand-in for a handler that knows no meters (as tus): it starts the upload itself, passing no label.
     const handler = (req: IncomingMessage, res: ServerResponse) =>
       void lastValueFrom(store.upload(req, { name: 'tus.bin' })).then(() => res.writeHead(204).end());
     const server = createServer(accessLogged(handler, { logger: memoryLog().logger, metrics }));

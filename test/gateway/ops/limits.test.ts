@@ -2,13 +2,13 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { startServer } from '../../src/gateway/server.js';
-import { openStore, createMemoryStore } from '../../src/index.js';
-import { tempDir } from '../helpers/core.js';
-import { assertBuilt, cli, serve } from '../helpers/http-cli.js';
-import { request } from '../helpers/http-server.js';
-import { RawClient } from '../helpers/ws-raw.js';
-import { eventually } from '../helpers/eventually.js';
+import { startServer } from '../../../src/gateway/server.js';
+import { openStore, createMemoryStore } from '../../../src/index.js';
+import { tempDir } from '../../helpers/core.js';
+import { assertBuilt, cli, serve } from '../../helpers/http-cli.js';
+import { request } from '../../helpers/http-server.js';
+import { RawClient } from '../../helpers/ws-raw.js';
+import { eventually } from '../../helpers/eventually.js';
 
 beforeAll(assertBuilt);
 

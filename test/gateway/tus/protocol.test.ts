@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fakeClock } from '../helpers/clock.js';
-import { eventually } from '../helpers/eventually.js';
-import { bytes } from '../helpers/core.js';
-import { CHUNK, request, startTestServer, type TestServer } from '../helpers/http-server.js';
-import { metadata, tus } from '../helpers/tus.js';
+import { fakeClock } from '../../helpers/clock.js';
+import { eventually } from '../../helpers/eventually.js';
+import { bytes } from '../../helpers/core.js';
+import { CHUNK, request, startTestServer, type TestServer } from '../../helpers/http-server.js';
+import { metadata, tus } from '../../helpers/tus.js';
 
 let server: TestServer | undefined;
 afterEach(async () => {

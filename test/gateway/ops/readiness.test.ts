@@ -3,13 +3,13 @@ import { rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../src/gateway/server.js';
-import { bytes, tempDir, CHUNK } from '../helpers/core.js';
-import { eventually } from '../helpers/eventually.js';
-import { assertBuilt, serve } from '../helpers/http-cli.js';
-import { request, upload } from '../helpers/http-server.js';
-import { memoryLog } from '../helpers/ops.js';
-import { RawClient } from '../helpers/ws-raw.js';
+import { startServer, type RunningServer } from '../../../src/gateway/server.js';
+import { bytes, tempDir, CHUNK } from '../../helpers/core.js';
+import { eventually } from '../../helpers/eventually.js';
+import { assertBuilt, serve } from '../../helpers/http-cli.js';
+import { request, upload } from '../../helpers/http-server.js';
+import { memoryLog } from '../../helpers/ops.js';
+import { RawClient } from '../../helpers/ws-raw.js';
 
 let s: RunningServer | undefined;
 afterEach(async () => {

@@ -1,14 +1,14 @@
 import http from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTokenChecker } from '../../src/gateway/auth.js';
-import { attachWsGateway } from '../../src/gateway/ws/gateway.js';
-import { connect } from '../../src/client/index.js';
-import { FRAME_HEADER_BYTES, FrameType, encodeFrameHeader } from '../../src/protocol/frames.js';
-import type { ServerMessageOf } from '../../src/protocol/messages.js';
-import { CHUNK, bytes, collect, startHarness, type Harness } from '../helpers/ws-harness.js';
-import { RawClient } from '../helpers/ws-raw.js';
-import { rawGet, rawPut } from '../helpers/ws-rawops.js';
+import { createTokenChecker } from '../../../src/gateway/auth.js';
+import { attachWsGateway } from '../../../src/gateway/ws/gateway.js';
+import { connect } from '../../../src/client/index.js';
+import { FRAME_HEADER_BYTES, FrameType, encodeFrameHeader } from '../../../src/protocol/frames.js';
+import type { ServerMessageOf } from '../../../src/protocol/messages.js';
+import { CHUNK, bytes, collect, startHarness, type Harness } from '../../helpers/ws-harness.js';
+import { RawClient } from '../../helpers/ws-raw.js';
+import { rawGet, rawPut } from '../../helpers/ws-rawops.js';
 
 let h: Harness;
 let c: RawClient;

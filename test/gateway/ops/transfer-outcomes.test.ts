@@ -1,12 +1,12 @@
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../src/gateway/server.js';
-import type { ServerMessageOf } from '../../src/protocol/messages.js';
-import { bytes, tempDir, CHUNK } from '../helpers/core.js';
-import { eventually } from '../helpers/eventually.js';
-import { request, upload } from '../helpers/http-server.js';
-import { memoryLog, parseMetrics, sample, type Samples } from '../helpers/ops.js';
-import { RawClient } from '../helpers/ws-raw.js';
+import { startServer, type RunningServer } from '../../../src/gateway/server.js';
+import type { ServerMessageOf } from '../../../src/protocol/messages.js';
+import { bytes, tempDir, CHUNK } from '../../helpers/core.js';
+import { eventually } from '../../helpers/eventually.js';
+import { request, upload } from '../../helpers/http-server.js';
+import { memoryLog, parseMetrics, sample, type Samples } from '../../helpers/ops.js';
+import { RawClient } from '../../helpers/ws-raw.js';
 
 /**
  * Every transfer ends as exactly one of completed / failed{code} / aborted, and its log line says

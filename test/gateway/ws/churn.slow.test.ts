@@ -1,9 +1,9 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { encodeFrame, FrameType } from '../../src/protocol/frames.js';
-import { eventually } from '../helpers/eventually.js';
-import { request, startTestServer, upload, type TestServer } from '../helpers/http-server.js';
+import { encodeFrame, FrameType } from '../../../src/protocol/frames.js';
+import { eventually } from '../../helpers/eventually.js';
+import { request, startTestServer, upload, type TestServer } from '../../helpers/http-server.js';
 
 // Connections that vanish at every stage (mid-handshake, mid-upload, mid-download, after
 // garbage): afterwards nothing may be held, no connection tracked, and the server still serves.

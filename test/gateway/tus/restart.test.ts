@@ -1,9 +1,9 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bytes, CHUNK } from '../helpers/core.js';
-import { assertBuilt, serve, type ServeChild } from '../helpers/http-cli.js';
-import { request } from '../helpers/http-server.js';
-import { tus, tusUpload } from '../helpers/tus.js';
-import { tempDir } from '../helpers/core.js';
+import { bytes, CHUNK } from '../../helpers/core.js';
+import { assertBuilt, serve, type ServeChild } from '../../helpers/http-cli.js';
+import { request } from '../../helpers/http-server.js';
+import { tus, tusUpload } from '../../helpers/tus.js';
+import { tempDir } from '../../helpers/core.js';
 
 const TOKEN = 'kill-s3cret';
 const auth = { Authorization: `Bearer ${TOKEN}` };

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ServerMessageOf } from '../../src/protocol/messages.js';
-import { startHarness, type Harness } from '../helpers/ws-harness.js';
-import { RawClient } from '../helpers/ws-raw.js';
+import type { ServerMessageOf } from '../../../src/protocol/messages.js';
+import { startHarness, type Harness } from '../../helpers/ws-harness.js';
+import { RawClient } from '../../helpers/ws-raw.js';
 
 let h: Harness;
 let c: RawClient;
