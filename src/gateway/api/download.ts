@@ -1,6 +1,6 @@
 import { planDownload } from '../../engine/plan.js';
 import { planFileResponse } from '../http/file-response.js';
-import { bodyReads, sendBody, type SpanSource } from '../http/body.js';
+import { bodyReads, sendBody } from '../http/body.js';
 import type { RequestContext } from '../handler-options.js';
 import { copiesOnWrite } from '../lending.js';
 import { sendError } from '../http/respond.js';
@@ -26,15 +26,14 @@ export async function serveFile(
   const answer = planFileResponse(req.method ?? 'GET', req.headers, manifest, { maxAgeS: o.maxAgeS });
   if (answer.kind === 'not_modified') return void res.writeHead(304, answer.headers).end();
   if (answer.kind === 'error') return sendError(res, answer.error, answer.headers);
-  const parts = bodyReads(answer.segments, manifest.chunkSize);
-  // Planned once: for the reservation here and for the reads sendBody streams (keyed by the read's span).
-  const plans = new Map(parts.flatMap((p) => ('items' in p ? [[p.span, planDownload(manifest, p.span)] as const] : [])));
-  if (plans.size > 0) {
+  // Each read planned once: for the reservation here and for the read sendBody streams.
+  const parts = bodyReads(answer.segments, manifest.chunkSize).map((p) =>
+    'items' in p ? { ...p, plan: planDownload(manifest, p.span) } : p,
+  );
+  const plans = parts.flatMap((p) => ('plan' in p ? [p.plan] : []));
+  if (plans.length > 0) {
     // Reads run one after the other: the largest one's bound is the transfer's.
-    const reservation = budget.reserve(
-      Math.max(...[...plans.values()].map((p) => p.bound(store.options.downloadConcurrency))),
-      clientKey(req),
-    ); // busy → 503
+    const reservation = budget.reserve(Math.max(...plans.map((p) => p.bound(store.options.downloadConcurrency))), clientKey(req)); // busy → 503
     res.once('close', reservation.release);
     if (res.destroyed) reservation.release(); // 'close' may have gone by already
     // A reader that takes nothing for sendTimeoutMs (no write completes, nothing read) would hold
@@ -46,6 +45,5 @@ export async function serveFile(
   }
   // Lent buffers go straight to a kernel socket; an in-process one gets copies (it may keep references).
   const lend = copiesOnWrite(res.socket);
-  const source: SpanSource = (span, demand) => store.read(plans.get(span) ?? planDownload(manifest, span), { demand, signal, lend, meter });
-  await sendBody(res, answer.status, answer.headers, parts, source);
+  await sendBody(res, answer.status, answer.headers, parts, (read, demand) => store.read(read.plan, { demand, signal, lend, meter }));
 }

@@ -5,8 +5,8 @@ import type { ByteSpan } from '../../protocol/http-ranges.js';
 import type { BodySegment } from './multipart.js';
 import { sendError } from './respond.js';
 
-/** Reads one span of the file, one chunk per credit on `demand` (each chunk's bytes as delivered: the span's edges sliced). */
-export type SpanSource = (span: ByteSpan, demand: Observable<number>) => Observable<Uint8Array>;
+/** Reads one read's span of the file, one chunk per credit on `demand` (each chunk's bytes as delivered: the span's edges sliced). */
+export type ReadSource<R extends BodyRead> = (read: R, demand: Observable<number>) => Observable<Uint8Array>;
 
 /**
  * One read of the store: spans of the body whose chunks touch or follow each other (several
@@ -49,12 +49,12 @@ export function bodyReads(segments: readonly BodySegment[], chunkSize: number): 
  * (verified): a chunk that fails before it gives a coded error (500 `integrity`) instead of a
  * 200 cut off after zero bytes. Framing before the first read waits with the headers.
  */
-export async function sendBody(
+export async function sendBody<R extends BodyRead>(
   res: ServerResponse,
   status: number,
   headers: Record<string, string | number>,
-  parts: readonly (BodySegment | BodyRead)[],
-  source: SpanSource,
+  parts: readonly (BodySegment | R)[],
+  source: ReadSource<R>,
 ): Promise<void> {
   let held: Buffer[] | undefined = [];
   const start = () => {
@@ -86,7 +86,7 @@ export async function sendBody(
  * framing between them. Resolves once the read's last chunk was written (so the next read
  * starts within the same bound), false when the response is over (failed, or the client left).
  */
-function streamRead(res: ServerResponse, read: BodyRead, source: SpanSource, onFirst: () => void): Promise<boolean> {
+function streamRead<R extends BodyRead>(res: ServerResponse, read: R, source: ReadSource<R>, onFirst: () => void): Promise<boolean> {
   const { demand$, request } = createDemand();
   const items = read.items;
   return new Promise<boolean>((resolve) => {
@@ -111,7 +111,7 @@ function streamRead(res: ServerResponse, read: BodyRead, source: SpanSource, onF
       else request(1);
     };
     res.once('close', onClose);
-    const sub = source(read.span, demand$).subscribe({
+    const sub = source(read, demand$).subscribe({
       next: (chunk) => {
         onFirst();
         const from = at;

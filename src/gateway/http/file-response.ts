@@ -3,7 +3,7 @@ import type { Manifest } from '../../catalog/schema.js';
 import { ChunkstreamError, PreconditionFailedError } from '../../errors.js';
 import { evaluatePreconditions, ifRangeHolds } from './conditional.js';
 import { multipartBody, type BodySegment } from './multipart.js';
-import { planRanges, type ByteSpan } from '../../protocol/http-ranges.js';
+import { planRanges } from '../../protocol/http-ranges.js';
 import { fileHeaders, validators } from './representation.js';
 
 export type FileResponse =
@@ -15,8 +15,6 @@ export type FileResponse =
       headers: Record<string, string | number>;
       /** What to send, in order; spans are read from the store. Empty for HEAD. */
       segments: BodySegment[];
-      /** The file spans the body reads (for the transfer budget). */
-      spans: ByteSpan[];
     };
 
 /**
@@ -49,13 +47,11 @@ export function planFileResponse(
   }
   const head = method === 'HEAD';
   if (plan.kind === 'full') {
-    const spans = m.size > 0 ? [{ start: 0, end: m.size - 1 }] : [];
     return {
       kind: 'body',
       status: 200,
       headers: { ...common, 'Content-Length': m.size },
-      segments: head ? [] : spans.map((span) => ({ span })),
-      spans,
+      segments: head || m.size === 0 ? [] : [{ span: { start: 0, end: m.size - 1 } }],
     };
   }
   if (plan.ranges.length === 1) {
@@ -65,7 +61,6 @@ export function planFileResponse(
       status: 206,
       headers: { ...common, 'Content-Length': span.end - span.start + 1, 'Content-Range': `bytes ${span.start}-${span.end}/${m.size}` },
       segments: head ? [] : [{ span }],
-      spans: plan.ranges,
     };
   }
   const body = multipartBody(plan.ranges, m.size, common['Content-Type']!);
@@ -74,7 +69,6 @@ export function planFileResponse(
     status: 206,
     headers: { ...common, 'Content-Type': body.contentType, 'Content-Length': body.length },
     segments: head ? [] : body.segments,
-    spans: plan.ranges,
   };
 }
 
