@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Observable } from 'rxjs';
 import { createDemand } from '../../operators/demand.js';
-import type { ByteSpan } from '../../protocol/http-ranges.js';
+import type { ByteSpan } from '../../engine/plan.js';
 import type { BodySegment } from './multipart.js';
 import { sendError } from './respond.js';
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ByteSpan } from '../../protocol/http-ranges.js';
+import type { ByteSpan } from '../../engine/plan.js';
 
 /** The bytes of a body, in order: framing we hold, or a span of the file read from the store. */
 export type BodySegment = { bytes: Buffer } | { span: ByteSpan };
