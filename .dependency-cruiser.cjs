@@ -42,6 +42,35 @@ const layerRules = LAYERS.flatMap((rung, i) => {
   return [...down, ...siblings];
 });
 
+// Inside the gateway: one folder per protocol (api/ the /v1 routes, ws/, tus/, and s3/ when it
+// comes) over the HTTP semantics (http/), operations (ops/) and the shared base (src/gateway/*.ts,
+// where the server wires them). A protocol never imports another: what two of them need goes
+// down to http/, ops/ or the base. http/ knows no protocol and no ops; ops/ knows no protocol.
+const PROTOCOLS = ['api', 'ws', 'tus', 's3'];
+const gatewayRules = [
+  {
+    name: 'gateway-protocols',
+    comment: 'a protocol folder of the gateway may not import another one: move what both need to http/, ops/ or the base',
+    severity: 'error',
+    from: { path: `^src/gateway/(${PROTOCOLS.join('|')})/` },
+    to: { path: `^src/gateway/(${PROTOCOLS.join('|')})/`, pathNot: '^src/gateway/$1/' },
+  },
+  {
+    name: 'gateway-http',
+    comment: 'src/gateway/http/ (HTTP semantics) may not import a protocol folder or ops/',
+    severity: 'error',
+    from: { path: '^src/gateway/http/' },
+    to: { path: `^src/gateway/(${[...PROTOCOLS, 'ops'].join('|')})/` },
+  },
+  {
+    name: 'gateway-ops',
+    comment: 'src/gateway/ops/ may not import a protocol folder',
+    severity: 'error',
+    from: { path: '^src/gateway/ops/' },
+    to: { path: `^src/gateway/(${PROTOCOLS.join('|')})/` },
+  },
+];
+
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -53,6 +82,7 @@ module.exports = {
       to: { circular: true },
     },
     ...layerRules,
+    ...gatewayRules,
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

@@ -15,7 +15,7 @@ export {
 } from './storage/name-index.js';
 export type { DownloadOptions } from './engine/download.js';
 export { resolveRange, planDownload, type ByteRange, type DownloadPlan } from './engine/plan.js';
-export { TransferBudget, BusyError, type Reservation } from './engine/admission.js';
+export { TransferBudget, BusyError, type Reservation } from './engine/budget.js';
 export type { FileInfo, Manifest, ChunkRef } from './catalog/schema.js';
 export type { GcOptions, GcReport, VerifyReport, VerifyProblem, RepairReport, DamagedChunk, ChunkFault } from './engine/gc-types.js';
 export { DEFAULTS, KiB, MiB, resolveStoreOptions, type StoreOptions, type ResolvedStoreOptions } from './options.js';
@@ -26,9 +26,9 @@ export { configureHashing, type HashingOptions } from './internal/hashing.js';
 export type { ByteSource } from './internal/source.js';
 export { toReadable, type ByteStreamSource } from './node.js';
 export { startServer, type RunningServer, type ServerOptions } from './gateway/server.js';
-export { createServerMetrics, type ServerMetrics } from './gateway/metrics.js';
-export { createLogger, type LoggerOptions } from './gateway/log.js';
-export type { GcEvent, GcRunner } from './gateway/gc-schedule.js';
+export { createServerMetrics, type ServerMetrics } from './gateway/ops/metrics.js';
+export { createLogger, type LoggerOptions } from './gateway/ops/log.js';
+export type { GcEvent, GcRunner } from './gateway/ops/gc-schedule.js';
 export {
   withMeter,
   type StoreObserver,

@@ -1,12 +1,13 @@
 import * as z from './internal/zod.js';
 import { resolveOptions } from './internal/options.js';
 import { isChunkStore, type ChunkStore } from './storage/types.js';
+import { DEFAULT_DATA_DIR } from './storage/open.js';
 
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
 
 export const DEFAULTS = {
-  dir: './data',
+  dir: DEFAULT_DATA_DIR,
   chunkSize: 4 * MiB,
   uploadConcurrency: 4,
   downloadConcurrency: 4,

@@ -7,6 +7,9 @@ import { BadRequestError } from '../errors.js';
 /** File and upload ids: lowercase base-36, so they can never name a path outside the store. */
 export const ID = /^[0-9a-z]{16,64}$/;
 
+/** An upload's opaque client metadata (a tus Upload-Metadata header), in characters. */
+export const MAX_METADATA_CHARS = 4096;
+
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /**

@@ -1,5 +1,5 @@
 import * as z from '../internal/zod.js';
-import { ID, mediaTypeSchema } from './model.js';
+import { ID, MAX_METADATA_CHARS, mediaTypeSchema } from './model.js';
 import { objectNameSchema } from './names.js';
 
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -102,7 +102,7 @@ export const sessionSchema = z.strictObject({
   /** The file's media type, carried into its manifest at commit. */
   type: z.optional(mediaTypeSchema),
   /** Opaque client metadata kept with the upload and returned by its status (a tus Upload-Metadata header). */
-  metadata: z.optional(z.string().check(z.maxLength(4096))),
+  metadata: z.optional(z.string().check(z.maxLength(MAX_METADATA_CHARS))),
   /**
    * A store to the name (`uploadTo`): at commit the file replaces the name's file (which is
    * removed), under these conditions. Absent: an upload that only names its file (the name then

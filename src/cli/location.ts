@@ -1,5 +1,6 @@
 import { InvalidOptionError } from '../errors.js';
 import { LIMITS } from '../options.js';
+import { DEFAULT_DATA_DIR } from '../storage/open.js';
 import { UsageError, str, type Parsed } from './args.js';
 import { LOCAL_FLAGS, S3_FLAGS, TUNING_FLAGS } from './flags.js';
 import { exactSize, parseCount, parseSize } from './units.js';
@@ -64,7 +65,7 @@ export function localLocation(p: Parsed): LocalLocation {
     ignore(p, f);
   }
   return {
-    dir: str(p, 'dir') ?? './data',
+    dir: str(p, 'dir') ?? DEFAULT_DATA_DIR,
     store,
     s3Endpoint: str(p, 's3-endpoint'),
     s3Region: str(p, 's3-region'),

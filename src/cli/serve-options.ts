@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { InvalidOptionError } from '../errors.js';
-import { resolveBudgetLimit } from '../engine/admission.js';
+import { resolveBudgetLimit } from '../engine/budget.js';
 import { resolveServerOptions, type ServerOptions } from '../gateway/server-options.js';
-import { WS_DEFAULTS } from '../gateway/ws-gateway.js';
+import { WS_DEFAULTS } from '../gateway/ws/gateway.js';
 import { DEFAULTS } from '../options.js';
 import { bool, str, UsageError, type Parsed } from './args.js';
 import { countFlag, localLocation, sizeFlag } from './location.js';

@@ -6,7 +6,7 @@ import * as z from '../internal/zod.js';
 import { RemoteError } from '../protocol/errors.js';
 import type { Frame } from '../protocol/frames.js';
 import { DEFAULT_WINDOW, type ServerMessageOf } from '../protocol/messages.js';
-import type { Link } from './link.js';
+import type { Link } from './connection.js';
 import { chunkDigest } from './verify.js';
 
 export interface ClientDownloadOptions {

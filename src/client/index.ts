@@ -8,7 +8,7 @@ import { resolveOptions } from '../internal/options.js';
 import { ConnectionLostError, RemoteError } from '../protocol/errors.js';
 import type { ClientMessage, ServerMessage } from '../protocol/messages.js';
 import { downloadObservable, type ClientDownloadOptions } from './download.js';
-import { Link, type WebSocketConstructor, type WebSocketLike } from './link.js';
+import { Link, type WebSocketConstructor, type WebSocketLike } from './connection.js';
 import type { ClientUploadSource } from './source.js';
 import { uploadObservable, type ClientUploadOptions, type UploadEvent } from './upload.js';
 

@@ -2,7 +2,7 @@ import { Observable } from 'rxjs';
 import type { FileInfo } from '../catalog/schema.js';
 import { ConnectionLostError, RemoteError } from '../protocol/errors.js';
 import { FRAME_HEADER_BYTES, FrameType, writeFrameHeader } from '../protocol/frames.js';
-import type { Link } from './link.js';
+import type { Link } from './connection.js';
 import type { ByteReader } from './blob-reader.js';
 import { planSource, type ClientUploadSource } from './source.js';
 

@@ -1,6 +1,13 @@
 import { BadRequestError, RangeNotSatisfiableError } from '../errors.js';
 import { fileInfo, type FileInfo, type Manifest } from '../catalog/schema.js';
 
+/** A resolved byte span of a file, inclusive at both ends (like HTTP's `first-last`): the one span type of plans, HTTP ranges and the CLI's --range. */
+export interface ByteSpan {
+  start: number;
+  end: number;
+}
+
+/** A requested range: `end` may be left open or lie past the file (resolveRange makes it a ByteSpan). */
 export interface ByteRange {
   /** First byte, inclusive. */
   start: number;
@@ -17,7 +24,7 @@ export interface DownloadPlan {
   readonly manifest: Manifest;
   readonly file: FileInfo;
   /** The requested range resolved against the file (inclusive); undefined for the whole file. */
-  readonly range: { start: number; end: number } | undefined;
+  readonly range: ByteSpan | undefined;
   /** First and last byte delivered (inclusive); `length` is 0 for an empty file. */
   readonly start: number;
   readonly end: number;
@@ -35,7 +42,7 @@ export interface DownloadPlan {
 }
 
 /** Resolves a requested range against a size: inclusive [start, end], or throws 416. */
-export function resolveRange(size: number, range: ByteRange | undefined): { start: number; end: number } | undefined {
+export function resolveRange(size: number, range: ByteRange | undefined): ByteSpan | undefined {
   if (!range) return undefined;
   const { start, end = Number.MAX_SAFE_INTEGER } = range;
   if (!Number.isSafeInteger(start) || start < 0) throw new BadRequestError('range.start', `must be a non-negative integer (got ${start})`);

@@ -2,7 +2,7 @@ import { lastValueFrom, from } from 'rxjs';
 import { BadRequestError, TooLargeError, toChunkstreamError, ConflictError } from '../errors.js';
 import { newId } from '../catalog/catalog.js';
 import { isCommittedUpload, type ChunkRef, type Manifest, type Session } from '../catalog/schema.js';
-import { checkName, mediaTypeSchema } from '../catalog/model.js';
+import { checkName, MAX_METADATA_CHARS, mediaTypeSchema } from '../catalog/model.js';
 import { checkObjectName } from '../catalog/names.js';
 import { bindName, precheck } from './names.js';
 import { streamHash, type StreamHash } from '../internal/hashing.js';
@@ -125,8 +125,8 @@ function describing(options: UploadOptions): Pick<Session, 'type' | 'metadata'> 
     out.type = r.data;
   }
   if (options.metadata !== undefined) {
-    if (typeof options.metadata !== 'string' || options.metadata.length > 4096)
-      throw new BadRequestError('metadata', 'must be a string of at most 4096 characters');
+    if (typeof options.metadata !== 'string' || options.metadata.length > MAX_METADATA_CHARS)
+      throw new BadRequestError('metadata', `must be a string of at most ${MAX_METADATA_CHARS} characters`);
     out.metadata = options.metadata;
   }
   return out;

@@ -1,19 +1,21 @@
 import { z } from 'zod';
 import { DEFAULT_GC_LEASE_MS } from '../engine/gc-lease.js';
 import type { Store } from '../engine/store.js';
-import type { Logger } from './log.js';
-import type { ServerMetrics } from './metrics.js';
+import type { Logger } from './ops/log.js';
+import type { ServerMetrics } from './ops/metrics.js';
 import { InvalidOptionError } from '../errors.js';
 import { resolveOptions } from '../internal/options.js';
-import { isLoopback } from './http-guard.js';
-import { DEFAULT_MAX_CLIENT_SHARE } from '../engine/admission.js';
-import { HTTP_DEFAULTS } from './http-options.js';
+import { isLoopback } from './guard.js';
+import { DEFAULT_MAX_CLIENT_SHARE } from '../engine/budget.js';
+import { HTTP_DEFAULTS } from './handler-options.js';
+import { DEFAULT_DATA_DIR } from '../storage/open.js';
+import { WS_DEFAULTS } from './ws/gateway.js';
 
 // Server options apart from the server itself: the CLI validates them before loading it.
 export const SERVER_DEFAULTS = {
   host: '127.0.0.1',
   port: 8080,
-  dir: './data',
+  dir: DEFAULT_DATA_DIR,
   tokens: [] as string[],
   insecure: false,
   headersTimeoutMs: 60_000,
@@ -24,7 +26,7 @@ export const SERVER_DEFAULTS = {
   allowOrigins: [] as string[],
   corsOrigins: [] as string[],
   web: true,
-  maxWsStreams: 256,
+  maxWsStreams: WS_DEFAULTS.maxStreams,
   gcLeaseMs: DEFAULT_GC_LEASE_MS,
   drainTimeoutMs: 0,
   metricsPublic: false,

@@ -2,7 +2,7 @@ import { openStore, type Store } from '../engine/store.js';
 import { InvalidOptionError } from '../errors.js';
 import { instrumentChunkStore } from '../storage/instrumented.js';
 import { openChunkStore } from '../storage/open.js';
-import type { ServerMetrics } from './metrics.js';
+import type { ServerMetrics } from './ops/metrics.js';
 import type { resolveServerOptions } from './server-options.js';
 import { backendConcurrency } from '../options.js';
 

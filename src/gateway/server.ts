@@ -3,21 +3,23 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Store } from '../engine/store.js';
 import { createTokenChecker } from './auth.js';
-import { resolveBudgetLimit, TransferBudget } from '../engine/admission.js';
-import { accessLogged, refusalLogged, wsLog } from './access-log.js';
-import { createGcRunner, type GcRunner } from './gc-schedule.js';
-import { createHttpHandler } from './http.js';
-import { attachProtocolEdges } from './http-edges.js';
-import { createRequestGuard } from './http-guard.js';
-import { sendError } from './http-util.js';
+import { resolveBudgetLimit, TransferBudget } from '../engine/budget.js';
+import { accessLogged, refusalLogged, wsLog } from './ops/access-log.js';
+import { createGcRunner, type GcRunner } from './ops/gc-schedule.js';
+import { createHttpHandler } from './handler.js';
+import { attachProtocolEdges } from './http/edges.js';
+import { createRequestGuard } from './guard.js';
+import { sendError } from './http/respond.js';
 import { linkSecretProvider } from './link-secret.js';
-import { closeLogger, createLogger, type Logger } from './log.js';
-import { createServerMetrics, type ServerMetrics } from './metrics.js';
-import { createOps, limitConnections, metricsPortHandler, writeStoreMarker } from './ops.js';
+import { closeLogger, createLogger, type Logger } from './ops/log.js';
+import type { RequestRecord } from './ops/meter.js';
+import { createServerMetrics, type ServerMetrics } from './ops/metrics.js';
+import { createOps, limitConnections, metricsPortHandler, writeStoreMarker } from './ops/probes.js';
 import { resolveServerOptions, type ServerOptions } from './server-options.js';
+import { createTusHandler } from './tus/handler.js';
 import { closeOwned, serverStore } from './server-store.js';
 import { loadWebAssets } from './web.js';
-import { attachWsGateway, WS_DEFAULTS } from './ws-gateway.js';
+import { attachWsGateway, WS_DEFAULTS } from './ws/gateway.js';
 
 /**
  * Idle keep-alive sockets: the server announces KEEP_ALIVE_ANNOUNCED_S (`Keep-Alive: timeout=5`)
@@ -32,7 +34,7 @@ export const KEEP_ALIVE_ANNOUNCED_S = 5;
 export const KEEP_ALIVE_MARGIN_MS = 900;
 
 export { resolveServerOptions, serverOptionsSchema, SERVER_DEFAULTS, type ServerOptions } from './server-options.js';
-export { isLoopback } from './http-guard.js';
+export { isLoopback } from './guard.js';
 
 export interface RunningServer {
   /** `http://HOST:PORT` (IPv6 hosts bracketed). */
@@ -117,13 +119,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     web,
     ops,
     runGc: (gcOptions) => gc.run('request', gcOptions),
+    mounts: [createTusHandler({ store, budget, bodyIdleTimeoutMs: o.bodyIdleTimeoutMs, publicUrl: o.publicUrl })], // /v1/tus/
   });
   // No whole-request deadline (Node's default is 5 minutes): a large upload on a slow link is
   // legitimate, and it is paced by storage anyway. headersTimeout must be explicit: Node
   // defaults it to min(60 s, requestTimeout), i.e. 0 (off) here, which let a client hold a
   // socket forever by trickling header bytes. Node checks it every connectionsCheckingInterval.
-  // A stalled upload body is cut by bodyIdleTimeoutMs (http-upload.ts), a download whose reader
-  // takes nothing by sendTimeoutMs (http-download.ts, ws-download.ts): either would hold its
+  // A stalled upload body is cut by bodyIdleTimeoutMs (api/upload.ts), a download whose reader
+  // takes nothing by sendTimeoutMs (api/download.ts, ws/download.ts): either would hold its
   // share of the budget for as long as the client likes.
   const server = createServer({
     requestTimeout: 0,
@@ -132,18 +135,20 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     keepAliveTimeout: KEEP_ALIVE_ANNOUNCED_S * 1000 + KEEP_ALIVE_MARGIN_MS,
   });
   const connections = limitConnections(server, o.maxConnections);
-  const admitted = (req: IncomingMessage, res: ServerResponse) => {
+  const admitted = (req: IncomingMessage, res: ServerResponse, record: RequestRecord) => {
     const refused = connections.refused(req.socket);
     if (refused) return sendError(res, refused, { Connection: 'close' });
-    handler(req, res);
+    handler(req, res, record);
   };
-  server.on('request', accessLogged(admitted, { logger, metrics }));
-  const refused = refusalLogged({ logger, metrics });
-  attachProtocolEdges(server, { refused }); // half-close, CONNECT, Expect: 100-continue (http-edges.ts)
+  // Labels come from the route table; the WebSocket gateway's one path is not an HTTP route.
+  const routeOf = (path: string) => (path === WS_DEFAULTS.path ? WS_DEFAULTS.path : handler.routeOf(path));
+  server.on('request', accessLogged(admitted, { logger, metrics, routeOf }));
+  const refused = refusalLogged({ logger, metrics, routeOf });
+  attachProtocolEdges(server, { refused }); // half-close, CONNECT, Expect: 100-continue (http/edges.ts)
   const ws = attachWsGateway(server, {
     store,
     tokens: auth,
-    path: '/v1/ws',
+    path: WS_DEFAULTS.path,
     budget,
     guard,
     maxStreams: o.maxWsStreams,
@@ -159,7 +164,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     if (o.metricsPort !== undefined) {
       // The same Host and Origin guard as the API's: a rebinding page must not read /metrics either.
       const metricsGuard = createRequestGuard({ ...guardOptions, listenHost: o.metricsHost ?? o.host });
-      metricsServer = createServer(accessLogged(metricsPortHandler(metrics, metricsGuard), { logger }));
+      metricsServer = createServer(
+        accessLogged(metricsPortHandler(metrics, metricsGuard), {
+          logger,
+          routeOf: (path) => (path === '/metrics' ? path : routeOf(path)),
+        }),
+      );
       attachProtocolEdges(metricsServer);
       await listen(metricsServer, o.metricsPort, o.metricsHost ?? o.host);
     }

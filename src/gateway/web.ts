@@ -4,9 +4,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { MethodNotAllowedError, NotFoundError } from '../errors.js';
-import { etagMatches } from './http-conditional.js';
-import { sendError, sendJson } from './http-util.js';
+import { NotFoundError } from '../errors.js';
+import { etagMatches } from './http/conditional.js';
+import { sendError, sendJson } from './http/respond.js';
+import type { Route } from './routes.js';
 
 /** What the page needs to know before it connects (GET /config.json). */
 export interface WebConfig {
@@ -17,8 +18,8 @@ export interface WebConfig {
 }
 
 export interface WebAssets {
-  /** Answers the request and returns true when `url` is one of the page's files; false leaves it to the API. */
-  serve(req: IncomingMessage, res: ServerResponse, url: URL): boolean;
+  /** The page's files and /config.json, open routes (served before auth: the page itself asks for the token). */
+  readonly routes: readonly Route<{ req: IncomingMessage; res: ServerResponse }>[];
   /** False when dist/web was not built: `/` then says so. */
   readonly built: boolean;
 }
@@ -91,24 +92,23 @@ export function loadWebAssets(config: () => WebConfig, dir = defaultWebDir()): W
     }
   }
 
+  const route = (template: string, run: Route<{ req: IncomingMessage; res: ServerResponse }>['run']) =>
+    ({ template, methods: ['GET', 'HEAD'], access: 'open', label: 'web', run }) as const;
+  const page = async ({ req, res }: { req: IncomingMessage; res: ServerResponse }) => {
+    const asset = assets.get('/index.html');
+    if (asset) send(req, res, asset);
+    else sendError(res, new NotFoundError('web page', 'the web page was not built: run "npm run build"'));
+  };
   return {
     built,
-    serve(req, res, url) {
-      const route = url.pathname === '/' ? '/index.html' : url.pathname;
-      const asset = assets.get(route);
-      if (!asset && route !== CONFIG_PATH && !(route === '/index.html' && !built)) return false;
-      const method = req.method ?? 'GET';
-      if (method !== 'GET' && method !== 'HEAD') {
-        sendError(res, new MethodNotAllowedError(`${method} is not allowed on ${url.pathname}`), { Allow: 'GET, HEAD' });
-      } else if (route === CONFIG_PATH) {
-        sendJson(res, 200, config());
-      } else if (!asset) {
-        sendError(res, new NotFoundError('web page', 'the web page was not built: run "npm run build"'));
-      } else {
-        send(req, res, asset);
-      }
-      return true;
-    },
+    routes: [
+      route('/', page),
+      route('/index.html', page),
+      route(CONFIG_PATH, async ({ res }) => sendJson(res, 200, config())),
+      ...[...assets]
+        .filter(([path]) => path !== '/index.html')
+        .map(([path, asset]) => route(path, async ({ req, res }) => send(req, res, asset))),
+    ],
   };
 }
 

@@ -1,10 +1,5 @@
+import type { ByteSpan } from '../engine/plan.js';
 import { BadRequestError, RangeNotSatisfiableError } from '../errors.js';
-
-/** Inclusive byte span, like HTTP's `first-last`. */
-export interface ByteSpan {
-  start: number;
-  end: number;
-}
 
 /** What a Range header asks for: the whole representation, or satisfiable spans (ascending, disjoint). */
 export type RangePlan = { kind: 'full' } | { kind: 'partial'; ranges: ByteSpan[] };

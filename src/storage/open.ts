@@ -3,6 +3,9 @@ import { createFsStore } from './fs.js';
 import type { ChunkStore } from './types.js';
 
 /** Where a server or CLI command keeps its store: `--dir` (default) or `--store s3://BUCKET/PREFIX`. */
+/** Where a store is kept when no directory or bucket is named: the server, the CLI and openStore agree. */
+export const DEFAULT_DATA_DIR = './data';
+
 export interface StoreLocation {
   dir?: string;
   /** `s3://BUCKET/PREFIX` (scale-out) or `file://PATH`; overrides `dir`. */
@@ -18,7 +21,7 @@ export interface StoreLocation {
 
 /** Opens the ChunkStore a location names. */
 export async function openChunkStore(location: StoreLocation): Promise<ChunkStore> {
-  if (location.store === undefined) return createFsStore(location.dir ?? './data', { fsync: location.fsync });
+  if (location.store === undefined) return createFsStore(location.dir ?? DEFAULT_DATA_DIR, { fsync: location.fsync });
   if (location.store.startsWith('file://')) return createFsStore(location.store.slice('file://'.length), { fsync: location.fsync });
   if (location.store.startsWith('s3://')) {
     const { bucket, prefix } = parseS3Url(location.store);

@@ -2,7 +2,7 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connect } from '../../src/client/index.js';
 import { isChunkstreamError } from '../../src/errors.js';
-import { downloadBound, TransferBudget } from '../../src/engine/admission.js';
+import { downloadBound, TransferBudget } from '../../src/engine/budget.js';
 import { startServer, type RunningServer } from '../../src/gateway/server.js';
 import { createFsStore, openStore, type Store } from '../../src/index.js';
 import type { ServerMessage, ServerMessageOf } from '../../src/protocol/messages.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRequestGuard, isLoopbackName, parseAuthority } from '../../src/gateway/http-guard.js';
+import { createRequestGuard, isLoopbackName, parseAuthority } from '../../src/gateway/guard.js';
 import { LINK_SECRET_KEY, linkSecretProvider } from '../../src/gateway/link-secret.js';
 import { linkQuery, parseLinkRequest, signLink, verifyLink } from '../../src/gateway/links.js';
 import { resolveServerOptions } from '../../src/gateway/server-options.js';

@@ -60,7 +60,7 @@ describe('HTTP edge cases', () => {
 
 describe('Content-Disposition', () => {
   it('still encodes a name with a lone surrogate (a manifest from elsewhere) instead of throwing', async () => {
-    const { contentDisposition } = await import('../../src/gateway/http-util.js');
+    const { contentDisposition } = await import('../../src/gateway/http/representation.js');
     expect(contentDisposition('a\ud800b.txt')).toBe(`attachment; filename=a_b.txt; filename*=UTF-8''a%EF%BF%BDb.txt`);
   });
 });

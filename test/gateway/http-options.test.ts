@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/engine/store.js';
-import { createHttpHandler } from '../../src/gateway/http.js';
+import { createHttpHandler } from '../../src/gateway/handler.js';
 import { createMemoryStore } from '../../src/storage/memory.js';
 
 // The HTTP handler's options are validated like every other factory's: defaults, then one zod

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { evaluatePreconditions, ifRangeHolds, parseEntityTags, type Validators } from '../../src/gateway/http-conditional.js';
-import { multipartBody } from '../../src/gateway/http-multipart.js';
+import { evaluatePreconditions, ifRangeHolds, parseEntityTags, type Validators } from '../../src/gateway/http/conditional.js';
+import { multipartBody } from '../../src/gateway/http/multipart.js';
 import { coalesce, planRanges } from '../../src/protocol/http-ranges.js';
-import { contentDisposition, contentType, fileHeaders } from '../../src/gateway/http-representation.js';
+import { contentDisposition, contentType, fileHeaders } from '../../src/gateway/http/representation.js';
 
 const v: Validators = { etag: `"${'a'.repeat(64)}"`, lastModified: 'Tue, 01 Dec 2026 08:00:00 GMT' };
 const LATER = 'Tue, 01 Dec 2026 09:00:00 GMT';

@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { httpDate } from '../../src/gateway/http-conditional.js';
+import { httpDate } from '../../src/gateway/http/conditional.js';
 import { planRanges } from '../../src/protocol/http-ranges.js';
 import { bytes, CHUNK } from '../helpers/core.js';
 import { request, testServerPerSuite, upload } from '../helpers/http-server.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, prettyLine } from '../../src/gateway/log.js';
+import { createLogger, prettyLine } from '../../src/gateway/ops/log.js';
 import { eventually } from '../helpers/eventually.js';
 import { request, startTestServer, type TestServer } from '../helpers/http-server.js';
 import { memoryLog, parseMetrics, sample } from '../helpers/ops.js';

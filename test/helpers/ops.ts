@@ -1,4 +1,4 @@
-import { createLogger, type Logger } from '../../src/gateway/log.js';
+import { createLogger, type Logger } from '../../src/gateway/ops/log.js';
 
 /** A metric sample: `name{a="x",b="y"}` → value. */
 export type Samples = Map<string, number>;

@@ -2,7 +2,7 @@ import http from 'node:http';
 
 import type { AddressInfo } from 'node:net';
 import { createTokenChecker } from '../../src/gateway/auth.js';
-import { attachWsGateway, type WsGateway } from '../../src/gateway/ws-gateway.js';
+import { attachWsGateway, type WsGateway } from '../../src/gateway/ws/gateway.js';
 import { createFsStore, openStore, type ChunkStore, type Store } from '../../src/index.js';
 import { CHUNK, tempDir } from './core.js';
 
