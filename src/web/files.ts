@@ -93,7 +93,10 @@ export class FileTable {
   }
 
   private selectionChanged(): void {
-    for (const id of this.selected) if (!this.files.some((f) => f.id === id)) this.selected.delete(id);
+    if (this.selected.size > 0) {
+      const present = new Set(this.files.map((f) => f.id));
+      for (const id of this.selected) if (!present.has(id)) this.selected.delete(id);
+    }
     const shown = this.visible();
     const ticked = shown.filter((f) => this.selected.has(f.id)).length;
     this.selectAll.checked = shown.length > 0 && ticked === shown.length;
