@@ -94,6 +94,7 @@ for (const f of ['client.js', 'hash-worker.js', 'app.js', ...STATIC]) {
   const data = readFileSync(path.join(out, f));
   sizes[f] = { bytes: data.length, gzip: gzipSync(data, { level: 9 }).length };
 }
+// README quotes client.js's and hash-worker.js's sizes: test/package/bundle-sizes.test.ts compares.
 writeFileSync(path.join(out, 'sizes.json'), `${JSON.stringify(sizes, null, 2)}\n`);
 const kb = (n) => `${(n / 1000).toFixed(1)} kB`;
 console.log(

@@ -39,7 +39,9 @@ export type ErrorCode =
   /** A request body of a media type the route does not take (HTTP 415). */
   | 'unsupported_media_type'
   /** A request body in a transfer coding the server does not decode (`gzip, chunked`): HTTP 501, nothing stored. */
-  | 'unsupported_transfer_coding';
+  | 'unsupported_transfer_coding'
+  /** An optional peer dependency (pino, prom-client, the AWS SDK) is not installed: the message names the npm command. */
+  | 'missing_dependency';
 
 const STATUS: Record<ErrorCode, number> = {
   invalid_option: 400,
@@ -69,6 +71,7 @@ const STATUS: Record<ErrorCode, number> = {
   expired: 410,
   unsupported_media_type: 415,
   unsupported_transfer_coding: 501,
+  missing_dependency: 500,
 };
 
 export class ChunkstreamError extends Error {
@@ -273,6 +276,19 @@ export class UnsupportedTransferCodingError extends ChunkstreamError {
 export class ExpiredError extends ChunkstreamError {
   constructor(message: string) {
     super('expired', message);
+  }
+}
+
+/** An optional peer dependency is not installed: `packages` are what to `npm install` for `feature`. */
+export class MissingDependencyError extends ChunkstreamError {
+  readonly packages: readonly string[];
+  constructor(feature: string, packages: readonly string[], options?: { cause?: unknown }) {
+    super(
+      'missing_dependency',
+      `${feature} needs ${packages.join(' and ')}, which ${packages.length === 1 ? 'is' : 'are'} not installed: npm install ${packages.join(' ')}`,
+      options,
+    );
+    this.packages = packages;
   }
 }
 

@@ -1,4 +1,5 @@
-// The public API, by name. Nothing under internal/ is public.
+// The public API, by name. Nothing under internal/ is public. The server is `chunkstream/server`
+// (it needs pino and prom-client, optional peers), the S3 backend `chunkstream/s3` (the AWS SDK).
 export { openStore, type Store, type UploadStatus } from './engine/store.js';
 export type { UploadOptions, UploadEvent, UploadSource } from './engine/upload.js';
 export type { SegmentOptions } from './engine/upload-types.js';
@@ -25,10 +26,6 @@ export { HeldBytes } from './internal/gauge.js';
 export { configureHashing, type HashingOptions } from './internal/hashing.js';
 export type { ByteSource } from './internal/source.js';
 export { toReadable, type ByteStreamSource } from './node.js';
-export { startServer, type RunningServer, type ServerOptions } from './gateway/server.js';
-export { createServerMetrics, type ServerMetrics } from './gateway/ops/metrics.js';
-export { createLogger, type LoggerOptions } from './gateway/ops/log.js';
-export type { GcEvent, GcRunner } from './gateway/ops/gc-schedule.js';
 export {
   withMeter,
   type StoreObserver,
@@ -71,6 +68,7 @@ export {
   StorageError,
   ChecksumMismatchError,
   PreconditionFailedError,
+  MissingDependencyError,
   isChunkstreamError,
   toChunkstreamError,
   type ErrorCode,

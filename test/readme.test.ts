@@ -47,7 +47,8 @@ describe('README', () => {
     await mkdir(installed, { recursive: true });
     await run('tar', ['-xzf', path.join(consumer, `chunkstream-${pkg.version}.tgz`), '-C', installed, '--strip-components=1']);
     // Its dependencies, as an install would place them beside it (the registry is not needed for that).
-    for (const dep of Object.keys(pkg.dependencies)) {
+    // The AWS SDK is an optional peer dependency: the README says to install it beside chunkstream.
+    for (const dep of [...Object.keys(pkg.dependencies), '@aws-sdk/client-s3']) {
       await mkdir(path.dirname(path.join(consumer, 'node_modules', dep)), { recursive: true });
       await symlink(path.join(root, 'node_modules', dep), path.join(consumer, 'node_modules', dep));
     }

@@ -86,11 +86,19 @@ export async function uploads(p: Parsed, ctx: RunContext): Promise<void> {
   if (bool(p, 'json')) return json(ctx, list);
   if (list.length === 0) return ctx.note('no unfinished uploads'); // stdout stays empty for scripts
   const now = Date.now();
-  for (const u of list) {
+  // Of how many bytes, for a reader at a terminal (when the upload declared its size); piped, the
+  // columns stay as scripts read them (`--json` has `size`).
+  const ofs = list.map((u) =>
+    process.stdout.isTTY !== true ? '' : u.size === undefined ? ' of ?' : ` of ${fmtBytes(u.size)} ${percent(u.offset, u.size)}`,
+  );
+  const width = Math.max(...ofs.map((o) => o.length));
+  for (const [i, u] of list.entries()) {
     const age = fmtAge(now - Date.parse(u.created));
     const idle = fmtAge(now - Date.parse(u.updated));
+    const stored = fmtBytes(u.offset).padStart(10);
+    const of = ofs[i]!.padEnd(width);
     ctx.out(
-      `${u.uploadId}  ${fmtBytes(u.offset).padStart(10)}  ${`${age} old`.padStart(10)}  ${`idle ${idle}`.padStart(11)}${u.expired ? '  (expired)' : ''}  ${u.name}`,
+      `${u.uploadId}  ${stored}${of}  ${`${age} old`.padStart(10)}  ${`idle ${idle}`.padStart(11)}${u.expired ? '  (expired)' : ''}  ${u.name}`,
     );
   }
 }
@@ -109,4 +117,8 @@ async function eachOf(list: string[], ctx: RunContext, act: (id: string) => Prom
     }
   }
   if (first) throw new PartlyFailedError(first, failed, list.length, `not ${done}`);
+}
+
+function percent(part: number, whole: number): string {
+  return `(${whole === 0 ? 100 : Math.floor((part / whole) * 100)}%)`;
 }

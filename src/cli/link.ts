@@ -5,6 +5,7 @@ import { str, UsageError, type Parsed } from './args.js';
 import { parseExpires } from './durations.js';
 import { errorOf } from './remote.js';
 import { idArg } from './id-arg.js';
+import { serverEndpoint } from './server-url.js';
 
 /**
  * `chunkstream link ID [--expires 1h] --server URL [--token T]`: asks the server for a signed
@@ -26,7 +27,7 @@ export async function link(p: Parsed): Promise<void> {
   }
   if (base.protocol !== 'http:' && base.protocol !== 'https:')
     throw new InvalidOptionError(p.origin.get('server') ?? '--server', 'must be an http:// or https:// URL');
-  const url = new URL(`/v1/files/${encodeURIComponent(id)}/links`, base);
+  const url = serverEndpoint(base, `/v1/files/${encodeURIComponent(id)}/links`);
   const body = JSON.stringify({ expiresIn });
   const token = str(p, 'token');
   const headers: Record<string, string | number> = { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) };

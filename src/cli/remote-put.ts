@@ -4,6 +4,7 @@ import { isChunkstreamError, toChunkstreamError } from '../errors.js';
 import { abortError } from '../internal/abort.js';
 import { UnauthorizedError } from '../protocol/errors.js';
 import type { PutSpec } from './backend.js';
+import { serverEndpoint } from './server-url.js';
 
 /**
  * `put --server` over the WebSocket protocol: it resumes by upload id (a re-run of the command
@@ -11,7 +12,7 @@ import type { PutSpec } from './backend.js';
  * when the connection drops, since the source can be re-opened at any offset.
  */
 export function remotePut(base: URL, token: string | undefined) {
-  const url = new URL('/v1/ws', base);
+  const url = serverEndpoint(base, '/v1/ws');
   url.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:';
   let client: Promise<Client> | undefined;
 

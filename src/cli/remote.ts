@@ -10,6 +10,7 @@ import type { Backend } from './backend.js';
 import { connectionError } from './remote-errors.js';
 import { remotePut } from './remote-put.js';
 import { resumable, resumed, resumeHeaders } from './resume.js';
+import { serverEndpoint, serverPrefix } from './server-url.js';
 
 /**
  * The same commands through the HTTP API. node:http rather than fetch: request and response
@@ -43,7 +44,7 @@ export function openRemote(server: string, token: string | undefined): Backend {
     path: string,
     opts: { headers?: Record<string, string | number>; body?: Readable; signal?: AbortSignal } = {},
   ) => {
-    const url = new URL(path, base);
+    const url = serverEndpoint(base, path);
     const headers: Record<string, string | number> = { ...opts.headers };
     if (token) headers.Authorization = `Bearer ${token}`;
     const lib = url.protocol === 'https:' ? https : http;
@@ -74,7 +75,7 @@ export function openRemote(server: string, token: string | undefined): Backend {
 
   const put = remotePut(base, token);
   return {
-    where: `server:${base.origin}`,
+    where: `server:${base.origin}${serverPrefix(base)}`,
     put: (spec) => put.put(spec),
     async get(id, range, signal) {
       const res = await call('GET', filePath(id), { headers: range ? { Range: `bytes=${range}` } : {}, signal });

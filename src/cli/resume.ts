@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { InternalError } from '../errors.js';
 
 /** Re-requests of one download after the connection was cut without any new byte in between. */
@@ -8,6 +9,14 @@ const MAX_STALLED = 2;
 const MAX_RESUMES = 10;
 /** How long a re-request may wait for its response to begin. */
 const REOPEN_TIMEOUT_MS = 30_000;
+/**
+ * A re-request the server did not take (it is restarting: connection refused or reset, 503) is
+ * tried again after 100 ms × 2^n, this many times, as `put --server` redials (the SDK's
+ * reconnectAttempts): a server restart is ridden out, a server that stays down is not waited for.
+ */
+const REDIAL_ATTEMPTS = 5;
+const REDIAL_DELAY_MS = 100;
+const TRANSIENT = new Set(['connection_lost', 'busy', 'storage']);
 
 /**
  * A response body of `length` bytes that continues where it was cut: on a connection that ends
@@ -41,18 +50,10 @@ export function resumable(first: IncomingMessage, length: number, reopen: (recei
     stalled = sinceOpen > 0 ? 0 : stalled + 1;
     if (stalled > MAX_STALLED || ++resumes > MAX_RESUMES) return void out.destroy(err);
     reopening = true;
-    // A server that accepts the connection but never answers must not hang the command.
-    let timer: NodeJS.Timeout | undefined;
-    const answer = Promise.race([
-      reopen(received),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(Object.assign(new Error(`no answer within ${REOPEN_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })),
-          REOPEN_TIMEOUT_MS,
-        );
-      }),
-    ]).finally(() => clearTimeout(timer));
-    answer.then(
+    redial(
+      () => reopen(received),
+      () => out.destroyed,
+    ).then(
       (res) => {
         reopening = false;
         if (out.destroyed) return void res.destroy();
@@ -88,6 +89,34 @@ export function resumable(first: IncomingMessage, length: number, reopen: (recei
   if (!Number.isSafeInteger(length) || !first.headers.etag) return first;
   attach(first);
   return out;
+}
+
+/** `reopen()`, again after a backoff while the server is not taking requests (see REDIAL_ATTEMPTS). */
+async function redial(reopen: () => Promise<IncomingMessage>, gone: () => boolean): Promise<IncomingMessage> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await withTimeout(reopen());
+    } catch (err) {
+      const code = (err as { code?: unknown } | null)?.code;
+      if (attempt >= REDIAL_ATTEMPTS || typeof code !== 'string' || !TRANSIENT.has(code) || gone()) throw err;
+      await sleep(REDIAL_DELAY_MS * 2 ** attempt);
+      if (gone()) throw err;
+    }
+  }
+}
+
+/** A server that accepts the connection but never answers must not hang the command. */
+function withTimeout(answer: Promise<IncomingMessage>): Promise<IncomingMessage> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    answer,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(Object.assign(new Error(`no answer within ${REOPEN_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })),
+        REOPEN_TIMEOUT_MS,
+      );
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 function span(first: IncomingMessage, received: number): { start: number; end: number } {

@@ -8,6 +8,8 @@ export interface UploadInfo {
   name: string;
   /** Bytes durably stored: a resume continues from here. */
   offset: number;
+  /** The file's declared size (an expected size, a Content-Length, a tus Upload-Length), when known: the offset is of this. */
+  size?: number;
   chunkSize: number;
   created: string;
   /** When its progress was last recorded. */
@@ -45,6 +47,7 @@ export async function listUploads(ctx: EngineContext, options: CallOptions = {})
         uploadId: s.uploadId,
         name: s.name,
         offset: s.size + (s.tail?.size ?? 0), // a segment's durable tail counts (tus offsets are byte-exact)
+        ...(s.length !== undefined && { size: s.length }),
         chunkSize: s.chunkSize,
         created: s.created,
         updated: modified.toISOString(),

@@ -1,4 +1,5 @@
 import { InvalidOptionError } from '../errors.js';
+import { importWithPeers } from '../internal/peers.js';
 import { createFsStore } from './fs.js';
 import type { ChunkStore } from './types.js';
 
@@ -26,7 +27,7 @@ export async function openChunkStore(location: StoreLocation): Promise<ChunkStor
   if (location.store.startsWith('s3://')) {
     const { bucket, prefix } = parseS3Url(location.store);
     // Loaded on demand: the AWS SDK is a third of a CLI command's start-up otherwise.
-    const { createS3Store } = await import('./s3.js');
+    const { createS3Store } = await importWithPeers(`--store ${location.store}`, ['@aws-sdk/client-s3'], () => import('./s3.js'));
     return createS3Store({
       bucket,
       prefix,

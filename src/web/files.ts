@@ -19,6 +19,10 @@ const compare: Record<SortKey, (a: FileInfo, b: FileInfo) => number> = {
  */
 export class FileTable {
   private files: FileInfo[] = [];
+  /** This page's own adds and deletes, numbered, so a list answer that predates them does not undo them. */
+  private clock = 0;
+  private readonly added = new Map<string, { file: FileInfo; at: number }>();
+  private readonly removed = new Map<string, number>();
   private sort: { key: SortKey; dir: 1 | -1 } = { key: 'name', dir: 1 };
   private page = 0;
   private readonly tbody = byId<HTMLTableSectionElement>('file-rows');
@@ -28,10 +32,14 @@ export class FileTable {
   private readonly pageInfo = byId('page-info');
   private readonly prev = byId<HTMLButtonElement>('prev');
   private readonly next = byId<HTMLButtonElement>('next');
+  private readonly selectAll = byId<HTMLInputElement>('select-all');
+  /** Ticked files, by id: kept across pages, sorting and the filter; gone with the file. */
+  private readonly selected = new Set<string>();
 
   constructor(
     private readonly links: boolean,
     private readonly act: (action: FileAction, file: FileInfo, button: HTMLButtonElement) => void,
+    private readonly onSelect: (files: FileInfo[]) => void,
   ) {
     for (const th of Array.from(document.querySelectorAll<HTMLTableCellElement>('th[data-sort]'))) {
       th.querySelector('button')!.addEventListener('click', () => {
@@ -56,12 +64,82 @@ export class FileTable {
       const file = button && this.files.find((f) => f.id === button.closest('tr')?.dataset.id);
       if (button && file) this.act(button.dataset.action as FileAction, file, button);
     });
+    this.tbody.addEventListener('change', (ev) => {
+      const box = (ev.target as Element).closest<HTMLInputElement>('input[data-select]');
+      if (!box) return;
+      const id = box.closest('tr')?.dataset.id ?? '';
+      if (box.checked) this.selected.add(id);
+      else this.selected.delete(id);
+      this.selectionChanged();
+    });
+    // Ticks every file the filter shows (all its pages), or clears them.
+    this.selectAll.addEventListener('change', () => {
+      for (const f of this.visible()) {
+        if (this.selectAll.checked) this.selected.add(f.id);
+        else this.selected.delete(f.id);
+      }
+      this.render();
+    });
     byId('links-note').hidden = links;
   }
 
-  set(files: FileInfo[]): void {
-    this.files = files;
+  selectedFiles(): FileInfo[] {
+    return this.files.filter((f) => this.selected.has(f.id));
+  }
+
+  clearSelection(): void {
+    this.selected.clear();
     this.render();
+  }
+
+  private selectionChanged(): void {
+    if (this.selected.size > 0) {
+      const present = new Set(this.files.map((f) => f.id));
+      for (const id of this.selected) if (!present.has(id)) this.selected.delete(id);
+    }
+    const shown = this.visible();
+    const ticked = shown.filter((f) => this.selected.has(f.id)).length;
+    this.selectAll.checked = shown.length > 0 && ticked === shown.length;
+    this.selectAll.indeterminate = ticked > 0 && ticked < shown.length;
+    this.selectAll.setAttribute('aria-label', `Select all ${shown.length} files shown`);
+    this.onSelect(this.selectedFiles());
+  }
+
+  /**
+   * The server's list, asked for at `asked` (from `mark()`): files this page added after that
+   * (an upload that committed while the list was on its way) stay, files it removed stay gone.
+   */
+  set(files: FileInfo[], asked = Infinity): void {
+    const listed = new Set(files.map((f) => f.id));
+    const later = [...this.added.values()].filter((a) => a.at > asked && !listed.has(a.file.id)).map((a) => a.file);
+    for (const [id, a] of this.added) if (a.at <= asked) this.added.delete(id);
+    this.files = [...files.filter((f) => !this.removed.has(f.id) || this.removedAt(f.id) <= asked), ...later];
+    for (const [id, at] of this.removed) if (at <= asked) this.removed.delete(id);
+    this.render();
+  }
+
+  /** A file this page just stored: listed at once, without waiting for a list round trip. */
+  add(file: FileInfo): void {
+    this.added.set(file.id, { file, at: ++this.clock });
+    this.files = [...this.files.filter((f) => f.id !== file.id), file];
+    this.render();
+  }
+
+  /** Files this page just deleted. */
+  remove(ids: Iterable<string>): void {
+    const gone = new Set(ids);
+    for (const id of gone) this.removed.set(id, ++this.clock);
+    this.files = this.files.filter((f) => !gone.has(f.id));
+    this.render();
+  }
+
+  /** A point in this page's own changes, taken before asking the server for its list. */
+  mark(): number {
+    return this.clock;
+  }
+
+  private removedAt(id: string): number {
+    return this.removed.get(id) ?? 0;
   }
 
   private turn(by: number): void {
@@ -86,7 +164,7 @@ export class FileTable {
     const rows = shown.slice(from, from + size).map((f) => this.row(f));
     if (rows.length === 0) {
       const text = this.files.length === 0 ? 'No files yet: upload some above.' : `No file name contains “${this.filter.value.trim()}”.`;
-      rows.push(h('tr', { class: 'empty' }, h('td', { text, attrs: { colspan: '5' } })));
+      rows.push(h('tr', { class: 'empty' }, h('td', { text, attrs: { colspan: '6' } })));
     }
     this.tbody.replaceChildren(...rows);
     for (const th of Array.from(document.querySelectorAll<HTMLTableCellElement>('th[data-sort]'))) {
@@ -99,6 +177,9 @@ export class FileTable {
     this.pageInfo.textContent = shown.length ? `${from + 1}–${Math.min(from + size, shown.length)} of ${shown.length}` : '';
     this.prev.disabled = this.page === 0;
     this.next.disabled = this.page >= pages - 1;
+    // One page has nowhere to turn to.
+    this.prev.hidden = this.next.hidden = pages <= 1;
+    this.selectionChanged();
   }
 
   private row(f: FileInfo): HTMLTableRowElement {
@@ -111,9 +192,15 @@ export class FileTable {
       share.title = 'This server has no signed links';
     }
     const created = new Date(f.created);
+    const tick = h('input', {
+      type: 'checkbox',
+      checked: this.selected.has(f.id),
+      attrs: { 'data-select': '', 'aria-label': `Select ${f.name}` },
+    });
     return h(
       'tr',
       { attrs: { 'data-id': f.id } },
+      h('td', { class: 'select' }, tick),
       h('td', { class: 'name', attrs: { 'data-label': 'Name' } }, h('bdi', { text: f.name })),
       h('td', { class: 'num', text: formatBytes(f.size), title: `${f.size.toLocaleString()} bytes`, attrs: { 'data-label': 'Size' } }),
       h(

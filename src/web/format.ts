@@ -1,16 +1,18 @@
-// Sizes, rates and times as people read them (decimal units, like browsers' download bars).
+// Sizes, rates and times as people read them. Sizes in the CLI's units (binary: KiB, MiB, one
+// decimal), so the page and `chunkstream ls` say the same of one file: src/internal/format.ts's
+// fmtBytes, which the page cannot import (its build takes only the SDK from outside src/web);
+// test/web/format.test.ts checks that the two agree.
 
-const UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 
 export function formatBytes(n: number): string {
-  if (!Number.isFinite(n) || n < 1000) return `${Math.max(0, Math.round(n || 0))} B`;
+  let v = Number.isFinite(n) ? Math.max(0, n) : 0;
   let i = 0;
-  let v = n;
-  while (v >= 1000 && i < UNITS.length - 1) {
-    v /= 1000;
+  while (v >= 1024 && i < UNITS.length - 1) {
+    v /= 1024;
     i++;
   }
-  return `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ${UNITS[i]}`;
+  return `${i === 0 ? v.toFixed(0) : v.toFixed(1)} ${UNITS[i]}`;
 }
 
 export const formatRate = (bytesPerSecond: number) => `${formatBytes(bytesPerSecond)}/s`;

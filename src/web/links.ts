@@ -1,3 +1,4 @@
+import { byId } from './dom.js';
 import type { Session } from './session.js';
 
 export interface SignedLink {
@@ -33,4 +34,14 @@ export async function createLink(session: Session, id: string, expiresIn = 3600)
     throw new HttpError(body.error?.code ?? 'internal', body.error?.message ?? `the server answered ${res.status}`, res.status);
   }
   return { url: new URL(body.url, location.href).href, expires: typeof body.expires === 'string' ? body.expires : '' };
+}
+
+/** The lifetime chosen beside the filter (1 hour, 1 day, 7 days: the server allows up to 7 days), in seconds. */
+export function linkLifetime(): number {
+  return Number(byId<HTMLSelectElement>('link-life').value) || 3600;
+}
+
+/** " (valid until 12/8/2026, 3:04:05 PM)", or nothing when the server did not say. */
+export function validUntil(link: SignedLink): string {
+  return link.expires ? ` (valid until ${new Date(link.expires).toLocaleString()})` : '';
 }

@@ -1,8 +1,9 @@
 // The web page served at / by `chunkstream serve`: uploads, the file list, downloads, deletes.
+import { Bulk, confirmDelete } from './bulk.js';
 import { byId, copyText } from './dom.js';
 import { Downloads } from './downloads.js';
 import { FileTable, type FileAction } from './files.js';
-import { createLink } from './links.js';
+import { createLink, linkLifetime, validUntil } from './links.js';
 import { describe, errorCode } from './messages.js';
 import { pruneRemembered } from './resume.js';
 import type { FileInfo } from './sdk.js';
@@ -38,7 +39,8 @@ async function boot(): Promise<void> {
       do {
         again = false;
         try {
-          table.set(await (await session.get()).list());
+          const asked = table.mark();
+          table.set(await (await session.get()).list(), asked);
         } catch (err) {
           onError(err, 'Could not load the file list');
         }
@@ -46,7 +48,12 @@ async function boot(): Promise<void> {
     })().finally(() => (listing = undefined));
     return listing;
   };
-  const uploads = new Uploads(session, transfers, () => void refresh());
+  // A committed file is listed at once: the list call goes over the same WebSocket, behind the
+  // frames of the uploads still running, and could take as long as they do to come back.
+  const uploads = new Uploads(session, transfers, (file) => {
+    table.add(file);
+    void refresh();
+  });
 
   const askToken = (message?: string) => {
     byId<HTMLInputElement>('token-user').value = location.host;
@@ -98,13 +105,12 @@ async function boot(): Promise<void> {
         await copyText(file.sha256);
         notices.status(`Copied the SHA-256 of ${file.name}.`);
       } else if (action === 'share') {
-        const link = await createLink(session, file.id);
+        const link = await createLink(session, file.id, linkLifetime());
         await copyText(link.url);
-        notices.status(
-          `Copied a share link to ${file.name}${link.expires ? ` (valid until ${new Date(link.expires).toLocaleString()})` : ''}.`,
-        );
-      } else if (action === 'delete' && (await confirmDelete(file))) {
+        notices.status(`Copied a share link to ${file.name}${validUntil(link)}.`);
+      } else if (action === 'delete' && (await confirmDelete([file]))) {
         await (await session.get()).remove(file.id);
+        table.remove([file.id]);
         notices.status(`Deleted ${file.name}.`);
         await refresh();
         byId('files-heading').focus(); // the row and its button are gone
@@ -115,7 +121,13 @@ async function boot(): Promise<void> {
     }
     if (button.isConnected) button.focus();
   };
-  const table = new FileTable(config.links, (a, f, b) => void act(a, f, b));
+  const bulk = new Bulk(session, () => table, notices, refresh, onError);
+  const table = new FileTable(
+    config.links,
+    (a, f, b) => void act(a, f, b),
+    (files) => bulk.show(files),
+  );
+  for (const el of Array.from(document.querySelectorAll<HTMLElement>('.links-only'))) el.hidden = !config.links;
 
   tokenForm.addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -128,15 +140,6 @@ async function boot(): Promise<void> {
 
   if (config.auth && !session.token) askToken();
   else await start();
-}
-
-async function confirmDelete(file: FileInfo): Promise<boolean> {
-  const dialog = byId<HTMLDialogElement>('confirm');
-  byId('confirm-text').textContent = `Delete “${file.name}”? This cannot be undone.`;
-  dialog.returnValue = '';
-  dialog.showModal();
-  await new Promise((resolve) => dialog.addEventListener('close', resolve, { once: true }));
-  return dialog.returnValue === 'delete';
 }
 
 boot().catch((err) => notices.alert(`The page could not start: ${describe(err)}`, { label: 'Reload', run: () => location.reload() }));

@@ -1,4 +1,5 @@
 // What a person should read for each error code the SDK and the server give.
+import { formatBytes } from './format.js';
 
 export interface CodedError {
   code?: string;
@@ -10,7 +11,31 @@ export function errorCode(err: unknown): string {
   return typeof code === 'string' ? code : 'internal';
 }
 
-export function describe(err: unknown): string {
+/**
+ * Codes a Retry cannot fix: the same file, name and server give the same answer (a name the
+ * server refuses, a file over its size limit, an option it rejects). The page offers no Retry
+ * for them; the message says what to change instead.
+ */
+const FINAL = new Set(['bad_request', 'too_large', 'invalid_option', 'source_overflow', 'unsupported_media_type']);
+
+export function canRetry(err: unknown): boolean {
+  return !FINAL.has(errorCode(err));
+}
+
+/**
+ * `too_large` in sizes people read. The server says `file of 157286400 bytes exceeds maxFileSize
+ * (1048576)` (a declared size) or `file exceeds maxFileSize (1048576 bytes)` (found while
+ * reading); `size` is the file's own, when the page knows it.
+ */
+function tooLarge(detail: string, size?: number): string {
+  const limit = /maxFileSize \((\d+)(?: bytes)?\)/.exec(detail)?.[1];
+  const had = size ?? Number(/of (\d+) bytes/.exec(detail)?.[1] ?? NaN);
+  if (limit === undefined) return `Too large for this server: ${detail}`;
+  const what = Number.isFinite(had) ? `This file is ${formatBytes(had)}` : 'This file is too large';
+  return `${what}: this server takes files up to ${formatBytes(Number(limit))}.`;
+}
+
+export function describe(err: unknown, context: { size?: number } = {}): string {
   const code = errorCode(err);
   const detail = String((err as CodedError | null)?.message ?? err);
   switch (code) {
@@ -29,7 +54,9 @@ export function describe(err: unknown): string {
     case 'aborted':
       return 'Cancelled.';
     case 'too_large':
-      return `Too large for this server: ${detail}`;
+      return tooLarge(detail, context.size);
+    case 'bad_request':
+      return `The server refused it: ${detail}`;
     default:
       return `${detail} (${code})`;
   }

@@ -1,5 +1,5 @@
 import type { FileInfo, Subscription, UploadEvent } from './sdk.js';
-import { describe, errorCode } from './messages.js';
+import { canRetry, describe, errorCode } from './messages.js';
 import { fileKey, forget, recall, remember } from './resume.js';
 import { retryDelay } from './retry.js';
 import type { Session } from './session.js';
@@ -136,7 +136,10 @@ export class Uploads {
     }
     this.release(job);
     this.busy.delete(fileKey(job.file));
-    job.row.failed(describe(err), () => {
+    const message = describe(err, { size: job.file.size });
+    // A refused name or a file over the limit fails the same way every time: no Retry for those.
+    if (!canRetry(err)) return job.row.failed(message);
+    job.row.failed(message, () => {
       if (this.busy.has(fileKey(job.file))) return job.row.failed('This file is already being uploaded (see above).');
       this.busy.add(fileKey(job.file));
       job.attempt = 0;

@@ -4,7 +4,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../helpers/core.js';
+import { bytes, tempDir } from '../helpers/core.js';
+import { openStore } from '../../src/engine/store.js';
 import { promisify } from 'node:util';
 import { assertBuilt, cli, MAIN } from '../helpers/http-cli.js';
 import { testServerPerSuite, upload } from '../helpers/http-server.js';
@@ -104,6 +105,32 @@ describe('commands that said nothing', () => {
     expect(r.code).toBe(0);
     expect(r.stdout.toString()).toBe('');
     expect(r.stderr).toBe('chunkstream: no unfinished uploads\n');
+  });
+
+  it('uploads says of how many bytes: --json has size, a terminal shows "of TOTAL (N%)"', async () => {
+    const dir = path.join(tmp, 'pending');
+    // An unfinished upload of a declared 4 MiB (two of its 64 KiB chunks stored), and one of no declared size.
+    const s = openStore({ dir, chunkSize: 64 * 1024 });
+    const cut = (name: string, expectedSize?: number) => {
+      const controller = new AbortController();
+      return new Promise<void>((resolve) =>
+        s.upload(bytes(4 * 1024 * 1024), { name, expectedSize, signal: controller.signal }).subscribe({
+          next: (e) => void (e.type === 'progress' && e.chunks >= 2 && controller.abort()),
+          error: () => resolve(),
+          complete: () => resolve(),
+        }),
+      );
+    };
+    await cut('declared.bin', 4 * 1024 * 1024);
+    await cut('piped.bin');
+    await s.close();
+    const listed = JSON.parse((await cli(['uploads', '--json', '--dir', dir])).stdout.toString()) as { name: string; size?: number }[];
+    expect(listed.find((u) => u.name === 'declared.bin')).toMatchObject({ size: 4 * 1024 * 1024 });
+    expect(listed.find((u) => u.name === 'piped.bin')).not.toHaveProperty('size');
+    const command = [process.execPath, MAIN, 'uploads', '--dir', dir].map((a) => `'${a}'`).join(' ');
+    const { stdout } = await promisify(execFile)('script', ['-qec', command, '/dev/null']);
+    expect(stdout).toMatch(/ \d+\.\d KiB of 4\.0 MiB \(\d%\) .* declared\.bin\r?\n/);
+    expect(stdout).toMatch(/ \d+\.\d KiB of \? .* piped\.bin\r?\n/);
   });
 
   it('ls --long at a terminal has a header line; piped, every line is a file', async () => {

@@ -1,18 +1,28 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { fmtBytes } from '../../src/internal/format.js';
 import { RateMeter, formatBytes, formatDuration, formatPercent, formatWhen, progressText } from '../../src/web/format.js';
 
 describe('the page shows sizes, rates and times as people read them', () => {
-  it('sizes in decimal units, rounded to three figures', () => {
-    expect([0, 999, 1000, 1234, 99_949, 123_456_789, 5e15, NaN].map(formatBytes)).toEqual([
+  it("sizes in the CLI's binary units, one decimal (issue 25: the page said 157 MB where the CLI said 150.0 MiB)", () => {
+    expect([0, 999, 1023, 1024, 1536, 157_286_400, 1_500_017, 5 * 2 ** 40, NaN].map(formatBytes)).toEqual([
       '0 B',
       '999 B',
-      '1.0 kB',
-      '1.2 kB',
-      '99.9 kB',
-      '123 MB',
-      '5.0 PB',
+      '1023 B',
+      '1.0 KiB',
+      '1.5 KiB',
+      '150.0 MiB',
+      '1.4 MiB',
+      '5.0 TiB',
       '0 B',
     ]);
+  });
+
+  it('says every size exactly as the CLI does', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.nat(), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER })), (n) => formatBytes(n) === fmtBytes(n)),
+      { numRuns: 2000 },
+    );
   });
 
   it('durations, percentages and dates', () => {
@@ -28,7 +38,7 @@ describe('the page shows sizes, rates and times as people read them', () => {
 
   it('a progress line has the percent, then rate and time left once a rate is known', () => {
     expect(progressText(25, 100, 0)).toBe('25%');
-    expect(progressText(4_000_000, 16_000_000, 2_000_000)).toBe('25% · 2.0 MB/s · 6 s left');
+    expect(progressText(4 * 2 ** 20, 16 * 2 ** 20, 2 * 2 ** 20)).toBe('25% · 2.0 MiB/s · 6 s left');
   });
 
   it('the rate follows the last few seconds of samples', () => {

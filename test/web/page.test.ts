@@ -127,17 +127,34 @@ describe('the web page in Chromium', () => {
         .getByRole('button', { name: /Copy the SHA-256/ })
         .textContent(),
     ).toBe(a.sha256.slice(0, 12));
-    expect(await fileRow(page, 'report.pdf').textContent()).toContain('1.5 MB');
+    expect(await fileRow(page, 'report.pdf').textContent()).toContain('1.4 MiB'); // the CLI's units (issue 25): 1 500 017 bytes
     expect(await fileRow(page, 'report.pdf').locator('time').textContent()).toBe('just now');
     expect((await listFiles(url)).map((f) => f.sha256).sort()).toEqual([a.sha256, b.sha256].sort());
     // This server signs links: the share button is offered.
     expect(await page.getByRole('button', { name: 'Copy a share link to report.pdf' }).isDisabled()).toBe(false);
+    // The screenshots in docs/ (README, docs/web.md): one file ticked, to show the bulk actions.
+    await page.getByRole('checkbox', { name: 'Select report.pdf' }).check();
+    await page.getByRole('group', { name: /1 selected/ }).waitFor();
     await page.mouse.move(0, 0);
     await page.screenshot({ path: 'docs/web.png', fullPage: true });
+    // A phone: a touch screen (a coarse pointer, no hover), 390 px wide.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Emulation.setTouchEmulationEnabled', { enabled: true, maxTouchPoints: 5 });
+    await cdp.send('Emulation.setEmulatedMedia', {
+      features: [
+        { name: 'pointer', value: 'coarse' },
+        { name: 'hover', value: 'none' },
+      ],
+    });
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.evaluate(() => document.getElementById('files-heading')!.scrollIntoView({ block: 'start' }));
+    // The whole page in one view (a fullPage screenshot would drop the touch emulation).
+    await page.setViewportSize({ width: 390, height: await page.evaluate(() => document.documentElement.scrollHeight) });
     await page.screenshot({ path: 'docs/web-phone.png' });
+    await cdp.send('Emulation.setEmulatedMedia', { features: [] });
+    await cdp.send('Emulation.setTouchEmulationEnabled', { enabled: false });
+    await cdp.detach();
     await page.setViewportSize({ width: 1000, height: 800 });
+    await page.getByRole('button', { name: 'Clear selection' }).click();
 
     // Download: a signed link the browser downloads itself (streamed to disk, nothing in the page).
     const [download] = await Promise.all([
@@ -376,6 +393,127 @@ describe('the web page in Chromium', () => {
     await page.setViewportSize({ width: 360, height: 740 });
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
     await page.getByRole('button', { name: 'Download keys.txt' }).waitFor({ state: 'visible' });
+    expect(problems).toEqual([]);
+  });
+  it('lists each file as it commits, while another upload is still on its way (issue 25)', async () => {
+    const { url } = await server();
+    const small = await localFile('small.txt', 40_000);
+    const big = await localFile('big.bin', 8 * 1024 * 1024);
+    const { page, problems } = await browser.page();
+    pages.push(page);
+    // The page's list call shares the WebSocket with the uploads: on a slow uplink it waits
+    // behind their frames. Here list requests wait (until the end) once the page has its first list.
+    let holdLists = false;
+    const held: (() => void)[] = [];
+    await page.routeWebSocket(/\/v1\/ws$/, (ws) => {
+      const upstream = ws.connectToServer();
+      ws.onMessage((m) => {
+        const isList = typeof m === 'string' && (JSON.parse(m) as { type?: string }).type === 'list';
+        if (holdLists && isList) held.push(() => upstream.send(m));
+        else upstream.send(m);
+      });
+      upstream.onMessage((m) => ws.send(m));
+    });
+    await page.goto(url);
+    await page.getByText('No files yet').waitFor();
+    holdLists = true;
+    await page.getByLabel(/choose files/).setInputFiles([big.path, small.path]);
+    await transfer(page, 'small.txt', 'done').waitFor();
+    await fileRow(page, 'small.txt').waitFor();
+    await transfer(page, 'big.bin', 'done').waitFor();
+    await fileRow(page, 'big.bin').waitFor();
+    expect(held.length).toBeGreaterThan(0); // the page did ask, and got no answer
+    holdLists = false;
+    held.splice(0).forEach((send) => send());
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page
+      .locator('#files-summary')
+      .getByText(/^2 files/)
+      .waitFor();
+    expect((await listFiles(url)).map((f) => f.name).sort()).toEqual(['big.bin', 'small.txt']);
+    expect(problems).toEqual([]);
+  });
+
+  it('a file over the size limit fails in sizes people read, with no Retry (it could never succeed)', async () => {
+    const { url } = await server('--max-file-size', '1MiB');
+    const f = await localFile('huge.bin', 3 * 1024 * 1024);
+    const { page, problems } = await open(url);
+    await page.getByRole('heading', { name: 'Files' }).waitFor();
+    await page.getByLabel(/choose files/).setInputFiles(f.path);
+    const row = transfer(page, 'huge.bin', 'failed');
+    await row.getByText('This file is 3.0 MiB: this server takes files up to 1.0 MiB.').waitFor();
+    expect(await row.locator('button:visible').count()).toBe(0); // no Retry (nor Cancel)
+    expect(problems).toEqual([]);
+  });
+
+  it('ticks many files: one dialog deletes them all, one click copies a link to each with the chosen lifetime', async () => {
+    const { url } = await server();
+    for (let i = 1; i <= 60; i++) {
+      const res = await fetch(`${url}/v1/files?name=bulk-${String(i).padStart(2, '0')}.txt`, { method: 'PUT', body: 'x'.repeat(i) });
+      expect(res.status).toBe(201);
+    }
+    await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: url });
+    const { page, problems } = await open(url);
+    await page.getByLabel('Per page').selectOption('25');
+    await page.locator('#page-info').getByText('1–25 of 60').waitFor();
+    // Two pages' worth: ticking all selects every file the filter shows, not only this page.
+    await page.getByRole('checkbox', { name: 'Select all 60 files shown' }).check();
+    const bar = page.getByRole('group', { name: /60 selected/ });
+    await bar.waitFor();
+    await page.getByLabel('Links valid for').selectOption({ label: '1 day' });
+    const before = Math.floor(Date.now() / 1000);
+    await bar.getByRole('button', { name: 'Copy share links' }).click();
+    await page
+      .getByRole('status')
+      .getByText(/^Copied 60 share links \(valid until .*\), one per line\.$/)
+      .waitFor();
+    const lines = (await page.evaluate(() => navigator.clipboard.readText())).trim().split('\n');
+    expect(lines).toHaveLength(60);
+    const ids = new Set((await listFiles(url)).map((f) => f.id));
+    for (const line of lines) {
+      const link = new URL(line);
+      expect(ids.has(link.pathname.split('/').at(-1)!)).toBe(true);
+      expect(Number(link.searchParams.get('expires'))).toBeGreaterThanOrEqual(before + 86_400);
+    }
+    expect((await fetch(lines[0]!)).status).toBe(200);
+
+    // Un-tick one: 59 go, after one dialog.
+    await page.getByRole('checkbox', { name: 'Select bulk-01.txt' }).uncheck();
+    await page.getByRole('group', { name: /59 selected/ }).waitFor();
+    expect(
+      await page.getByRole('checkbox', { name: 'Select all 60 files shown' }).evaluate((e) => (e as HTMLInputElement).indeterminate),
+    ).toBe(true);
+    await page.getByRole('button', { name: 'Delete selected' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete 59 files?' });
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain('and 39 more');
+    await dialog.getByRole('button', { name: 'Delete 59 files' }).click();
+    await page.getByRole('status').getByText('Deleted 59 files.').waitFor();
+    expect((await listFiles(url)).map((f) => f.name)).toEqual(['bulk-01.txt']);
+    await page.locator('#page-info').getByText('1–1 of 1').waitFor();
+    expect(await page.getByRole('group', { name: /selected/ }).isHidden()).toBe(true);
+    // One page: nowhere to turn to, so no Previous / Next.
+    expect(await page.getByRole('button', { name: 'Next page' }).isHidden()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Previous page' }).isHidden()).toBe(true);
+    expect(problems).toEqual([]);
+  });
+
+  it('says "Choose files" on a touch screen, where nothing is dropped', async () => {
+    const { url } = await server();
+    const { page, problems } = await open(url);
+    const zone = page.locator('#drop');
+    await zone.getByText('Drop files here').waitFor();
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Emulation.setTouchEmulationEnabled', { enabled: true, maxTouchPoints: 5 });
+    await cdp.send('Emulation.setEmulatedMedia', {
+      features: [
+        { name: 'pointer', value: 'coarse' },
+        { name: 'hover', value: 'none' },
+      ],
+    });
+    await zone.getByText('Drop files here').waitFor({ state: 'hidden' });
+    expect(await zone.innerText()).toMatch(/^Choose files\s+several at once are fine$/);
+    await cdp.detach();
     expect(problems).toEqual([]);
   });
 });
