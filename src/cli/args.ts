@@ -93,6 +93,7 @@ export function flagFor(option: string, origin: Map<string, string>): string {
         storeUrl: 'store',
         tokens: 'token',
         allowHosts: 'allow-host',
+        trustedProxies: 'trusted-proxy',
         allowOrigins: 'allow-origin',
         corsOrigins: 'cors-origin',
         uploadTtlMs: 'upload-ttl',

@@ -43,6 +43,9 @@ export const COMMANDS: Record<string, CommandDef> = {
         'share of that budget one client (a token, else an address) may hold, e.g. 25% or 0.5 (default 25%); beyond it its new transfers get busy',
         'SHARE',
       ),
+      'trusted-proxy': env('a proxy in front (its IP address): its X-Forwarded-For names the client, for --max-client-share', 'ADDR', {
+        multiple: true,
+      }),
       'allow-host': env('also answer requests for this Host (a loopback server answers only loopback names)', 'HOST', { multiple: true }),
       'allow-origin': env('also accept WebSocket upgrades and requests from this browser Origin', 'ORIGIN', { multiple: true }),
       'cors-origin': env('answer CORS requests (and preflights) from this Origin', 'ORIGIN', { multiple: true }),

@@ -107,6 +107,7 @@ export async function serveOptions(p: Parsed): Promise<ServerOptions> {
     insecure: bool(p, 'insecure'),
     maxTransferBytes: sizeFlag(p, 'max-transfer-bytes'),
     maxClientShare: shareFlag(p, 'max-client-share'),
+    trustedProxies: list(p, 'trusted-proxy'),
     allowHosts: list(p, 'allow-host'),
     allowOrigins: list(p, 'allow-origin'),
     corsOrigins: list(p, 'cors-origin'),

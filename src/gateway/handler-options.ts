@@ -1,3 +1,4 @@
+import type { ClientKeyer } from './client-key.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { TransferBudget } from '../engine/budget.js';
@@ -18,6 +19,8 @@ export interface HttpHandlerOptions {
   bodyIdleTimeoutMs?: number;
   /** A download whose client takes nothing for this long is ended (default 60 s). */
   sendTimeoutMs?: number;
+  /** Who a request is for the per-client budget share (default: token, else peer address). */
+  clientKey?: ClientKeyer;
   /** The server-wide transfer budget (shared with the WebSocket gateway); default: its own, 1 GiB. */
   budget?: TransferBudget;
   /** Host / Origin / CORS policy (guard.ts), shared with the WebSocket gateway; none: no checks. */
@@ -90,6 +93,7 @@ export const httpHandlerOptionsSchema = z
       .readonly()
       .optional(),
     runGc: fn<(options: GcOptions) => Promise<GcReport>>('a function'),
+    clientKey: fn<ClientKeyer>('a function'),
   })
   .strict();
 
@@ -101,6 +105,8 @@ export interface RequestContext {
   budget: TransferBudget;
   bodyIdleTimeoutMs: number;
   sendTimeoutMs: number;
+  /** The client's key for its share of the budget (client-key.ts). */
+  client: string;
   url: URL;
   /** The checked id of a `:id` route (a file's, or an upload's under /v1/uploads/). */
   id?: string;

@@ -1,3 +1,4 @@
+import { clientKey } from './client-key.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BadRequestError, NotFoundError, AbortError, MethodNotAllowedError } from '../errors.js';
 import { bearerToken, createTokenChecker } from './auth.js';
@@ -38,6 +39,7 @@ export type HttpHandler = ((req: IncomingMessage, res: ServerResponse, record?: 
 export function createHttpHandler(input: HttpHandlerOptions): HttpHandler {
   const options = resolveOptions(httpHandlerOptionsSchema, HTTP_DEFAULTS, input);
   const { store, bodyIdleTimeoutMs, sendTimeoutMs } = options;
+  const keyOf = options.clientKey ?? clientKey;
   const auth = options.auth ?? createTokenChecker(options.tokens ?? []);
   const inFlight = new Set<AbortController>();
   const idleWaiters: (() => void)[] = [];
@@ -87,6 +89,7 @@ export function createHttpHandler(input: HttpHandlerOptions): HttpHandler {
       budget,
       bodyIdleTimeoutMs,
       sendTimeoutMs,
+      client: keyOf(req),
       url,
       req,
       res,

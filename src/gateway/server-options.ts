@@ -22,6 +22,7 @@ export const SERVER_DEFAULTS = {
   bodyIdleTimeoutMs: HTTP_DEFAULTS.bodyIdleTimeoutMs,
   sendTimeoutMs: HTTP_DEFAULTS.sendTimeoutMs,
   maxClientShare: DEFAULT_MAX_CLIENT_SHARE,
+  trustedProxies: [] as string[],
   allowHosts: [] as string[],
   allowOrigins: [] as string[],
   corsOrigins: [] as string[],
@@ -94,6 +95,8 @@ export const serverOptionsSchema = z
     maxTransferBytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
     /** Share of the budget one client (a token, else an address) may hold at once; 1: no limit per client. */
     maxClientShare: z.number().gt(0, 'must be more than 0').max(1, 'must be at most 1 (the whole budget)'),
+    /** Peers whose X-Forwarded-For names the client (for its budget share): the proxies in front, by IP address. */
+    trustedProxies: z.array(z.union([z.ipv4(), z.ipv6()], 'must be an IP address (the proxy as the server sees it)')),
     /** A download whose client takes no byte for this long is ended and releases what it holds (nginx's send_timeout). */
     sendTimeoutMs: ms(1, HOUR, '1ms', '1h'),
     /**

@@ -1,3 +1,4 @@
+import { clientKeyer } from './client-key.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -106,6 +107,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     metrics: o.metricsPort === undefined ? metrics : undefined,
     metricsPublic: o.metricsPublic,
   });
+  const keyOf = clientKeyer(o.trustedProxies); // who holds which share of the budget
   const handler = createHttpHandler({
     store,
     auth,
@@ -119,7 +121,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     web,
     ops,
     runGc: (gcOptions) => gc.run('request', gcOptions),
-    mounts: [createTusHandler({ store, budget, bodyIdleTimeoutMs: o.bodyIdleTimeoutMs, publicUrl: o.publicUrl })], // /v1/tus/
+    clientKey: keyOf,
+    mounts: [createTusHandler({ store, budget, bodyIdleTimeoutMs: o.bodyIdleTimeoutMs, publicUrl: o.publicUrl, clientKey: keyOf })], // /v1/tus/
   });
   // No whole-request deadline (Node's default is 5 minutes): a large upload on a slow link is
   // legitimate, and it is paced by storage anyway. headersTimeout must be explicit: Node
@@ -153,6 +156,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     guard,
     maxStreams: o.maxWsStreams,
     sendTimeoutMs: o.sendTimeoutMs,
+    clientKey: keyOf,
     log: wsLog(logger),
     admit: (req) => connections.refused(req.socket) ?? (draining ? budget.drainingError() : undefined),
     refused,

@@ -25,7 +25,9 @@ let s: RunningServer;
 const sockets: net.Socket[] = [];
 const clients: RawClient[] = [];
 
-async function start(o: { maxClientShare?: number; sendTimeoutMs?: number; tokens?: string[] } = {}): Promise<string> {
+async function start(
+  o: { maxClientShare?: number; sendTimeoutMs?: number; tokens?: string[]; trustedProxies?: string[] } = {},
+): Promise<string> {
   const dir = await tempDir('slow-clients');
   store = openStore({ chunkStore: createFsStore(dir, { fsync: false }), chunkSize: CHUNK, uploadConcurrency: 2, downloadConcurrency: 2 });
   s = await startServer({ store, port: 0, host: '127.0.0.1', maxTransferBytes: LIMIT, ...o });
@@ -90,6 +92,22 @@ describe('per-client share of the budget', () => {
       c.write(`GET /v1/files/${id} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
     });
     expect(other.slice(0, 12)).toBe('HTTP/1.1 200');
+  });
+
+  it('behind a trusted proxy the share is per X-Forwarded-For address; from anyone else the header is ignored', async () => {
+    const id = await start({ maxClientShare: 0.25, trustedProxies: ['127.0.0.1'] });
+    // Through the proxy (127.0.0.1, trusted): two clients, one share each.
+    expect((await stalledGet(id, 'X-Forwarded-For: 203.0.113.7\r\n')).status).toBe(200);
+    expect((await stalledGet(id, 'X-Forwarded-For: 203.0.113.7\r\n')).status).toBe(503);
+    expect((await stalledGet(id, 'X-Forwarded-For: 198.51.100.1, 203.0.113.9\r\n')).status).toBe(200); // the proxy appended .9
+    // What a client writes on the left is not trusted: .9 is the one the proxy saw, its share is spent.
+    expect((await stalledGet(id, 'X-Forwarded-For: 192.0.2.55, 203.0.113.9\r\n')).status).toBe(503);
+  });
+
+  it('without trusted proxies, X-Forwarded-For does not make a client someone else', async () => {
+    const id = await start({ maxClientShare: 0.25 });
+    expect((await stalledGet(id, 'X-Forwarded-For: 203.0.113.7\r\n')).status).toBe(200);
+    expect((await stalledGet(id, 'X-Forwarded-For: 203.0.113.8\r\n')).status).toBe(503);
   });
 
   it('the share never forbids a client its first transfer', async () => {

@@ -5,7 +5,6 @@ import { bodyReads, sendBody } from '../http/body.js';
 import type { RequestContext } from '../handler-options.js';
 import { copiesOnWrite } from '../lending.js';
 import { sendError } from '../http/respond.js';
-import { clientKey } from '../client-key.js';
 import { TimeoutError } from '../../errors.js';
 
 export interface ServeFileOptions {
@@ -19,7 +18,7 @@ export interface ServeFileOptions {
  * `busy` if it does not fit, released when the response closes) and streams the body.
  */
 export async function serveFile(
-  { store, req, res, signal, budget, sendTimeoutMs, meter }: RequestContext,
+  { store, req, res, signal, budget, sendTimeoutMs, meter, client }: RequestContext,
   id: string,
   o: ServeFileOptions = {},
 ): Promise<void> {
@@ -35,7 +34,7 @@ export async function serveFile(
   let shrink: ((delivered: number) => void) | undefined;
   if (plans.length > 0) {
     // Reads run one after the other: the largest one's bound is the transfer's.
-    const reservation = budget.reserve(Math.max(...plans.map((p) => p.bound(store.options.downloadConcurrency))), clientKey(req)); // busy → 503
+    const reservation = budget.reserve(Math.max(...plans.map((p) => p.bound(store.options.downloadConcurrency))), client); // busy → 503
     res.once('close', reservation.release);
     if (res.destroyed) reservation.release(); // 'close' may have gone by already
     // A reader that takes nothing for sendTimeoutMs (no write completes, nothing read) would hold

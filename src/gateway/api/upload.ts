@@ -6,14 +6,23 @@ import { bodyOf } from '../http/request-body.js';
 import { uploadBound } from '../../engine/budget.js';
 import type { RequestContext } from '../handler-options.js';
 import { sendError, sendJson } from '../http/respond.js';
-import { clientKey } from '../client-key.js';
 
 /**
  * PUT /v1/files?name=NAME: the request body is the upload source, pulled only as fast as
  * chunks are stored (never buffered whole). `Content-Length` becomes expectedSize and
  * `X-Content-SHA256` expectedSha256, so a short or altered body is never committed.
  */
-export async function receiveFile({ store, url, req, res, signal, bodyIdleTimeoutMs, budget, meter }: RequestContext): Promise<void> {
+export async function receiveFile({
+  store,
+  url,
+  req,
+  res,
+  signal,
+  bodyIdleTimeoutMs,
+  budget,
+  meter,
+  client,
+}: RequestContext): Promise<void> {
   const rawName = url.searchParams.get('name');
   if (rawName === null) throw new BadRequestError('name', 'required (PUT /v1/files?name=NAME)');
   const name = checkName(rawName); // before reading any body: a bad name costs no upload
@@ -27,7 +36,7 @@ export async function receiveFile({ store, url, req, res, signal, bodyIdleTimeou
   let file: FileInfo | undefined;
   // The body is pulled, not queued: the engine's (uploadConcurrency + 1) chunks are the bound.
   // Reserved before any byte is read, so a refused upload (503 busy) stores nothing.
-  const reservation = budget.reserve(uploadBound(store.options, 0, expectedSize), clientKey(req));
+  const reservation = budget.reserve(uploadBound(store.options, 0, expectedSize), client);
   // Its upload id is never told to the client: a PUT that fails or is cut leaves nothing to resume, so nothing stays.
   const events = store.upload(bodyOf(req, bodyIdleTimeoutMs), { name, expectedSize, expectedSha256: sha, signal, meter, resumable: false });
   try {

@@ -1,3 +1,4 @@
+import { clientKey, type ClientKeyer } from '../client-key.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkId } from '../../catalog/model.js';
 import type { TransferBudget } from '../../engine/budget.js';
@@ -24,6 +25,8 @@ export interface TusOptions {
   store: Store;
   budget: TransferBudget;
   bodyIdleTimeoutMs: number;
+  /** Who a request is for the per-client budget share (default: token, else peer address). */
+  clientKey?: ClientKeyer;
   /** Base of the Location URLs (`--public-url`); default a path on the request's own origin. */
   publicUrl?: string;
 }
@@ -106,7 +109,17 @@ export function createTusHandler(o: TusOptions): TusHandler {
     let r: SegmentResult;
     try {
       r = await runSegment(
-        { store, budget: o.budget, req, signal, idleTimeoutMs: o.bodyIdleTimeoutMs, body, checksum, onStarted: (id) => (created = id) },
+        {
+          store,
+          budget: o.budget,
+          client: (o.clientKey ?? clientKey)(req),
+          req,
+          signal,
+          idleTimeoutMs: o.bodyIdleTimeoutMs,
+          body,
+          checksum,
+          onStarted: (id) => (created = id),
+        },
         { name, expectedSize: length, ...(type ? { type } : {}), ...(rawMeta ? { metadata: rawMeta } : {}) },
       );
     } catch (err) {
@@ -174,7 +187,16 @@ export function createTusHandler(o: TusOptions): TusHandler {
         return;
       }
       const r = await runSegment(
-        { store, budget: o.budget, req, signal, idleTimeoutMs: o.bodyIdleTimeoutMs, body: true, checksum },
+        {
+          store,
+          budget: o.budget,
+          client: (o.clientKey ?? clientKey)(req),
+          req,
+          signal,
+          idleTimeoutMs: o.bodyIdleTimeoutMs,
+          body: true,
+          checksum,
+        },
         { uploadId: id, offset, ...(declared !== undefined ? { expectedSize: declared } : {}) },
       );
       if (interrupted(res, r)) return;

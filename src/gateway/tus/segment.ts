@@ -7,7 +7,6 @@ import type { UploadOptions } from '../../engine/upload-types.js';
 import { AbortError, ChecksumMismatchError, ChunkstreamError, toChunkstreamError, InternalError } from '../../errors.js';
 import { bodyOf } from '../http/request-body.js';
 import type { Checksum } from './headers.js';
-import { clientKey } from '../client-key.js';
 
 export type SegmentResult =
   | { type: 'paused'; uploadId: string; offset: number; expires: string; interrupted?: true; cause?: unknown }
@@ -16,6 +15,8 @@ export type SegmentResult =
 export interface SegmentRequest {
   store: Store;
   budget: TransferBudget;
+  /** The client's key for its share of the budget. */
+  client: string;
   req: IncomingMessage;
   /** The request's signal (client gone, server shutting down): it ends the body, so the segment pauses. */
   signal: AbortSignal;
@@ -46,7 +47,7 @@ export async function runSegment(r: SegmentRequest, options: UploadOptions): Pro
   // 503 busy before any byte is read; a declared body length bounds what the segment can hold.
   const length = Number(r.req.headers['content-length'] ?? NaN);
   const size = Number.isSafeInteger(length) && length >= 0 ? length : undefined;
-  const reservation = r.body ? r.budget.reserve(uploadBound(r.store.options, 0, size), clientKey(r.req)) : undefined;
+  const reservation = r.body ? r.budget.reserve(uploadBound(r.store.options, 0, size), r.client) : undefined;
   try {
     const source = r.body ? tapped(bodyOf(r.req, r.idleTimeoutMs), state, checksum) : new Uint8Array(0);
     const accept = checksum

@@ -11,7 +11,7 @@ import { CloseCode } from '../../protocol/errors.js';
 import { FRAME_HEADER_BYTES } from '../../protocol/frames.js';
 import { DEFAULT_WINDOW } from '../../protocol/messages.js';
 import { bearerToken, type TokenChecker } from '../auth.js';
-import { clientKey } from '../client-key.js';
+import { clientKey, type ClientKeyer } from '../client-key.js';
 import { HTTP_DEFAULTS } from '../handler-options.js';
 import { resolveBudgetLimit, TransferBudget } from '../../engine/budget.js';
 import type { RequestGuard } from '../guard.js';
@@ -37,6 +37,8 @@ export interface WsGatewayOptions {
   guard?: RequestGuard;
   /** Streams one connection may have open at once (default 256); one more is refused with too_many_streams. */
   maxStreams?: number;
+  /** Who a connection is for the per-client budget share (default: token, else peer address). */
+  clientKey?: ClientKeyer;
   /** A download stream whose client takes no chunk for this long fails with `timeout` (default 60 s). */
   sendTimeoutMs?: number;
   /** Access log: one line per stream and per closed connection. */
@@ -74,6 +76,7 @@ const optionsSchema = z
     log: z.custom<WsLog>((l) => typeof (l as WsLog)?.stream === 'function', 'must be a WsLog').optional(),
     admit: z.custom<WsGatewayOptions['admit']>((f) => typeof f === 'function', 'must be a function').optional(),
     refused: z.custom<WsGatewayOptions['refused']>((f) => typeof f === 'function', 'must be a function').optional(),
+    clientKey: z.custom<ClientKeyer>((f) => typeof f === 'function', 'must be a function').optional(),
   })
   .strict();
 
@@ -151,7 +154,11 @@ export function attachWsGateway(server: http.Server, options: WsGatewayOptions):
       return no(401, 'Unauthorized', 'WWW-Authenticate: Bearer\r\n', 'unauthorized');
     }
     const authenticated = !o.tokens.enabled || token !== undefined;
-    const peer: WsPeer = { id: requestIdOf(req.headers['x-request-id']), remote: req.socket.remoteAddress, client: clientKey(req, token) };
+    const peer: WsPeer = {
+      id: requestIdOf(req.headers['x-request-id']),
+      remote: req.socket.remoteAddress,
+      client: (o.clientKey ?? clientKey)(req, token),
+    };
     peers.set(req, peer);
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       if (closing) return ws.close(CloseCode.GOING_AWAY, 'server shutting down');
