@@ -70,7 +70,7 @@ function continueOnRead(req: IncomingMessage, res: ServerResponse): void {
 /** The HTTP API's `{ error: { code, message } }` on a raw socket, then the socket is closed. */
 export function answerRaw(socket: Duplex, err: ChunkstreamError, extra = ''): void {
   if (!socket.writable) return void socket.destroy();
-  const body = JSON.stringify({ error: { code: err.code, message: err.message } });
+  const body = `${JSON.stringify({ error: { code: err.code, message: err.message } })}\n`;
   socket.once('finish', () => socket.destroy());
   socket.end(
     `HTTP/1.1 ${err.status} ${STATUS_CODES[err.status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +

@@ -5,9 +5,9 @@ import { RangeNotSatisfiableError, toChunkstreamError, type ChunkstreamError } f
 /** The error each failed response was answered (or cut) with: the access log's `code`. */
 export const responseErrors = new WeakMap<ServerResponse, ChunkstreamError>();
 
-/** JSON body with an exact Content-Length (no chunked encoding for small answers). */
+/** JSON body with an exact Content-Length (no chunked encoding for small answers), ending in a newline (curl's prompt lands on its own line). */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
+  const text = `${JSON.stringify(body)}\n`;
   // Node knows no reason phrase for tus's 460 and would send "unknown", which clients and proxies log.
   if (status === 460) res.statusMessage = 'Checksum Mismatch';
   res.writeHead(status, {

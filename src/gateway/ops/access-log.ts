@@ -56,7 +56,7 @@ export function accessLogged(
       const route = routeOf(path);
       const err = responseErrors.get(res);
       const status = res.headersSent ? res.statusCode : 0; // 0: closed before any answer
-      o.metrics?.http(method, route, status);
+      o.metrics?.http(method, route, status, (performance.now() - t0) / 1000);
       // What the metrics counted for its transfer, if it ran one to its end; else the same rule on
       // the response (a response cut before its end is aborted, whatever its status said).
       const outcome = meter.outcome ?? transferOutcome(err, !res.writableFinished);

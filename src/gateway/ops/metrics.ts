@@ -27,7 +27,8 @@ export interface ServerMetrics {
   gc(o: GcOutcome): void;
   /** A transfer was refused with busy (TransferBudget.onRefused). */
   busy(): void;
-  http(method: string, route: string, status: number): void;
+  /** One answered request; `seconds` from its first byte in to its last byte out (the latency histogram). */
+  http(method: string, route: string, status: number, seconds?: number): void;
   /** Tells the metrics where to read gauges at scrape time (startServer does: one server per metrics object). */
   attach(sources: MetricSources): void;
   /** The text exposition (process metrics, then ours). */
@@ -174,6 +175,13 @@ export function createServerMetrics(): ServerMetrics {
     labelNames: ['method', 'route', 'status'],
     registers: r,
   });
+  const latency = new Histogram({
+    name: 'chunkstream_http_request_duration_seconds',
+    help: 'HTTP requests, from the request to the last byte of the answer (file bodies included), by method and route template',
+    labelNames: ['method', 'route'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: r,
+  });
 
   const observer: StoreObserver = {
     transfer(info: TransferInfo): TransferWatch {
@@ -231,8 +239,10 @@ export function createServerMetrics(): ServerMetrics {
     },
     busy: () => busy.inc(),
     attach: (more) => void Object.assign(sources, more),
-    http(method, route, status) {
-      requests.inc({ method: METHODS.has(method) ? method : 'other', route, status: String(status) });
+    http(method, route, status, seconds) {
+      const m = METHODS.has(method) ? method : 'other';
+      requests.inc({ method: m, route, status: String(status) });
+      if (seconds !== undefined) latency.observe({ method: m, route }, seconds);
     },
     async text() {
       return `${await processRegistry!.metrics()}\n${await registry.metrics()}`;

@@ -123,6 +123,15 @@ describe('GET /metrics', () => {
       );
       expect(sample(after, 'chunkstream_transfers_in_flight', { protocol: 'ws', direction: 'download' })).toBe(0);
       expect(sample(after, 'chunkstream_ws_connections')).toBe(1);
+      // The latency histogram per route: the two GETs of the file, and its upload.
+      const latency = (method: string, route: string) =>
+        sample(after, 'chunkstream_http_request_duration_seconds_count', { method, route }) -
+        sample(before, 'chunkstream_http_request_duration_seconds_count', { method, route });
+      expect(latency('GET', '/v1/files/:id')).toBe(2);
+      expect(latency('PUT', '/v1/files')).toBe(1);
+      expect(sample(after, 'chunkstream_http_request_duration_seconds_bucket', { method: 'GET', route: '/v1/files/:id', le: '+Inf' })).toBe(
+        2,
+      );
       // The backend saw 6 chunk writes and 6 + 1 + 6 reads, each timed.
       expect(sample(after, 'chunkstream_chunk_writes_total', { backend: 'fs', outcome: 'ok' })).toBe(6);
       expect(sample(after, 'chunkstream_chunk_reads_total', { backend: 'fs', outcome: 'ok' })).toBe(13);
