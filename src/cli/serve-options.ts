@@ -106,6 +106,7 @@ export async function serveOptions(p: Parsed): Promise<ServerOptions> {
     tokens: await readTokens(p),
     insecure: bool(p, 'insecure'),
     maxTransferBytes: sizeFlag(p, 'max-transfer-bytes'),
+    cacheBytes: sizeFlag(p, 'cache-size'),
     maxClientShare: shareFlag(p, 'max-client-share'),
     allowHosts: list(p, 'allow-host'),
     allowOrigins: list(p, 'allow-origin'),

@@ -105,7 +105,10 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
       report.keptReferencedChunks++;
       continue;
     }
-    if (!dryRun) await ctx.store.delete(c.objectKey, { signal });
+    if (!dryRun) {
+      await ctx.store.delete(c.objectKey, { signal });
+      ctx.cache?.delete(c.key);
+    }
     report.removedChunks++;
     report.removedBytes += c.size;
   }

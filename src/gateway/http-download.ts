@@ -47,6 +47,7 @@ export async function serveFile(
   // Lent buffers go straight to a kernel socket; an in-process one gets copies (it may keep references).
   const lend = copiesOnWrite(res.socket);
   const meter = requestMeter(req); // the protocol label and the access log's bytes
-  const source: SpanSource = (span, demand) => store.read(plans.get(span) ?? planDownload(manifest, span), { demand, signal, lend, meter });
+  const source: SpanSource = (span, demand) =>
+    store.read(plans.get(span) ?? planDownload(manifest, span), { demand, signal, lend, readOnly: true, meter });
   await sendBody(res, answer.status, answer.headers, parts, source);
 }
