@@ -8,6 +8,9 @@ import { dropSlab, retireSlab, takeSlab, type Slab } from './slabs.js';
  */
 export type CachePolicy = 's3fifo' | 'lru';
 
+/** The policy new caches use: bench/cache.bench.ts switches it to compare them. */
+export const cacheSettings: { policy: CachePolicy } = { policy: 's3fifo' };
+
 /** The share of the cache the small (seen once) queue may hold before it gives way. */
 const SMALL_SHARE = 0.1;
 /** Hits a main-queue chunk banks for second chances (S3-FIFO's 2-bit counter). */
@@ -69,7 +72,7 @@ export class ChunkCache {
 
   constructor(
     readonly limit: number,
-    readonly policy: CachePolicy = 's3fifo',
+    readonly policy: CachePolicy = cacheSettings.policy,
     private readonly idleMs = CACHE_IDLE_MS,
   ) {
     this.stats = { hits: 0, misses: 0, inserts: 0, evictions: 0, bytes: 0, limit, entries: 0 };
