@@ -15,9 +15,12 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
 import { WebSocket } from 'ws';
 import { chunkstreamServer } from './lib/servers.js';
 
+// V8_FLAGS=… sets V8 flags at run time, before the heap grows (what src/cli/main.ts does for itself).
+if (process.env.V8_FLAGS) setFlagsFromString(process.env.V8_FLAGS);
 if (process.env.ZOD) await import('zod');
 const keep = Array.from({ length: Number(process.env.KEEP ?? 0) }, (_, i) => ({ i, s: `x${i}` }));
 let full = 0;
