@@ -6,7 +6,8 @@
  * the same files, its hot set read twice (warm), then the scan runs while a loop reads random hot
  * files until the scan ends; afterwards the hot set is read once more. Reported per policy
  * (medians of interleaved rounds): the hot reads' hit ratio during the scan and after it, hot
- * reads/s, and the scan's time (what the policy costs a cold reader). Readers are read-only
+ * reads/s, the scan's time among them, and the scan's time alone into an empty cache (what
+ * the policy costs a cold reader: every chunk a miss, copied into the cache or not). Readers are read-only
  * lenders, as the HTTP gateway is.
  */
 import { createFsStore, openStore, type Manifest, type Store } from '../src/index.js';
@@ -42,6 +43,8 @@ const hotGets = () => hotKeys.reduce((n, k) => n + (gets.get(k) ?? 0), 0);
 const read = (store: Store, id: string) => drain(store.download(id, { lend: true, readOnly: true }));
 
 interface Sample {
+  /** The scan alone into an empty cache: what the policy costs a cold reader (every chunk a miss). */
+  coldScanMs: number;
   scanMs: number;
   hotReads: number;
   hotHitDuring: number;
@@ -52,6 +55,11 @@ const samples = new Map<string, Sample[]>(POLICIES.map((p) => [p, []]));
 
 async function once(policy: CachePolicy | 'none'): Promise<Sample> {
   if (policy !== 'none') cacheSettings.policy = policy;
+  const cold = countedStore(policy === 'none' ? 0 : CACHE);
+  const c0 = performance.now();
+  await read(cold, scan.id);
+  const coldScanMs = performance.now() - c0;
+  await cold.close();
   const store = countedStore(policy === 'none' ? 0 : CACHE);
   for (let i = 0; i < 2; i++) for (const m of hot) await read(store, m.id);
   let done = false;
@@ -77,6 +85,7 @@ async function once(policy: CachePolicy | 'none'): Promise<Sample> {
   await store.close();
   cacheSettings.policy = 's3fifo';
   return {
+    coldScanMs,
     scanMs,
     hotReads: reads,
     hotHitDuring: 1 - during / reads,
@@ -93,7 +102,7 @@ for (let r = 0; r < ROUNDS; r++) {
     const s = await once(p);
     samples.get(p)!.push(s);
     console.log(
-      `  ${p} round ${r + 1}: scan ${s.scanMs.toFixed(0)} ms, ${s.hotReads} hot reads (${s.hotPerSec.toFixed(0)}/s), hot hits during ${(s.hotHitDuring * 100).toFixed(0)} %, after ${(s.hotHitAfter * 100).toFixed(0)} %`,
+      `  ${p} round ${r + 1}: cold scan ${s.coldScanMs.toFixed(0)} ms; scan ${s.scanMs.toFixed(0)} ms, ${s.hotReads} hot reads (${s.hotPerSec.toFixed(0)}/s), hot hits during ${(s.hotHitDuring * 100).toFixed(0)} %, after ${(s.hotHitAfter * 100).toFixed(0)} %`,
     );
   }
 }
@@ -101,6 +110,7 @@ for (let r = 0; r < ROUNDS; r++) {
 const cases: CaseResult[] = [];
 const derived: Record<string, unknown>[] = [];
 const noneScan = median(samples.get('none')!.map((s) => s.scanMs));
+const noneCold = median(samples.get('none')!.map((s) => s.coldScanMs));
 for (const p of POLICIES) {
   const xs = samples.get(p)!;
   const scanMs = xs.map((s) => s.scanMs);
@@ -116,6 +126,8 @@ for (const p of POLICIES) {
     hotHitDuringScan: median(xs.map((s) => s.hotHitDuring)),
     hotHitAfterScan: median(xs.map((s) => s.hotHitAfter)),
     hotReadsPerSec: median(xs.map((s) => s.hotPerSec)),
+    coldScanMs: median(xs.map((s) => s.coldScanMs)),
+    coldScanVsNoCache: median(xs.map((s) => s.coldScanMs)) / noneCold,
     scanMs: median(scanMs),
     scanVsNoCache: median(scanMs) / noneScan,
   });
