@@ -168,8 +168,17 @@ export function readPlan(ctx: EngineContext, plan: DownloadPlan, options: Omit<D
         } finally {
           readDone();
         }
-        cache?.offer(ref.key, view);
         const span = edges(i, view.byteLength);
+        // A consumer that writes nothing into its chunks can share the slab with the cache: the
+        // cache adopts it (no copy) and the pool takes another. A lender that may write gets its
+        // slab to itself, and the cache a copy.
+        const adopted = cache && (!lend || options.readOnly === true) ? cache.adopt(ref.key, slab!, view.byteLength) : undefined;
+        if (adopted) {
+          pool.handOver(slab!);
+          t.gauge.add(adopted.bytes.byteLength); // held by reference from here: counted as a hit is
+          return { bytes: span ? adopted.bytes.subarray(span[0], span[1]) : adopted.bytes, cached: adopted };
+        }
+        cache?.offer(ref.key, view);
         return { bytes: span ? view.subarray(span[0], span[1]) : view, slab: slab! };
       } catch (err) {
         over = true;

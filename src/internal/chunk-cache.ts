@@ -103,11 +103,29 @@ export class ChunkCache {
     if (e.gone && e.pins === 0) free(e);
   }
 
+  /**
+   * Takes over `slab`, holding a chunk just read and verified in its first `size` data bytes,
+   * instead of copying it (the caller's consumer never writes into it): the chunk pinned (give it
+   * back with `unpin`), or undefined when it is cached already or does not fit (the slab stays
+   * the caller's).
+   */
+  adopt(key: string, slab: Slab, size: number): CachedChunk | undefined {
+    if (this.limit === 0 || slab.footprint > this.limit || this.small.has(key) || this.main.has(key)) return undefined;
+    const e = this.insert(key, slab, size);
+    e.pins++;
+    return e;
+  }
+
   /** Offers a chunk just read and verified; copied in if the policy admits it. */
   offer(key: string, bytes: Uint8Array): void {
     if (this.limit === 0 || this.small.has(key) || this.main.has(key)) return;
     const slab = takeSlab(bytes.byteLength);
     if (slab.footprint > this.limit) return retireSlab(slab);
+    slab.data(bytes.byteLength).set(bytes);
+    this.insert(key, slab, bytes.byteLength);
+  }
+
+  private insert(key: string, slab: Slab, size: number): Entry {
     const ghost = this.ghost.get(key);
     if (ghost !== undefined) {
       this.ghost.delete(key);
@@ -116,13 +134,12 @@ export class ChunkCache {
     // Seen recently (a ghost): straight to main. LRU has one queue, main.
     const queue = this.policy === 'lru' || ghost !== undefined ? this.main : this.small;
     this.makeRoom(slab.footprint);
-    const data = slab.data(bytes.byteLength);
-    data.set(bytes);
-    const e: Entry = { key, bytes: data, slab, weight: slab.footprint, pins: 0, tainted: false, gone: false, freq: 0, queue };
+    const e: Entry = { key, bytes: slab.data(size), slab, weight: slab.footprint, pins: 0, tainted: false, gone: false, freq: 0, queue };
     this.enqueue(e, queue);
     this.stats.inserts++;
     this.lastUse = Date.now();
     this.idle ??= setInterval(() => this.trimIdle(), Math.max(1000, this.idleMs / 4)).unref();
+    return e;
   }
 
   /** Takes `key` out (gc removed it, the quarantine moved it aside). */

@@ -138,6 +138,11 @@ export class SlabPool {
     else this.idle.push(slab);
   }
 
+  /** The slab now belongs to someone else (the chunk cache): stop counting it, never reuse it here. */
+  handOver(_slab: Slab): void {
+    this.gauge?.release(this.capacity);
+  }
+
   /** The slab may still be in use by someone else: stop counting it, never reuse it. */
   forget(slab: Slab): void {
     this.gauge?.release(this.capacity);
