@@ -8,6 +8,7 @@
  *   npm run build && npx tsx bench/ws-gc.ts            # a small heap: no full GCs
  *   ZOD=1 npx tsx bench/ws-gc.ts                       # about 20 per 512 MiB
  *   KEEP=50000 npx tsx bench/ws-gc.ts                  # likewise; KEEP=200000: none again
+ *   ZOD=1 V8_FLAGS=--heap-growing-percent=900 npx tsx bench/ws-gc.ts   # what chunkstream sets: none
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
