@@ -144,6 +144,8 @@ function flatness(rows: Row[]): string[] {
   return out;
 }
 
+const MANY_CLIENTS = 100;
+
 /** One line per scenario: the target, and what this run measured against it. */
 function verdicts(run: RunResult): string {
   const by = (name: string) => run.suites.find((s) => s.suite === name);
@@ -195,7 +197,12 @@ function verdicts(run: RunResult): string {
       d?.ownProcessRatio !== undefined
         ? `; clients in their own process, out of V8's GC band: ${x2(d.ownProcessRatio)} ${mark(d.ownProcessMet === true)}`
         : '';
-    lines.push([label, target, skipped(name) ?? (d ? `${x2(d.ratio)} ${what} ${mark(d.met === true)}${own}` : 'no result')]);
+    // Scenario 4: the ratio is hot (the chunk cache); cold and 100 clients on one hot file beside it.
+    const cache =
+      d?.coldRatio !== undefined
+        ? `; cold (no cache) ${x2(d.coldRatio)}; ${MANY_CLIENTS} clients on one hot file ${x2(d.manyRatio)} ${mark(Number(d.manyRatio) >= 0.8)}`
+        : '';
+    lines.push([label, target, skipped(name) ?? (d ? `${x2(d.ratio)} ${what} ${mark(d.met === true)}${own}${cache}` : 'no result')]);
   }
   const mem = by('memory');
   lines.push([

@@ -27,7 +27,7 @@ const only = args
   .split(',');
 
 /** In order; each file is one suite. */
-export const SUITES = ['download', 'latency', 'upload', 'http', 'websocket', 'memory', 'browser'] as const;
+export const SUITES = ['download', 'cache', 'latency', 'upload', 'http', 'websocket', 'memory', 'browser'] as const;
 const TIMEOUT_MS = (quick ? 5 : 20) * 60_000;
 
 function runSuite(name: string, out: string): Promise<void> {

@@ -8,6 +8,7 @@
  *   npm run build && npx tsx bench/ws-gc.ts            # a small heap: no full GCs
  *   ZOD=1 npx tsx bench/ws-gc.ts                       # about 20 per 512 MiB
  *   KEEP=50000 npx tsx bench/ws-gc.ts                  # likewise; KEEP=200000: none again
+ *   ZOD=1 V8_FLAGS=--heap-growing-percent=900 npx tsx bench/ws-gc.ts   # what chunkstream sets: none
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,9 +16,12 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
 import { WebSocket } from 'ws';
 import { chunkstreamServer } from './lib/servers.js';
 
+// V8_FLAGS=… sets V8 flags at run time, before the heap grows (what src/cli/main.ts does for itself).
+if (process.env.V8_FLAGS) setFlagsFromString(process.env.V8_FLAGS);
 if (process.env.ZOD) await import('zod');
 const keep = Array.from({ length: Number(process.env.KEEP ?? 0) }, (_, i) => ({ i, s: `x${i}` }));
 let full = 0;

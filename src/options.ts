@@ -1,3 +1,4 @@
+import { totalmem } from 'node:os';
 import * as z from './internal/zod.js';
 import { resolveOptions } from './internal/options.js';
 import { isChunkStore, type ChunkStore } from './storage/types.js';
@@ -5,6 +6,14 @@ import { DEFAULT_DATA_DIR } from './storage/open.js';
 
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
+
+/**
+ * The chunk cache's size for a server that opens its store (`serve`, startServer without a
+ * store): 1/16 of the machine's memory, at most 512 MiB (a 2 GiB machine keeps 128 MiB of hot
+ * chunks), held beside the transfer budget (docs/architecture.md). An embedded store has none
+ * unless asked (`cacheBytes`): the process is the embedder's, and so is its memory.
+ */
+export const DEFAULT_CACHE_BYTES = Math.min(Math.floor(totalmem() / 16), 512 * 1024 * 1024);
 
 export const DEFAULTS = {
   dir: DEFAULT_DATA_DIR,
@@ -16,6 +25,7 @@ export const DEFAULTS = {
   maxFileSize: Number.MAX_SAFE_INTEGER,
   sourceBufferBytes: 64 * MiB,
   fsync: true,
+  cacheBytes: 0,
   // The clock every TTL and age decision reads (upload expiry, gc grace): tests pass a fake one.
   now: Date.now,
 } as const;
@@ -39,6 +49,8 @@ export const storeOptionsSchema = z.strictObject({
   maxFileSize: int(0, Number.MAX_SAFE_INTEGER),
   sourceBufferBytes: int(64 * KiB, 4096 * MiB),
   fsync: z.boolean(),
+  /** Verified chunks kept in memory for every download of the store (0: none). */
+  cacheBytes: int(0, Number.MAX_SAFE_INTEGER),
   now: z.custom<() => number>((v) => typeof v === 'function', 'must be a function returning epoch milliseconds'),
 });
 

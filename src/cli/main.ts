@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import './heap.js';
 import './threadpool.js';
 import { readFileSync } from 'node:fs';
 import { ChunkstreamError, AbortError } from '../errors.js';

@@ -39,6 +39,10 @@ export const COMMANDS: Record<string, CommandDef> = {
         'memory budget of all transfers in flight, e.g. 2GiB (default 1GiB); beyond it new transfers get 503 / busy',
         'SIZE',
       ),
+      'cache-size': env(
+        "verified chunks kept in memory for every reader, e.g. 1GiB, 0 = none (default: 1/16 of the machine's memory, at most 512MiB); held beside the budget",
+        'SIZE',
+      ),
       'max-client-share': env(
         'share of that budget one client (a token, else an address) may hold, e.g. 25% or 0.5 (default 25%); beyond it its new transfers get busy',
         'SHARE',

@@ -106,6 +106,7 @@ export async function serveOptions(p: Parsed): Promise<ServerOptions> {
     tokens: await readTokens(p),
     insecure: bool(p, 'insecure'),
     maxTransferBytes: sizeFlag(p, 'max-transfer-bytes'),
+    cacheBytes: sizeFlag(p, 'cache-size'),
     maxClientShare: shareFlag(p, 'max-client-share'),
     trustedProxies: list(p, 'trusted-proxy'),
     allowHosts: list(p, 'allow-host'),

@@ -1,4 +1,5 @@
 import type { Catalog } from '../catalog/catalog.js';
+import type { ChunkCache } from '../internal/chunk-cache.js';
 import type { HeldBytes } from '../internal/gauge.js';
 import type { StreamHash } from '../internal/hashing.js';
 import type { StoreObserver } from './observer.js';
@@ -35,6 +36,8 @@ export interface EngineContext {
   parked: Map<string, { hash: StreamHash; size: number; expires: number }>;
   /** Metrics and logs (store.observe): told of transfers and verify reports. */
   observers: Set<StoreObserver>;
+  /** Verified chunks in memory, shared by every download (none when cacheBytes is 0). */
+  cache?: ChunkCache;
   closed: boolean;
 }
 

@@ -39,6 +39,8 @@ export async function chunkFailed(ctx: EngineContext, m: ChunkOwner, index: numb
   if (!ref || !isChunkstreamError(err)) return err;
   const missing = err.code === 'not_found';
   if (!missing && !(err instanceof IntegrityError && err.index !== undefined)) return err;
+  // Its cached bytes were verified, but the store's copy is bad or gone: every reader here now says so, as verify does.
+  ctx.cache?.delete(ref.key);
   const { start, end } = chunkSpan(m, index);
   const where = `bytes ${start}-${end} of ${JSON.stringify(m.name)}`;
   // Moved aside by an earlier read: still the integrity failure it was, until an upload heals it.

@@ -2,10 +2,11 @@ import { EMPTY, Observable, defer, from, map, mergeMap } from 'rxjs';
 import { abortError } from '../internal/abort.js';
 import { Limiter } from '../internal/limiter.js';
 import { SlabPool, type Slab } from '../internal/slabs.js';
+import type { CachedChunk } from '../internal/chunk-cache.js';
 import type { HeldBytes } from '../internal/gauge.js';
 import { concatMapEager } from '../operators/concatMapEager.js';
 import type { EngineContext } from './context.js';
-import type { TransferMeter } from './observer.js';
+import { notify, type TransferMeter } from './observer.js';
 import { planDownload, type ByteRange, type DownloadPlan } from './plan.js';
 import { chunkFailed } from './damage.js';
 import { readVerified } from './readChunk.js';
@@ -27,14 +28,23 @@ export interface DownloadOptions {
    * acknowledging each chunk when its socket write completed.
    */
   lend?: boolean;
+  /**
+   * With `lend`: you only read the chunks (you write nothing into them, nor into the headroom
+   * before them). Chunks the store has in memory (its cache) are then lent by reference instead of
+   * copied into a transfer buffer: a socket write from them is the only copy. The HTTP gateway
+   * reads only; the WebSocket gateway writes its frame header before each chunk, so it does not.
+   */
+  readOnly?: boolean;
   /** Labels this transfer for the store's observers and adds up its bytes (default: the ambient one, see withMeter). */
   meter?: TransferMeter;
 }
 
 interface Piece {
-  /** A view into `slab`: lent as is, or copied at delivery. */
+  /** A view into `slab` or `cached`: lent as is, or copied at delivery. */
   bytes: Uint8Array;
-  slab: Slab;
+  slab?: Slab;
+  /** A chunk from the store's cache, pinned until the consumer lets go (delivered by reference or copied at delivery). */
+  cached?: CachedChunk;
 }
 
 /**
@@ -65,6 +75,29 @@ export function readPlan(ctx: EngineContext, plan: DownloadPlan, options: Omit<D
     const room = new Limiter(n + 1);
     const reads = new Limiter(n);
     const lend = options.lend === true;
+    const cache = ctx.cache;
+    /** The chunk's range within it, when the plan's edges cut it; undefined for the whole chunk. */
+    const edges = (i: number, size: number): [number, number] | undefined => {
+      const base = i * m.chunkSize;
+      const from = i === plan.first ? plan.start - base : 0;
+      const to = i === plan.last ? plan.end - base + 1 : size;
+      return from === 0 && to === size ? undefined : [from, to];
+    };
+    /**
+     * A cached chunk's bytes for this consumer, in its turn for room: by reference to one that
+     * only reads it, or that gets a copy at delivery anyway; else copied into a slab of the
+     * transfer's own (a lent slab is the consumer's to write before, as the WebSocket gateway does).
+     */
+    const fromCache = async (cached: CachedChunk, takeRoom: () => Promise<void>, takeSlab: () => Promise<Slab>): Promise<Buffer> => {
+      if (!lend || options.readOnly === true) {
+        await takeRoom();
+        return cached.bytes;
+      }
+      const s = await takeSlab();
+      const data = s.data(cached.bytes.byteLength);
+      data.set(cached.bytes);
+      return data;
+    };
     // Late slabs only without `demand`: such a consumer takes each chunk as `next` runs, so slabs
     // always come back and a read waiting for one waits for the pipeline. A consumer with demand
     // may pause for good; then reads waiting inside the store for a slab would hold sockets and
@@ -79,7 +112,8 @@ export function readPlan(ctx: EngineContext, plan: DownloadPlan, options: Omit<D
       turn = new Promise<void>((resolve) => (passTurn = resolve));
       let slab: Slab | undefined;
       let over = false; // the read failed: a take still on its way gives its room straight back
-      const takeSlab = async (): Promise<Slab> => {
+      let roomHeld = false;
+      const takeRoom = async (): Promise<void> => {
         try {
           await myTurn;
           const room$ = room.acquire(t.signal); // queued now, so the next chunk queues behind it
@@ -92,8 +126,33 @@ export function readPlan(ctx: EngineContext, plan: DownloadPlan, options: Omit<D
           room.release(); // a torn-down transfer reads nothing more into it
           throw abortError(t.signal);
         }
+        roomHeld = true;
+      };
+      const takeSlab = async (): Promise<Slab> => {
+        await takeRoom();
         return (slab = pool.take());
       };
+      const ref = m.chunks[i]!;
+      const cached = cache?.get(ref.key, ref.size);
+      if (cache && ctx.observers.size > 0) notify(ctx.observers, (o) => o.chunkCache?.(cached !== undefined, ref.size));
+      if (cached) {
+        // In memory, verified when it was read: no store read, no hash.
+        try {
+          const bytes = await fromCache(cached, takeRoom, takeSlab);
+          const span = edges(i, bytes.byteLength);
+          if (bytes !== cached.bytes)
+            cache!.unpin(cached); // copied into our slab: the cache's bytes are free again
+          else t.gauge.add(bytes.byteLength); // held by reference: counted as a slab would be
+          return { bytes: span ? bytes.subarray(span[0], span[1]) : bytes, slab, cached: bytes === cached.bytes ? cached : undefined };
+        } catch (err) {
+          over = true;
+          passTurn();
+          cache!.unpin(cached);
+          if (slab) pool.give(slab);
+          if (roomHeld) room.release();
+          throw err;
+        }
+      }
       try {
         if (!late) await takeSlab();
         await reads.acquire(t.signal);
@@ -105,14 +164,22 @@ export function readPlan(ctx: EngineContext, plan: DownloadPlan, options: Omit<D
         };
         let view: Buffer;
         try {
-          view = await readVerified(ctx.store, m.chunks[i]!, slab ?? takeSlab, { fileId: m.id, index: i }, t.signal, readDone);
+          view = await readVerified(ctx.store, ref, slab ?? takeSlab, { fileId: m.id, index: i }, t.signal, readDone);
         } finally {
           readDone();
         }
-        const base = i * m.chunkSize;
-        const from = i === plan.first ? plan.start - base : 0;
-        const to = i === plan.last ? plan.end - base + 1 : view.byteLength;
-        return { bytes: from === 0 && to === view.byteLength ? view : view.subarray(from, to), slab: slab! };
+        const span = edges(i, view.byteLength);
+        // A consumer that writes nothing into its chunks can share the slab with the cache: the
+        // cache adopts it (no copy) and the pool takes another. A lender that may write gets its
+        // slab to itself, and the cache a copy.
+        const adopted = cache && (!lend || options.readOnly === true) ? cache.adopt(ref.key, slab!, view.byteLength) : undefined;
+        if (adopted) {
+          pool.handOver(slab!);
+          t.gauge.add(adopted.bytes.byteLength); // held by reference from here: counted as a hit is
+          return { bytes: span ? adopted.bytes.subarray(span[0], span[1]) : adopted.bytes, cached: adopted };
+        }
+        cache?.offer(ref.key, view);
+        return { bytes: span ? view.subarray(span[0], span[1]) : view, slab: slab! };
       } catch (err) {
         over = true;
         passTurn();
@@ -129,8 +196,11 @@ export function readPlan(ctx: EngineContext, plan: DownloadPlan, options: Omit<D
         demand: options.demand,
         weigh: (p) => p.bytes.byteLength,
         release: (p, reusable) => {
-          if (reusable || !lend) pool.give(p.slab);
-          else pool.forget(p.slab); // still lent when the stream ended: a socket may be writing from it
+          if (p.cached) {
+            t.gauge.release(p.cached.bytes.byteLength);
+            cache!.unpin(p.cached, lend && !reusable); // still lent when the stream ended: never reused
+          } else if (reusable || !lend) pool.give(p.slab!);
+          else pool.forget(p.slab!); // still lent when the stream ended: a socket may be writing from it
           room.release();
         },
       }),

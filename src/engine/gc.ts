@@ -108,7 +108,10 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
       report.keptRecentChunks++;
       report.keptRecentBytes += o.size;
     } else {
-      if (!dryRun) await ctx.store.delete(o.key, { signal });
+      if (!dryRun) {
+        await ctx.store.delete(o.key, { signal });
+        ctx.cache?.delete(key); // a chunk gc removed is not served from memory either
+      }
       report.removedChunks++;
       report.removedBytes += o.size;
     }

@@ -15,6 +15,8 @@ export interface StoreObserver {
   verify?(report: VerifyReport): void;
   /** A read found a chunk corrupt (it was moved aside, `movedTo`) or missing: the log names its key, metrics count it. */
   chunkFault?(fault: ChunkFault): void;
+  /** A download looked a chunk up in the store's cache (once per chunk; only with a cache). */
+  chunkCache?(hit: boolean, bytes: number): void;
 }
 
 /** Who moves the bytes: a fixed set, so it can be a metric label. `embedded`: the Observable API in-process. */

@@ -9,6 +9,7 @@ import { fileInfo, isCommittedUpload, type FileInfo, type Manifest, type UploadR
 import { checkId } from '../catalog/model.js';
 import { AbortError, isChunkstreamError } from '../errors.js';
 import { HeldBytes } from '../internal/gauge.js';
+import { ChunkCache, type CacheStats } from '../internal/chunk-cache.js';
 import { toReadable } from '../node.js';
 import { fromPull } from '../operators/fromPull.js';
 import { mergeMapBounded } from '../operators/mergeMapBounded.js';
@@ -50,6 +51,8 @@ export interface Store {
   /** Bytes held by all transfers of this store right now, and the peak. */
   readonly gauge: HeldBytes;
   readonly chunkStore: ChunkStore;
+  /** The chunk cache's counters and size (cacheBytes; all zero without one). */
+  readonly cache: Readonly<CacheStats>;
   upload(source: UploadSource, options: UploadOptions): Observable<UploadEvent>;
   uploadStatus(uploadId: string, options?: CallOptions): Promise<UploadStatus>;
   abortUpload(uploadId: string, options?: CallOptions): Promise<void>;
@@ -132,6 +135,7 @@ export function openStore(options: StoreOptions = {}): Store {
     transfers: new Set(),
     parked: new Map(),
     observers: new Set(),
+    cache: resolved.cacheBytes > 0 ? new ChunkCache(resolved.cacheBytes) : undefined,
     closed: false,
   };
   const open = () => {
@@ -142,6 +146,7 @@ export function openStore(options: StoreOptions = {}): Store {
     options: resolved,
     gauge: ctx.gauge,
     chunkStore,
+    cache: ctx.cache?.stats ?? { hits: 0, misses: 0, inserts: 0, evictions: 0, bytes: 0, limit: 0, entries: 0 },
     upload: (source, o) => (open(), upload(ctx, source, o)),
     async uploadStatus(uploadId, o = {}) {
       open();
@@ -244,6 +249,7 @@ export function openStore(options: StoreOptions = {}): Store {
       for (const c of ctx.transfers) c.abort(new AbortError('the store was closed'));
       for (const p of ctx.parked.values()) p.hash.drop();
       ctx.parked.clear();
+      ctx.cache?.clear();
       // Interrupted uploads record their progress before the backend goes away.
       await Promise.all(ctx.settling.values());
       if (owned) await chunkStore.close?.();

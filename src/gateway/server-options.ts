@@ -80,6 +80,8 @@ export const serverOptionsSchema = z
     chunkSize: z.number().int().optional(),
     uploadConcurrency: z.number().int().optional(),
     downloadConcurrency: z.number().int().optional(),
+    /** Bytes of verified chunks kept in memory (the store's cacheBytes; default from the machine's memory). */
+    cacheBytes: z.number().int().min(0).optional(),
     tokens: z.array(z.string().min(1, 'tokens must not be empty').regex(/^\S+$/, 'tokens must not contain whitespace')),
     /** Allow a non-loopback host without tokens. */
     insecure: z.boolean(),

@@ -4,7 +4,7 @@ import { instrumentChunkStore } from '../storage/instrumented.js';
 import { openChunkStore } from '../storage/open.js';
 import type { ServerMetrics } from './ops/metrics.js';
 import type { resolveServerOptions } from './server-options.js';
-import { backendConcurrency } from '../options.js';
+import { DEFAULT_CACHE_BYTES, backendConcurrency } from '../options.js';
 
 type Resolved = ReturnType<typeof resolveServerOptions>;
 
@@ -19,7 +19,7 @@ export async function serverStore(
   metrics: ServerMetrics,
 ): Promise<{ store: Store; owned: boolean }> {
   if (given) {
-    for (const option of ['maxFileSize', 'uploadTtlMs'] as const) {
+    for (const option of ['maxFileSize', 'uploadTtlMs', 'cacheBytes'] as const) {
       if (o[option] !== undefined) {
         throw new InvalidOptionError(option, 'applies to a store the server opens: set it in openStore() for the store you pass');
       }
@@ -41,6 +41,7 @@ export async function serverStore(
       chunkSize: o.chunkSize,
       uploadConcurrency: o.uploadConcurrency,
       downloadConcurrency: o.downloadConcurrency,
+      cacheBytes: o.cacheBytes ?? DEFAULT_CACHE_BYTES,
       maxFileSize: o.maxFileSize,
       uploadTtlMs: o.uploadTtlMs,
     });

@@ -88,6 +88,21 @@ function toCache(slab: Slab): void {
   }
 }
 
+/** A slab of `capacity` for a holder that is not a transfer (the chunk cache): warm from the cache if one idles there. */
+export function takeSlab(capacity: number): Slab {
+  return fromCache(capacity) ?? new Slab(capacity);
+}
+
+/** Gives back a slab nothing can still read or write: reused by the next transfer (or dropped beyond the cache's limit). */
+export function retireSlab(slab: Slab): void {
+  toCache(slab);
+}
+
+/** Drops a slab someone may still read (a socket writing from it): never reused, collected once its user lets go. */
+export function dropSlab(slab: Slab): void {
+  drop(slab);
+}
+
 /** Idle slab bytes kept for reuse across transfers (for tests and diagnostics). */
 export function cachedSlabBytes(): number {
   return cache.bytes;
@@ -121,6 +136,11 @@ export class SlabPool {
     this.gauge?.release(this.capacity);
     if (this.closed) toCache(slab);
     else this.idle.push(slab);
+  }
+
+  /** The slab now belongs to someone else (the chunk cache): stop counting it, never reuse it here. */
+  handOver(_slab: Slab): void {
+    this.gauge?.release(this.capacity);
   }
 
   /** The slab may still be in use by someone else: stop counting it, never reuse it. */

@@ -52,6 +52,6 @@ export async function serveFile(
   const lend = copiesOnWrite(res.socket);
   let delivered = 0;
   await sendBody(res, answer.status, answer.headers, parts, (read, demand) =>
-    store.read(read.plan, { demand, signal, lend, meter }).pipe(tap(() => shrink?.(++delivered))),
+    store.read(read.plan, { demand, signal, lend, readOnly: true, meter }).pipe(tap(() => shrink?.(++delivered))),
   );
 }

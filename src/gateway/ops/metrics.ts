@@ -140,6 +140,12 @@ export function createServerMetrics(): ServerMetrics {
     labelNames: ['reason'],
     registers: r,
   });
+  const cacheReads = new Counter({
+    name: 'chunkstream_chunk_cache_reads_total',
+    help: 'Chunks downloads looked up in the chunk cache (--cache-size): result=hit (served from memory, no read, no hash) or miss',
+    labelNames: ['result'],
+    registers: r,
+  });
   const gcRuns = new Counter({
     name: 'chunkstream_gc_runs_total',
     help: 'gc runs of this server, by trigger (schedule, request) and outcome (ok, error, skipped: the lease was held elsewhere)',
@@ -208,6 +214,7 @@ export function createServerMetrics(): ServerMetrics {
       if (n > 0) integrity.inc({ source: 'verify' }, n);
     },
     chunkFault: (f) => quarantined.inc({ reason: f.reason }),
+    chunkCache: (hit) => cacheReads.inc({ result: hit ? 'hit' : 'miss' }),
   };
 
   return {

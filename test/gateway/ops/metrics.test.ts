@@ -32,6 +32,9 @@ async function start(o: Parameters<typeof startServer>[0] = {}): Promise<Running
     port: 0,
     host: '127.0.0.1',
     chunkSize: CHUNK,
+    // These count every chunk read and flip chunks already read: no chunk cache between them and
+    // the disk (the cache's own metrics: test/gateway/chunk-cache.test.ts).
+    cacheBytes: 0,
     tokens: [TOKEN],
     logger: memoryLog().logger,
     ...o,
