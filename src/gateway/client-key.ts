@@ -35,4 +35,3 @@ export function clientKeyer(trustedProxies: readonly string[] = []): ClientKeyer
 
 /** The default: no trusted proxies. */
 export const clientKey: ClientKeyer = clientKeyer();
-
