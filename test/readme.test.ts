@@ -94,7 +94,7 @@ describe('README', () => {
     expect(stdout).toContain('{"files":[{"id":');
     expect(stdout).toContain(readme.slice(0, 100));
     expect(stdout).toContain('{"uploads":[]}');
-    expect(stdout).toMatch(/\{"error":\{"code":"not_found","message":"file [0-9a-z]+ not found"\}\}exit 22\n$/);
+    expect(stdout).toMatch(/\{"error":\{"code":"not_found","message":"file [0-9a-z]+ not found"\}\}\nexit 22\n$/); // JSON answers end with a newline
     expect(stdout).toContain('Content-Type: text/markdown'); // a part header of the multipart answer
     const original = await readFile(path.join(cwd, 'README.md'));
     expect((await readFile(path.join(cwd, 'notes.md'))).equals(original)).toBe(true); // curl -OJ named it

@@ -1,9 +1,9 @@
 // chunkstream/client: the WebSocket client SDK (Node ≥ 20 and browsers). Only verify.ts uses Node
 // modules (hash threads); browser builds replace it with verify.browser.ts (package.json `browser`).
-import type { Observable } from 'rxjs';
+import { filter, map, throwIfEmpty, type Observable, type OperatorFunction } from 'rxjs';
 import * as z from '../internal/zod.js';
 import type { FileInfo } from '../catalog/schema.js';
-import { InvalidOptionError } from '../errors.js';
+import { InternalError, InvalidOptionError } from '../errors.js';
 import { resolveOptions } from '../internal/options.js';
 import { ConnectionLostError, RemoteError } from '../protocol/errors.js';
 import type { ClientMessage, ServerMessage } from '../protocol/messages.js';
@@ -16,6 +16,20 @@ export type { ClientDownloadOptions, ClientUploadOptions, ClientUploadSource, Up
 export type { ByteRange } from '../engine/plan.js';
 export { ChunkstreamError, isChunkstreamError, type ErrorCode } from '../errors.js';
 export { ConnectionLostError, RemoteError, UnauthorizedError, ProtocolError, CloseCode } from '../protocol/errors.js';
+
+/**
+ * An upload's events → its committed file, typed: `const file = await
+ * lastValueFrom(client.upload(data, { name }).pipe(committed()))`. (The events are a union, so
+ * destructuring `file` from the last one does not type-check.)
+ */
+export function committed(): OperatorFunction<UploadEvent, FileInfo> {
+  return (events) =>
+    events.pipe(
+      filter((e): e is Extract<UploadEvent, { type: 'committed' }> => e.type === 'committed'),
+      map((e) => e.file),
+      throwIfEmpty(() => new InternalError('the upload ended without a committed file')),
+    );
+}
 
 export interface ConnectOptions {
   /** Sent in a first `auth` message (works in browsers, which cannot set headers). */

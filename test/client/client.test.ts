@@ -1,7 +1,7 @@
-import { Subject, lastValueFrom, take, toArray } from 'rxjs';
+import { EMPTY, Subject, lastValueFrom, take, toArray } from 'rxjs';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type Client, type UploadEvent, type WebSocketConstructor } from '../../src/client/index.js';
+import { committed, connect, type Client, type FileInfo, type UploadEvent, type WebSocketConstructor } from '../../src/client/index.js';
 import { flipProxy } from '../helpers/flip-proxy.js';
 import { eventually } from '../helpers/eventually.js';
 import { CHUNK, bytes, collect, gate, gateChunkPuts, startHarness, type Harness } from '../helpers/ws-harness.js';
@@ -35,6 +35,14 @@ async function put(data: Uint8Array, name = 'c.bin') {
 }
 
 describe('client SDK', () => {
+  it('committed() gives the committed file of an upload, typed (the README example compiles)', async () => {
+    const data = bytes(3 * CHUNK + 7, 11);
+    const file: FileInfo = await lastValueFrom(client.upload(data, { name: 'typed.bin' }).pipe(committed()));
+    expect(file).toMatchObject({ name: 'typed.bin', size: data.length });
+    expect(Buffer.compare(await collect(client.download(file.id)), Buffer.from(data))).toBe(0);
+    await expect(lastValueFrom(EMPTY.pipe(committed()))).rejects.toMatchObject({ code: 'internal' });
+  });
+
   it('verifies every chunk before delivering it: a byte flipped in transit fails with code integrity, nothing wrong delivered', async () => {
     const data = bytes(5 * CHUNK + 9, 71);
     const file = await put(data);
