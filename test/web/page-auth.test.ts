@@ -62,7 +62,8 @@ describe('the web page on a server with tokens', () => {
 
   it('shows the token prompt again when a stored token stops working', async () => {
     const { page, problems } = await browser.page();
-    await page.goto(server.url);
+    // Settled before the reload: else the reload aborts the first load's favicon request (ERR_ABORTED).
+    await page.goto(server.url, { waitUntil: 'networkidle' });
     await page.evaluate(() => sessionStorage.setItem('chunkstream.token', 'revoked-token'));
     await page.reload();
     await page.locator('#token-error').getByText('The server did not accept the token').waitFor();
