@@ -109,7 +109,9 @@ if (missing) {
         work: (url: string) => Promise<unknown>,
         env: NodeJS.ProcessEnv = {},
       ) => {
-        const server = await chunkstreamServer(f.dir, [], env);
+        // The transfers' bound is what this suite measures: no chunk cache (its allowance, --cache-size,
+        // is stated on its own), and one address may hold the whole budget (32 clients on loopback).
+        const server = await chunkstreamServer(f.dir, ['--cache-size', '0', '--max-client-share', '100%'], env);
         try {
           await get(`${server.url}/v1/files/${f.id}/meta`);
           await new Promise((r) => setTimeout(r, 200));
