@@ -49,6 +49,7 @@ type Headers = Record<string, string | number>;
  */
 export function createTusHandler(o: TusOptions): TusHandler {
   const { store } = o;
+  const keyOf = o.clientKey ?? clientKey;
   const base = o.publicUrl?.replace(/\/+$/, '') ?? '';
   const locks = new UploadLocks();
   const lock = (id: string, req: IncomingMessage) => locks.take(id, req);
@@ -112,7 +113,7 @@ export function createTusHandler(o: TusOptions): TusHandler {
         {
           store,
           budget: o.budget,
-          client: (o.clientKey ?? clientKey)(req),
+          client: keyOf(req),
           req,
           signal,
           idleTimeoutMs: o.bodyIdleTimeoutMs,
@@ -190,7 +191,7 @@ export function createTusHandler(o: TusOptions): TusHandler {
         {
           store,
           budget: o.budget,
-          client: (o.clientKey ?? clientKey)(req),
+          client: keyOf(req),
           req,
           signal,
           idleTimeoutMs: o.bodyIdleTimeoutMs,
