@@ -60,8 +60,9 @@ export function onCollect(c: Collector): () => void {
 export function dropped(sab: SharedArrayBuffer, bytes: number): void {
   alive.push(new WeakRef(sab));
   garbage += bytes;
-  // Under load every GARBAGE_LIMIT bytes; else shortly, once the caller's teardown is over.
-  schedule(garbage >= GARBAGE_LIMIT ? 0 : FIRST_RETRY_MS);
+  // Every GARBAGE_LIMIT bytes at once; else after the current back-off (50 ms when nothing dropped
+  // is left alive): drops that keep coming while some are still held do not collect every 50 ms.
+  schedule(garbage >= GARBAGE_LIMIT ? 0 : retryMs);
 }
 
 function schedule(ms: number): void {
