@@ -15,8 +15,12 @@ export const cacheSettings: { policy: CachePolicy } = { policy: 's3fifo' };
 const SMALL_SHARE = 0.1;
 /** Hits a main-queue chunk banks for second chances (S3-FIFO's 2-bit counter). */
 const MAX_FREQ = 3;
-/** An unused cache empties after this long, so a server's memory comes back after load. */
-export const CACHE_IDLE_MS = 5 * 60_000;
+/**
+ * An unused cache empties after this long, so a server's memory comes back to within 64 MiB of
+ * its start within a minute of the load's end (the process bound, docs/architecture.md); a cache
+ * that is being read stays whole.
+ */
+export const CACHE_IDLE_MS = 30_000;
 
 /** A verified chunk in memory: its bytes are copied in once and never written again. */
 export interface CachedChunk {
